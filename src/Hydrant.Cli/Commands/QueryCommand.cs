@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Hydrant.Cli.Client;
+using Spectre.Console;
+
+namespace Hydrant.Cli.Commands;
+
+/// <summary>Historical query against a running server: a table, or the events as NDJSON with --json.</summary>
+internal static class QueryCommand
+{
+    public static Command Create()
+    {
+        var ip = new Option<string?>("--ip") { Description = "Source IP (or source name)" };
+        var type = new Option<string?>("--type") { Description = "Event type" };
+        var from = new Option<string?>("--from") { Description = "Start, inclusive: RFC 3339 or epoch ms (default: 24 h ago)" };
+        var to = new Option<string?>("--to") { Description = "End, exclusive: RFC 3339 or epoch ms (default: now)" };
+        var limit = new Option<int>("--limit") { Description = "Most events to return", DefaultValueFactory = _ => 100 };
+        var json = new Option<bool>("--json") { Description = "Print the events as NDJSON" };
+        var url = CommonOptions.Url();
+        var key = CommonOptions.Key();
+        var command = new Command("query", "Query stored events, newest first") { ip, type, from, to, limit, json, url, key };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var wanted = result.GetValue(limit);
+            if (wanted < 1)
+            {
+                await Console.Error.WriteLineAsync("hydrant: --limit must be at least 1");
+                return ExitCodes.BadInput;
+            }
+            using var client = new HydrantClient(result.GetValue(url)!, CommonOptions.KeyValue(result, key));
+            var events = new List<JsonElement>();
+            string? cursor = null;
+            try
+            {
+                do
+                {
+                    var path = BuildPath(result.GetValue(ip), result.GetValue(type), result.GetValue(from), result.GetValue(to), Math.Min(wanted - events.Count, 10_000), cursor);
+                    using var response = await client.GetAsync(path, cancellationToken);
+                    if (response.StatusCode != HttpStatusCode.OK)
+                    {
+                        await Console.Error.WriteLineAsync($"hydrant: {await HydrantClient.DescribeFailureAsync(response, cancellationToken)}");
+                        return response.StatusCode == HttpStatusCode.BadRequest ? ExitCodes.BadInput : ExitCodes.Failure;
+                    }
+                    using var page = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(cancellationToken));
+                    events.AddRange(page.RootElement.GetProperty("events").EnumerateArray().Select(e => e.Clone()));
+                    cursor = page.RootElement.GetProperty("next").GetString();
+                }
+                while (cursor is not null && events.Count < wanted);
+            }
+            catch (HttpRequestException e)
+            {
+                await Console.Error.WriteLineAsync($"hydrant: cannot reach {result.GetValue(url)}: {e.Message}");
+                return ExitCodes.Failure;
+            }
+            catch (JsonException e)
+            {
+                await Console.Error.WriteLineAsync($"hydrant: the server's answer is not the expected JSON: {e.Message}");
+                return ExitCodes.Failure;
+            }
+
+            if (result.GetValue(json))
+            {
+                var stdout = Console.Out;
+                foreach (var e in events)
+                {
+                    await stdout.WriteLineAsync(e.GetRawText());
+                }
+                return ExitCodes.Success;
+            }
+            var table = new Table().AddColumns("timestamp", "eventType", "sourceIP", "id");
+            foreach (var e in events)
+            {
+                table.AddRow(Cell(e, "timestamp"), Cell(e, "eventType"), Cell(e, "sourceIP"), Cell(e, "id"));
+            }
+            AnsiConsole.Write(table);
+            AnsiConsole.WriteLine($"{events.Count} events");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static string Cell(JsonElement e, string name) =>
+        Markup.Escape(e.TryGetProperty(name, out var v) ? v.ToString() : string.Empty);
+
+    private static string BuildPath(string? ip, string? type, string? from, string? to, int limit, string? cursor)
+    {
+        var path = new StringBuilder("v1/events?limit=").Append(limit.ToString(CultureInfo.InvariantCulture));
+        void Add(string name, string? value)
+        {
+            if (!string.IsNullOrEmpty(value))
+            {
+                path.Append('&').Append(name).Append('=').Append(Uri.EscapeDataString(value));
+            }
+        }
+        Add("sourceIP", ip);
+        Add("eventType", type);
+        Add("from", from);
+        Add("to", to);
+        Add("cursor", cursor);
+        return path.ToString();
+    }
+}

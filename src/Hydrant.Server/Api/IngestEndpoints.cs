@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Text.Json;
+using Hydrant.Events;
+using Hydrant.Server.Auth;
+using Hydrant.Storage;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Hydrant.Server.Api;
+
+public static class IngestEndpoints
+{
+    public static void MapIngest(this IEndpointRouteBuilder app) =>
+        app.MapPost("/v1/events", IngestAsync)
+            .RequireScope(Scopes.Ingest)
+            .WithName("IngestEvents")
+            .WithSummary("Ingest events (NDJSON, a JSON array or one object, whatever the Content-Type); every accepted event is durable when this returns");
+
+    private static async Task IngestAsync(HttpContext context, IIngestLog spool, EventParser parser, EventLimits limits, StoreOptions store, IngestStats stats)
+    {
+        var format = context.Request.Query["format"].ToString();
+        if (format.Length > 0 && format != "json")
+        {
+            await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "unsupported format", $"format '{format}' is not supported; supported: json");
+            return;
+        }
+        if (spool.Depth >= store.SpoolHighWaterMark)
+        {
+            stats.RecordThrottled();
+            context.Response.Headers.RetryAfter = "1";
+            await Problems.WriteAsync(context, StatusCodes.Status429TooManyRequests, "saturated",
+                $"the spool holds {spool.Depth} events, at or above its high-water mark of {store.SpoolHighWaterMark}; retry later");
+            return;
+        }
+        if (context.Request.ContentLength > limits.MaxBodyBytes)
+        {
+            await TooLargeAsync(context, limits);
+            return;
+        }
+        var sizeFeature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (sizeFeature is { IsReadOnly: false })
+        {
+            sizeFeature.MaxRequestBodySize = limits.MaxBodyBytes;
+        }
+
+        using var body = new PooledBuffer((int)Math.Clamp(context.Request.ContentLength ?? 64 * 1024, 4096, limits.MaxBodyBytes));
+        try
+        {
+            if (!await ReadBodyAsync(context.Request.BodyReader, body, limits.MaxBodyBytes, context.RequestAborted))
+            {
+                await TooLargeAsync(context, limits);
+                return;
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await TooLargeAsync(context, limits);
+            return;
+        }
+
+        ParsedBatch batch;
+        try
+        {
+            batch = parser.Parse(body.Span);
+        }
+        catch (EventParser.UnreadableBodyException e)
+        {
+            await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "unreadable body", e.Message);
+            return;
+        }
+
+        using (batch)
+        {
+            var result = await spool.AppendAsync(batch.Events, context.RequestAborted);
+            stats.RecordRequest(result.Stored + result.Duplicates, batch.Rejections.Count, result.Duplicates);
+            await WriteAnswerAsync(context, result, batch.Rejections);
+        }
+    }
+
+    private static async Task<bool> ReadBodyAsync(PipeReader reader, PooledBuffer destination, long maxBytes, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var read = await reader.ReadAsync(cancellationToken);
+            foreach (var segment in read.Buffer)
+            {
+                if (destination.Length + segment.Length > maxBytes)
+                {
+                    return false;
+                }
+                destination.Write(segment.Span);
+            }
+            reader.AdvanceTo(read.Buffer.End);
+            if (read.IsCompleted)
+            {
+                return true;
+            }
+        }
+    }
+
+    private static Task TooLargeAsync(HttpContext context, EventLimits limits) =>
+        Problems.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "body too large",
+            string.Create(CultureInfo.InvariantCulture, $"a request body may hold at most {limits.MaxBodyBytes} bytes"));
+
+    private static async Task WriteAnswerAsync(HttpContext context, AppendResult result, IReadOnlyList<EventRejection> rejections)
+    {
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json";
+        await using (var json = new Utf8JsonWriter(context.Response.BodyWriter))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("accepted", result.Stored + result.Duplicates);
+            json.WriteNumber("duplicates", result.Duplicates);
+            json.WriteStartArray("rejected");
+            foreach (var rejection in rejections)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("index", rejection.Index);
+                json.WriteString("error", rejection.Error);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
+}

@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text.Json;
+using Hydrant.Events;
+using Hydrant.Query;
+using Hydrant.Server.Auth;
+using Hydrant.Storage;
+
+namespace Hydrant.Server.Api;
+
+public static class QueryEndpoints
+{
+    public static void MapQuery(this IEndpointRouteBuilder app) =>
+        app.MapGet("/v1/events", QueryAsync)
+            .RequireScope(Scopes.Query)
+            .WithName("QueryEvents")
+            .WithSummary("Historical events, newest first, from inclusive, to exclusive (default: the last 24 h)");
+
+    private static async Task QueryAsync(HttpContext context, IEventStore store, StoreOptions options, TimeProvider time)
+    {
+        var q = context.Request.Query;
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var error = Build(q, nowMs, out var query, out var explain);
+        if (error is not null)
+        {
+            await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "bad query", error);
+            return;
+        }
+        var plan = QueryPlanner.Plan(query, nowMs, options.Retention);
+        var page = await store.QueryAsync(query, plan, context.RequestAborted);
+
+        context.Response.ContentType = "application/json";
+        await using (var json = new Utf8JsonWriter(context.Response.BodyWriter))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("events");
+            foreach (var e in page.Events)
+            {
+                json.WriteRawValue(e.Span, skipInputValidation: true);
+            }
+            json.WriteEndArray();
+            if (page.NextSortKey is null)
+            {
+                json.WriteNull("next");
+            }
+            else
+            {
+                json.WriteString("next", Cursor.Encode(page.NextSortKey));
+            }
+            if (explain)
+            {
+                json.WriteStartObject("plan");
+                json.WriteString("index", plan.IndexName);
+                json.WriteNumber("partitions", page.PartitionsRead);
+                json.WriteNumber("partitionsPlanned", plan.PartitionCount);
+                json.WriteNumber("itemsRead", page.ItemsRead);
+                json.WriteEndObject();
+            }
+            json.WriteEndObject();
+        }
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
+
+    private static string? Build(IQueryCollection q, long nowMs, out EventQuery query, out bool explain)
+    {
+        query = null!;
+        explain = q["explain"] == "true";
+        string? source = null;
+        var sourceText = q["sourceIP"].ToString();
+        if (sourceText.Length > 0)
+        {
+            // Formats whose source is not always an address keep a name (ec2.amazonaws.com); those are looked up as given.
+            source = SourceAddress.TryNormalizeIp(sourceText, out var ip) ? ip : sourceText;
+        }
+        var type = q["eventType"].ToString();
+        var fromMs = nowMs - (long)StoreOptions.HotWindow.TotalMilliseconds;
+        // Events may be stamped up to the accepted clock skew ahead; the default range includes them.
+        var toMs = nowMs + (long)EventLimits.Default.MaxFutureSkew.TotalMilliseconds;
+        if (q["from"].ToString() is { Length: > 0 } from && !Timestamps.TryParse(from, out fromMs))
+        {
+            return $"from: '{from}' is not an RFC 3339 date-time with offset or epoch milliseconds";
+        }
+        if (q["to"].ToString() is { Length: > 0 } to && !Timestamps.TryParse(to, out toMs))
+        {
+            return $"to: '{to}' is not an RFC 3339 date-time with offset or epoch milliseconds";
+        }
+        if (toMs <= fromMs)
+        {
+            return "to must be after from";
+        }
+        var limit = EventQuery.DefaultLimit;
+        if (q["limit"].ToString() is { Length: > 0 } limitText &&
+            (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > EventQuery.MaxLimit))
+        {
+            return $"limit: must be a whole number from 1 to {EventQuery.MaxLimit}";
+        }
+        string? after = null;
+        if (q["cursor"].ToString() is { Length: > 0 } cursor && !Cursor.TryDecode(cursor, out after))
+        {
+            return "cursor: not a cursor returned by this API";
+        }
+        query = new EventQuery
+        {
+            SourceIP = source,
+            EventType = type.Length > 0 ? type : null,
+            FromMs = fromMs,
+            ToMs = toMs,
+            Limit = limit,
+            AfterSortKey = after,
+        };
+        return null;
+    }
+}

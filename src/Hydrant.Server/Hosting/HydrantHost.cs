@@ -1,0 +1,143 @@
+using System.Net;
+using Hydrant.Events;
+using Hydrant.RocksDb;
+using Hydrant.Server.Api;
+using Hydrant.Server.Auth;
+using Hydrant.Spool;
+using Hydrant.Storage;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Prometheus;
+
+namespace Hydrant.Server.Hosting;
+
+/// <summary>Wires the configured backends and the HTTP API into one web application. Nothing else lives here.</summary>
+public static class HydrantHost
+{
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
+    /// <summary>Thrown when the configuration cannot run (an unsafe binding, an unknown backend).</summary>
+    public sealed class ConfigurationException(string message) : Exception(message);
+
+    public static WebApplication Build(string[] args, string? configFile = null, Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
+        if (configFile is not null)
+        {
+            // After appsettings.json, before environment variables and flags, which are added again to keep their precedence.
+            builder.Configuration.AddJsonFile(configFile, optional: false).AddEnvironmentVariables().AddCommandLine(args);
+        }
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+
+        var settings = HydrantSettings.From(builder.Configuration);
+        var urls = builder.Configuration["urls"];
+        if (string.IsNullOrWhiteSpace(urls))
+        {
+            urls = DefaultUrl;
+            builder.WebHost.UseUrls(urls);
+        }
+        var exposed = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(u => !IsLoopback(u)).ToList();
+        if (settings.Keys.Count == 0 && exposed.Count > 0)
+        {
+            throw new ConfigurationException(
+                $"refusing to start: bound to {string.Join(", ", exposed)} with no API keys; configure Hydrant:Auth:Keys or bind to 127.0.0.1");
+        }
+
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.Limits.MaxBodyBytes);
+
+        var services = builder.Services;
+        services.AddSingleton(settings);
+        services.AddSingleton(settings.Store);
+        services.AddSingleton(settings.Limits);
+        services.AddSingleton(new ApiKeyAuthorization(settings.Keys));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<EventParser>();
+        services.AddSingleton<IngestStats>();
+        switch (settings.StoreKind)
+        {
+            case "rocksdb":
+                services.AddHydrantRocksDb();
+                break;
+            default:
+                throw new ConfigurationException($"Hydrant:Store:Kind '{settings.StoreKind}' is not available; use 'rocksdb'");
+        }
+        services.AddHostedService<SpoolConsumerRunner>();
+        services.AddHostedService<RetentionService>();
+        services.AddHealthChecks().AddCheck<SpoolHealthCheck>("spool");
+        services.AddOpenApi();
+        configureServices?.Invoke(services);
+
+        var app = builder.Build();
+        app.UseExceptionHandler(error => error.Run(context =>
+            Problems.WriteAsync(context, StatusCodes.Status500InternalServerError, "internal error", "the request failed on the server; its log has the cause")));
+        app.UseStatusCodePages(context => context.HttpContext.Response.HasStarted || context.HttpContext.Response.ContentLength > 0
+            ? Task.CompletedTask
+            : Problems.WriteAsync(context.HttpContext, context.HttpContext.Response.StatusCode, ReasonOf(context.HttpContext.Response.StatusCode)));
+        app.UseHttpMetrics();
+
+        app.MapIngest();
+        app.MapQuery();
+        app.MapStats();
+        app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).WithName("Liveness");
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { ResponseWriter = WriteReadinessAsync });
+        app.MapMetrics("/metrics");
+        app.MapOpenApi();
+
+        // Open the store now, so a locked or unreadable data folder fails the start, not the first request.
+        app.Services.GetRequiredService<IIngestLog>();
+        app.Services.GetRequiredService<IEventStore>();
+
+        app.Lifetime.ApplicationStarted.Register(() => Announce(app, settings));
+        return app;
+    }
+
+    private static void Announce(WebApplication app, HydrantSettings settings)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Hydrant");
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        if (settings.Keys.Count == 0)
+        {
+            logger.LogWarning("No API keys configured: running OPEN (no authentication), which is allowed only on loopback");
+        }
+        logger.LogInformation("Hydrant data in {Data}, store {Store}", Path.GetFullPath(settings.Store.DataPath), settings.StoreKind);
+        foreach (var address in addresses)
+        {
+            // A fixed line on stdout that scripts and tests wait for.
+            Console.Out.WriteLine($"hydrant: listening on {address}");
+        }
+        Console.Out.Flush();
+    }
+
+    private static bool IsLoopback(string url)
+    {
+        if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri))
+        {
+            return false;
+        }
+        return uri.Host == "localhost" || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+    }
+
+    private static string ReasonOf(int status) => ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } reason
+        ? reason.ToLowerInvariant()
+        : "error";
+
+    private static Task WriteReadinessAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report) =>
+        context.Response.WriteAsJsonAsync(new
+        {
+            status = report.Status.ToString().ToLowerInvariant(),
+            backends = report.Entries.ToDictionary(e => e.Key, e => new
+            {
+                status = e.Value.Status.ToString().ToLowerInvariant(),
+                description = e.Value.Description,
+                data = e.Value.Data,
+            }),
+        }, ApiJson.Options);
+}

@@ -1,0 +1,32 @@
+using Hydrant.Events;
+using Hydrant.Server.Auth;
+using Hydrant.Storage;
+
+namespace Hydrant.Server.Hosting;
+
+/// <summary>The "Hydrant" configuration section, read once at start into immutable options.</summary>
+public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IReadOnlyList<ApiKey> Keys, string StoreKind)
+{
+    public static HydrantSettings From(IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Hydrant");
+        var store = new StoreOptions
+        {
+            DataPath = section["Data"] ?? "./hydrant-data",
+            Retention = TimeSpan.FromDays(section.GetValue("Retention:Days", 90)),
+            SpoolHighWaterMark = section.GetValue("Spool:HighWaterMark", new StoreOptions().SpoolHighWaterMark),
+            BlockCacheBytes = section.GetValue("RocksDb:BlockCacheMB", 128L) * 1024 * 1024,
+            WriteBufferBytes = section.GetValue("RocksDb:WriteBufferMB", 64L) * 1024 * 1024,
+        };
+        var limits = new EventLimits
+        {
+            MaxEventBytes = section.GetValue("Ingest:MaxEventBytes", EventLimits.DefaultMaxEventBytes),
+            MaxBodyBytes = section.GetValue("Ingest:MaxBodyBytes", EventLimits.DefaultMaxBodyBytes),
+        };
+        var keys = section.GetSection("Auth:Keys").GetChildren()
+            .Select(k => ApiKey.From(k["Key"], k.GetSection("Scopes").GetChildren().Select(s => s.Value ?? string.Empty)))
+            .ToList();
+        var kind = section["Store:Kind"] ?? "rocksdb";
+        return new HydrantSettings(store, limits, keys, kind);
+    }
+}

@@ -1,0 +1,24 @@
+namespace Hydrant.Events;
+
+/// <summary>
+/// An accepted event: canonical fields pulled out for keys and indexes, and the canonical JSON
+/// (canonical fields first, every other field as received) that is what gets stored.
+/// </summary>
+public sealed class SecurityEvent
+{
+    public required string Id { get; init; }
+
+    /// <summary>Milliseconds since the Unix epoch, UTC.</summary>
+    public required long TimestampMs { get; init; }
+
+    public required string EventType { get; init; }
+
+    /// <summary>Normalized source: an IP address in canonical text, or a source name for formats that allow one.</summary>
+    public required string SourceIP { get; init; }
+
+    /// <summary>True when the client supplied the id, which makes it an idempotency key.</summary>
+    public required bool IdFromClient { get; init; }
+
+    /// <summary>The canonical JSON object as UTF-8.</summary>
+    public required ReadOnlyMemory<byte> Json { get; init; }
+}

@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Hydrant.Events;
+
+/// <summary>RFC 3339 UTC with milliseconds, fixed width, so that text order is time order in keys.</summary>
+public static class Timestamps
+{
+    public const int Width = 24; // yyyy-MM-ddTHH:mm:ss.fffZ
+    public const long MaxEpochMs = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+
+    private const string Format = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+
+    public static int Write(long epochMs, Span<byte> destination)
+    {
+        var dt = DateTime.UnixEpoch.AddMilliseconds(epochMs);
+        if (!dt.TryFormat(destination, out var written, Format, CultureInfo.InvariantCulture) || written != Width)
+        {
+            throw new ArgumentException("Destination too small for a timestamp.", nameof(destination));
+        }
+        return written;
+    }
+
+    public static string ToText(long epochMs)
+    {
+        Span<byte> buffer = stackalloc byte[Width];
+        Write(epochMs, buffer);
+        return System.Text.Encoding.ASCII.GetString(buffer);
+    }
+
+    /// <summary>Parses RFC 3339 text (offset required) or epoch milliseconds as text.</summary>
+    public static bool TryParse(string text, out long epochMs)
+    {
+        epochMs = 0;
+        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ms))
+        {
+            epochMs = ms;
+            return ms <= MaxEpochMs;
+        }
+        if (!HasOffset(text.AsSpan()))
+        {
+            return false;
+        }
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var dto))
+        {
+            return false;
+        }
+        epochMs = dto.ToUnixTimeMilliseconds();
+        return epochMs >= 0;
+    }
+
+    /// <summary>Reads a JSON timestamp token: an RFC 3339 string with an offset, or integer epoch milliseconds.</summary>
+    internal static bool TryRead(ref Utf8JsonReader reader, out long epochMs, out string? error)
+    {
+        epochMs = 0;
+        error = null;
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Number:
+                if (!reader.TryGetInt64(out var ms) || ms < 0 || ms > MaxEpochMs)
+                {
+                    error = "timestamp: epoch milliseconds must be a whole number between 0 and 253402300799999";
+                    return false;
+                }
+                epochMs = ms;
+                return true;
+            case JsonTokenType.String:
+                if (reader.ValueIsEscaped || !HasOffset(reader.ValueSpan) || !reader.TryGetDateTimeOffset(out var dto))
+                {
+                    error = "timestamp: not an RFC 3339 date-time with a UTC offset (e.g. 2026-11-24T03:29:03.123Z)";
+                    return false;
+                }
+                epochMs = dto.ToUnixTimeMilliseconds();
+                if (epochMs < 0)
+                {
+                    error = "timestamp: before 1970-01-01T00:00:00Z";
+                    return false;
+                }
+                return true;
+            default:
+                error = "timestamp: must be an RFC 3339 string or epoch milliseconds";
+                return false;
+        }
+    }
+
+    private static bool HasOffset<T>(ReadOnlySpan<T> text) where T : IEquatable<T>, IConvertible
+    {
+        if (text.Length < 20)
+        {
+            return false;
+        }
+        var last = Convert.ToChar(text[^1], CultureInfo.InvariantCulture);
+        if (last is 'Z' or 'z')
+        {
+            return true;
+        }
+        var sign = Convert.ToChar(text[^6], CultureInfo.InvariantCulture);
+        var colon = Convert.ToChar(text[^3], CultureInfo.InvariantCulture);
+        return sign is '+' or '-' && colon == ':';
+    }
+}

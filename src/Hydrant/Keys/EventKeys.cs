@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Text;
+using Hydrant.Events;
+
+namespace Hydrant.Keys;
+
+/// <summary>
+/// The key scheme of docs/keys.md. Partition keys and sort keys are plain text; backends that have
+/// a single key space (RocksDB) join them with <see cref="Separator"/>, which sorts below every
+/// printable character so a partition's items are one contiguous range.
+/// </summary>
+public static class EventKeys
+{
+    public const string Table = "security-events";
+    public const byte Separator = 0x00;
+
+    public static string MainPartition(long timestampMs, int shard) =>
+        string.Create(CultureInfo.InvariantCulture, $"{Table}#{Month(timestampMs)}#{shard}");
+
+    public static string HotPartition(long timestampMs, int hotShard) =>
+        string.Create(CultureInfo.InvariantCulture, $"{Table}#hot#{Day(timestampMs)}#{hotShard}");
+
+    /// <summary>
+    /// The source index partition: one per source and month, so retention drops it with its month
+    /// and no single index partition grows without bound.
+    /// </summary>
+    public static string SourcePartition(long timestampMs, string normalizedSource) =>
+        string.Concat("src#", Month(timestampMs), "#", normalizedSource);
+
+    /// <summary>{timestamp}#{eventType}#{eventId}: the id on the end keeps two events of one millisecond and type apart.</summary>
+    public static string SortKey(long timestampMs, string eventType, string eventId) =>
+        string.Concat(Timestamps.ToText(timestampMs), "#", eventType, "#", eventId);
+
+    /// <summary>The smallest sort key at or after this instant: a range bound for [from, to) scans.</summary>
+    public static string SortKeyBound(long timestampMs) => Timestamps.ToText(timestampMs);
+
+    public static string Month(long timestampMs) =>
+        DateTime.UnixEpoch.AddMilliseconds(timestampMs).ToString("yyyy-MM", CultureInfo.InvariantCulture);
+
+    public static string Day(long timestampMs) =>
+        DateTime.UnixEpoch.AddMilliseconds(timestampMs).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>Writes partition, separator and sort key as one UTF-8 key.</summary>
+    public static byte[] Join(string partition, string sortKey)
+    {
+        var key = new byte[Encoding.UTF8.GetByteCount(partition) + 1 + Encoding.UTF8.GetByteCount(sortKey)];
+        var written = Encoding.UTF8.GetBytes(partition, key);
+        key[written] = Separator;
+        Encoding.UTF8.GetBytes(sortKey, key.AsSpan(written + 1));
+        return key;
+    }
+
+    /// <summary>The sort key part of a joined key.</summary>
+    public static ReadOnlySpan<byte> SortKeyOf(ReadOnlySpan<byte> joinedKey) =>
+        joinedKey[(joinedKey.IndexOf(Separator) + 1)..];
+}

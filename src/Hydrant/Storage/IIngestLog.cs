@@ -1,0 +1,38 @@
+using Hydrant.Events;
+
+namespace Hydrant.Storage;
+
+/// <summary>
+/// The spool: the durable local log that every accepted event enters first. An append that
+/// completes means the events survive a crash; consumers (detector, analytics loader, store
+/// writer) then read it from their own checkpoints, and entries below all of them are trimmed.
+/// </summary>
+public interface IIngestLog
+{
+    /// <summary>Durably appends the events (grouped with concurrent appends into one synced write).</summary>
+    ValueTask<AppendResult> AppendAsync(IReadOnlyList<SecurityEvent> events, CancellationToken cancellationToken);
+
+    /// <summary>Entries written but not yet consumed by every consumer.</summary>
+    long Depth { get; }
+
+    /// <summary>The sequence the next appended entry gets.</summary>
+    long NextSequence { get; }
+
+    /// <summary>Reads up to <paramref name="max"/> entries starting at <paramref name="fromSequence"/>.</summary>
+    IReadOnlyList<SpoolEntry> Read(long fromSequence, int max);
+
+    /// <summary>Declares a consumer and where it resumes; entries from there on are kept for it.</summary>
+    void RegisterConsumer(string name, long position);
+
+    /// <summary>Records that a consumer has durably handled everything below <paramref name="position"/>.</summary>
+    void ReportProgress(string name, long position);
+
+    /// <summary>Completes when entries at or after <paramref name="sequence"/> exist, or the token fires.</summary>
+    Task WaitForEntriesAsync(long sequence, CancellationToken cancellationToken);
+}
+
+/// <summary>How an append went: events newly stored, and those that repeated an id already stored.</summary>
+public readonly record struct AppendResult(int Stored, int Duplicates);
+
+/// <summary>One spool entry: its sequence and the canonical event JSON.</summary>
+public readonly record struct SpoolEntry(long Sequence, ReadOnlyMemory<byte> Json);

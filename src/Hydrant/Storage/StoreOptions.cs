@@ -1,0 +1,26 @@
+namespace Hydrant.Storage;
+
+/// <summary>Settings shared by every store and spool backend. Built once from configuration.</summary>
+public sealed record StoreOptions
+{
+    /// <summary>Data folder for the embedded engines and the spool.</summary>
+    public string DataPath { get; init; } = "./hydrant-data";
+
+    /// <summary>Main data older than this is dropped, by whole months.</summary>
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(90);
+
+    /// <summary>Events younger than this also get the hot copy.</summary>
+    public static TimeSpan HotWindow { get; } = TimeSpan.FromHours(24);
+
+    /// <summary>Spool depth (entries) above which ingest answers 429.</summary>
+    public long SpoolHighWaterMark { get; init; } = 5_000_000;
+
+    /// <summary>RocksDB block cache, bytes.</summary>
+    public long BlockCacheBytes { get; init; } = 128L * 1024 * 1024;
+
+    /// <summary>RocksDB memtable size per column family, bytes.</summary>
+    public long WriteBufferBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Most bytes of events one group commit takes.</summary>
+    public int MaxCommitBytes { get; init; } = 16 * 1024 * 1024;
+}

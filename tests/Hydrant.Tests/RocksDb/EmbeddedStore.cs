@@ -1,0 +1,96 @@
+using System.Diagnostics.Metrics;
+using Hydrant.Events;
+using Hydrant.Query;
+using Hydrant.RocksDb;
+using Hydrant.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Hydrant.Tests.RocksDb;
+
+/// <summary>A real RocksDB spool and store in a directory of the test's own, removed afterwards.</summary>
+public sealed class EmbeddedStore : IDisposable
+{
+    private readonly ServiceProvider _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly RocksDbEngine _engine;
+    private readonly RocksDbIngestLog _log;
+    private readonly bool _ownsDirectory;
+    private bool _closed;
+
+    public EmbeddedStore(FixedClock clock, string? directory = null, StoreOptions? options = null)
+    {
+        _ownsDirectory = directory is null;
+        Directory_ = directory ?? Path.Combine(Path.GetTempPath(), "hydrant-test-" + Guid.NewGuid().ToString("N"));
+        Clock = clock;
+        Options = (options ?? new StoreOptions()) with { DataPath = Directory_, BlockCacheBytes = 8 << 20, WriteBufferBytes = 4 << 20 };
+        Stats = new IngestStats(_metrics.GetRequiredService<IMeterFactory>());
+        _engine = RocksDbEngine.Open(Options);
+        _log = new RocksDbIngestLog(_engine, Options, Stats, clock, NullLogger<RocksDbIngestLog>.Instance, writeStoreKeys: true);
+        Store = new RocksDbEventStore(_engine);
+    }
+
+    public string Directory_ { get; }
+    public FixedClock Clock { get; }
+    public StoreOptions Options { get; }
+    public IngestStats Stats { get; }
+    public IIngestLog Log => _log;
+    public IEventStore Store { get; }
+
+    public EventParser Parser => new(EventLimits.Default, Clock);
+
+    public async Task<AppendResult> AppendAsync(ReadOnlyMemory<byte> ndjson)
+    {
+        using var batch = Parser.Parse(ndjson.Span);
+        Assert.Empty(batch.Rejections);
+        return await Log.AppendAsync(batch.Events, CancellationToken.None);
+    }
+
+    public Task<AppendResult> AppendAsync(string ndjson) => AppendAsync(System.Text.Encoding.UTF8.GetBytes(ndjson));
+
+    public async Task<(List<string> Ids, EventPage Page, QueryPlan Plan)> QueryAsync(EventQuery query)
+    {
+        var plan = QueryPlanner.Plan(query, Clock.GetUtcNow().ToUnixTimeMilliseconds(), Options.Retention);
+        var page = await Store.QueryAsync(query, plan, CancellationToken.None);
+        var ids = page.Events.Select(e => System.Text.Json.JsonDocument.Parse(e).RootElement.GetProperty("id").GetString()!).ToList();
+        return (ids, page, plan);
+    }
+
+    /// <summary>Every id the query yields, following cursors to the end.</summary>
+    public async Task<List<string>> QueryAllAsync(EventQuery query)
+    {
+        var all = new List<string>();
+        while (true)
+        {
+            var (ids, page, _) = await QueryAsync(query);
+            all.AddRange(ids);
+            if (page.NextSortKey is null)
+            {
+                return all;
+            }
+            query = query with { AfterSortKey = page.NextSortKey };
+        }
+    }
+
+    /// <summary>Closes the database but keeps its directory, for reopening.</summary>
+    public void Close()
+    {
+        if (_closed)
+        {
+            return;
+        }
+        _closed = true;
+        _log.Dispose();
+        _engine.Dispose();
+    }
+
+    public void Dispose()
+    {
+        Close();
+        Stats.Dispose();
+        _metrics.Dispose();
+        if (_ownsDirectory)
+        {
+            Directory.Delete(Directory_, recursive: true);
+        }
+    }
+}
