@@ -1,0 +1,129 @@
+using System.Net;
+using System.Text;
+
+namespace Hydrant.IntegrationTests;
+
+[Collection("server")]
+public sealed class ApiTests(ServerFixture fixture)
+{
+    private static readonly long NowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    private HttpClient Client() => Api.Client(fixture.Server.BaseUrl);
+
+    [Fact]
+    public async Task Rejected_records_are_reported_beside_the_accepted_ones_which_are_stored()
+    {
+        using var client = Client();
+        var ts = Api.Rfc3339(NowMs - 60_000);
+        var (response, body) = await Api.PostAsync(client, $$"""
+            {"timestamp":"{{ts}}","eventType":"auth.failure","sourceIP":"198.51.100.1","user":"root"}
+            {"timestamp":"{{ts}}","eventType":"auth.failure","sourceIP":"not-an-ip"}
+            {"timestamp":"{{ts}}","eventType":"auth.success","sourceIP":"198.51.100.1"}
+            """);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, body.GetProperty("accepted").GetInt32());
+        var rejected = Assert.Single(body.GetProperty("rejected").EnumerateArray());
+        Assert.Equal(1, rejected.GetProperty("index").GetInt32());
+        Assert.Contains("sourceIP", rejected.GetProperty("error").GetString(), StringComparison.Ordinal);
+
+        var (_, page) = await Api.GetAsync(client, "v1/events?sourceIP=198.51.100.1&explain=true");
+        Assert.Equal(2, page.GetProperty("events").GetArrayLength());
+        Assert.Equal("root", page.GetProperty("events")[1].GetProperty("user").GetString());
+        Assert.Equal("source", page.GetProperty("plan").GetProperty("index").GetString());
+    }
+
+    [Fact]
+    public async Task Resending_events_with_ids_stores_each_once()
+    {
+        using var client = Client();
+        var lines = string.Join('\n', Enumerable.Range(0, 50).Select(i =>
+            $$"""{"id":"resend-{{i}}","timestamp":{{NowMs - 1000 - i}},"eventType":"dns.query","sourceIP":"198.51.100.2"}"""));
+        var (first, firstBody) = await Api.PostAsync(client, lines);
+        var (second, secondBody) = await Api.PostAsync(client, lines);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(0, firstBody.GetProperty("duplicates").GetInt32());
+        Assert.Equal(50, secondBody.GetProperty("accepted").GetInt32());
+        Assert.Equal(50, secondBody.GetProperty("duplicates").GetInt32());
+        var ids = await Api.QueryIdsAsync(client, "sourceIP=198.51.100.2&limit=7");
+        Assert.Equal(50, ids.Count);
+        Assert.Equal(50, ids.Distinct().Count());
+        Assert.Equal("resend-0", ids[0]);
+    }
+
+    [Fact]
+    public async Task A_body_over_the_limit_is_refused_with_413_and_nothing_of_it_is_stored()
+    {
+        using var client = Client();
+        var line = $$"""{"timestamp":{{NowMs - 5000}},"eventType":"big","sourceIP":"198.51.100.3","pad":"{{new string('x', 1000)}}"}""" + "\n";
+        var body = new StringBuilder();
+        while (body.Length <= ServerFixture.MaxBodyBytes)
+        {
+            body.Append(line);
+        }
+        var (response, problem) = await Api.PostAsync(client, body.ToString());
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("body too large", problem.GetProperty("error").GetString());
+        var (_, page) = await Api.GetAsync(client, "v1/events?sourceIP=198.51.100.3");
+        Assert.Equal(0, page.GetProperty("events").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("v1/events?from=yesterday", "from")]
+    [InlineData("v1/events?limit=0", "limit")]
+    [InlineData("v1/events?limit=10001", "limit")]
+    [InlineData("v1/events?cursor=zzz", "cursor")]
+    [InlineData("v1/events?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "to must be after from")]
+    public async Task Bad_query_parameters_get_400_naming_the_parameter(string path, string named)
+    {
+        using var client = Client();
+        var (response, problem) = await Api.GetAsync(client, path);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(named, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unreadable_bodies_unknown_formats_and_paths_get_json_errors_without_stack_traces()
+    {
+        using var client = Client();
+        var (unreadable, problem) = await Api.PostAsync(client, "[{\"timestamp\":1,");
+        Assert.Equal(HttpStatusCode.BadRequest, unreadable.StatusCode);
+        Assert.Equal("unreadable body", problem.GetProperty("error").GetString());
+
+        var (format, formatProblem) = await Api.PostAsync(client, "{}"u8.ToArray(), "v1/events?format=bogus");
+        Assert.Equal(HttpStatusCode.BadRequest, format.StatusCode);
+        Assert.Contains("bogus", formatProblem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        var (missing, notFound) = await Api.GetAsync(client, "v1/nothing-here");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(404, notFound.GetProperty("status").GetInt32());
+        Assert.DoesNotContain("   at ", notFound.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Health_readiness_metrics_stats_and_openapi_are_served()
+    {
+        using var client = Client();
+        await Api.PostAsync(client, $$"""{"timestamp":{{NowMs - 1000}},"eventType":"metrics.probe","sourceIP":"198.51.100.4"}""");
+
+        var (health, _) = await Api.GetAsync(client, "healthz");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        var (ready, readiness) = await Api.GetAsync(client, "readyz");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal("healthy", readiness.GetProperty("backends").GetProperty("spool").GetProperty("status").GetString());
+
+        var metrics = await client.GetStringAsync("metrics");
+        Assert.Contains("hydrant_ingest_events_accepted", metrics, StringComparison.Ordinal);
+        Assert.Contains("hydrant_spool_depth", metrics, StringComparison.Ordinal);
+
+        var (_, stats) = await Api.GetAsync(client, "v1/stats");
+        Assert.True(stats.GetProperty("ingest").GetProperty("accepted").GetInt64() >= 1);
+        Assert.Equal(100, stats.GetProperty("shards").GetProperty("writes").GetArrayLength());
+        Assert.True(stats.GetProperty("shards").GetProperty("writes").EnumerateArray().Sum(w => w.GetInt64()) >= 1);
+
+        var openapi = await client.GetStringAsync("openapi/v1.json");
+        Assert.Contains("\"/v1/events\"", openapi, StringComparison.Ordinal);
+        Assert.Contains("\"/v1/stats\"", openapi, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,78 @@
+using System.Net;
+
+namespace Hydrant.IntegrationTests;
+
+public sealed class AuthTests
+{
+    private const string IngestKey = "ingest-key-0123456789";
+    private const string QueryKey = "query-key-0123456789";
+    private const string AdminKey = "admin-key-0123456789";
+
+    private static readonly Dictionary<string, string> Keys = new()
+    {
+        ["Hydrant__Auth__Keys__0__Key"] = IngestKey,
+        ["Hydrant__Auth__Keys__0__Scopes__0"] = "ingest",
+        ["Hydrant__Auth__Keys__1__Key"] = QueryKey,
+        ["Hydrant__Auth__Keys__1__Scopes__0"] = "query",
+        ["Hydrant__Auth__Keys__2__Key"] = AdminKey,
+        ["Hydrant__Auth__Keys__2__Scopes__0"] = "admin",
+    };
+
+    [Fact]
+    public async Task Keys_are_required_and_scoped()
+    {
+        using var data = new TempDirectory();
+        await using var server = await HydrantProcess.ServeAsync(data.Path, environment: Keys);
+        var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 1000;
+        var body = $$"""{"timestamp":{{ts}},"eventType":"a","sourceIP":"198.51.100.9"}""";
+
+        using (var anonymous = Api.Client(server.BaseUrl))
+        {
+            var (response, problem) = await Api.PostAsync(anonymous, body);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal("unauthorized", problem.GetProperty("error").GetString());
+        }
+        using (var wrong = Api.Client(server.BaseUrl, "not-a-configured-key-at-all"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await Api.GetAsync(wrong, "v1/events")).Response.StatusCode);
+        }
+        using (var query = Api.Client(server.BaseUrl, QueryKey))
+        {
+            var (response, problem) = await Api.PostAsync(query, body);
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+            Assert.Contains("ingest", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+        using (var ingest = Api.Client(server.BaseUrl, IngestKey))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(ingest, body)).Response.StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await Api.GetAsync(ingest, "v1/events")).Response.StatusCode);
+        }
+        using (var query = Api.Client(server.BaseUrl, QueryKey))
+        {
+            Assert.Single((await Api.GetAsync(query, "v1/events?sourceIP=198.51.100.9")).Body.GetProperty("events").EnumerateArray());
+        }
+        using (var admin = Api.Client(server.BaseUrl, AdminKey))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(admin, body)).Response.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(admin, "v1/stats")).Response.StatusCode);
+        }
+        Assert.DoesNotContain("running OPEN", server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_node_bound_beyond_loopback_without_keys_refuses_to_start()
+    {
+        using var data = new TempDirectory();
+        var (exitCode, _, stderr) = await HydrantProcess.RunAsync(["serve", "--data", data.Path, "--urls", "http://0.0.0.0:0"]);
+        Assert.Equal(2, exitCode);
+        Assert.Contains("refusing to start", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_loopback_node_without_keys_runs_open_and_says_so()
+    {
+        using var data = new TempDirectory();
+        await using var server = await HydrantProcess.ServeAsync(data.Path);
+        Assert.Contains("running OPEN", server.Output, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,74 @@
+using System.Text.Json;
+
+namespace Hydrant.IntegrationTests;
+
+/// <summary>The `hydrant` command as a user runs it: generate, ingest, query.</summary>
+public sealed class CliTests
+{
+    [Fact]
+    public async Task Generate_ingest_and_query_round_trip_through_the_command()
+    {
+        using var data = new TempDirectory();
+        await using var server = await HydrantProcess.ServeAsync(data.Path);
+
+        var (generated, events, _) = await HydrantProcess.RunAsync(["generate", "--count", "3000", "--days", "0.5", "--sources", "50", "--attacker", "203.0.113.50", "--size", "400", "--seed", "5"]);
+        Assert.Equal(0, generated);
+        var lines = events.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3000, lines.Length);
+        var attackerEvents = lines.Count(l => JsonDocument.Parse(l).RootElement.GetProperty("sourceIP").GetString() == "203.0.113.50");
+        Assert.True(attackerEvents > 0);
+        var file = data.File("events.ndjson");
+        await File.WriteAllTextAsync(file, events);
+
+        var (ingested, summary, _) = await HydrantProcess.RunAsync(["ingest", file, "--url", server.BaseUrl]);
+        Assert.Equal(0, ingested);
+        Assert.Contains("accepted 3000 (duplicates 0), rejected 0", summary, StringComparison.Ordinal);
+
+        var (again, againSummary, _) = await HydrantProcess.RunAsync(["ingest", file, "--url", server.BaseUrl]);
+        Assert.Equal(0, again);
+        Assert.Contains("accepted 3000 (duplicates 3000)", againSummary, StringComparison.Ordinal);
+
+        var (queried, json, _) = await HydrantProcess.RunAsync(["query", "--ip", "203.0.113.50", "--limit", "100000", "--json", "--url", server.BaseUrl]);
+        Assert.Equal(0, queried);
+        Assert.Equal(attackerEvents, json.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        var (table, tableText, _) = await HydrantProcess.RunAsync(["query", "--type", "auth.failure", "--limit", "5", "--url", server.BaseUrl]);
+        Assert.Equal(0, table);
+        Assert.Contains("5 events", tableText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ingest_reports_rejected_lines_by_file_and_line_and_exits_2()
+    {
+        using var data = new TempDirectory();
+        await using var server = await HydrantProcess.ServeAsync(data.Path);
+        var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 1000;
+        var file = data.File("mixed.ndjson");
+        await File.WriteAllTextAsync(file, $$"""
+            {"timestamp":{{ts}},"eventType":"ok","sourceIP":"10.0.0.1"}
+
+            {"timestamp":{{ts}},"eventType":"bad","sourceIP":"999.1.1.1"}
+            {"timestamp":{{ts}},"eventType":"ok","sourceIP":"10.0.0.2"}
+            """);
+        var (exit, stdout, stderr) = await HydrantProcess.RunAsync(["ingest", file, "--url", server.BaseUrl]);
+        Assert.Equal(2, exit);
+        Assert.Contains("mixed.ndjson:3: sourceIP", stderr, StringComparison.Ordinal);
+        Assert.Contains("accepted 2 (duplicates 0), rejected 1", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Commands_fail_clearly_on_bad_usage_and_unreachable_servers()
+    {
+        var (usage, _, usageError) = await HydrantProcess.RunAsync(["query", "--limit", "many"]);
+        Assert.Equal(2, usage);
+        Assert.Contains("many", usageError, StringComparison.Ordinal);
+
+        var (unreachable, _, error) = await HydrantProcess.RunAsync(["query", "--url", "http://127.0.0.1:9"]);
+        Assert.Equal(1, unreachable);
+        Assert.Contains("cannot reach", error, StringComparison.Ordinal);
+
+        var (missing, _, missingError) = await HydrantProcess.RunAsync(["ingest", "/nonexistent/file.ndjson"]);
+        Assert.Equal(2, missing);
+        Assert.Contains("does not exist", missingError, StringComparison.Ordinal);
+    }
+}

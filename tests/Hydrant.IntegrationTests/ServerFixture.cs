@@ -1,0 +1,25 @@
+namespace Hydrant.IntegrationTests;
+
+/// <summary>One `hydrant serve` shared by the tests of the "server" collection; each test uses its own sources and ids.</summary>
+public sealed class ServerFixture : IAsyncLifetime, IDisposable
+{
+    public const long MaxBodyBytes = 2 * 1024 * 1024;
+
+    private readonly TempDirectory _data = new();
+
+    public HydrantProcess Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() =>
+        Server = await HydrantProcess.ServeAsync(_data.Path, [$"--Hydrant:Ingest:MaxBodyBytes={MaxBodyBytes}"]);
+
+    public async Task DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        Dispose();
+    }
+
+    public void Dispose() => _data.Dispose();
+}
+
+[CollectionDefinition("server")]
+public sealed class ServerGroup : ICollectionFixture<ServerFixture>;
