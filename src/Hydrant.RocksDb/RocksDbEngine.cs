@@ -51,20 +51,45 @@ internal sealed class RocksDbEngine : IDisposable
             .SetDbWriteBufferSize((ulong)(options.WriteBufferBytes * 4))
             .SetMaxTotalWalSize((ulong)(options.WriteBufferBytes * 8))
             .SetBytesPerSync(1024 * 1024);
+        // Pipelined writes let one write group append to the WAL while the previous one fills memtables.
+        Native.Instance.rocksdb_options_set_enable_pipelined_write(dbOptions.Handle, 1);
+        Native.Instance.rocksdb_options_set_max_background_jobs(dbOptions.Handle, 2);
 
         var families = new ColumnFamilies
         {
-            { SpoolFamily, Family(options, cache, Compression.Lz4, bloom: false) },
-            { MainFamily, Family(options, cache, Compression.Lz4, bloom: false) },
-            { HotFamily, Family(options, cache, Compression.Lz4, bloom: false) },
-            { SourceFamily, Family(options, cache, Compression.Lz4, bloom: false) },
-            { IdsFamily, Family(options, cache, Compression.Lz4, bloom: true) },
-            { MetaFamily, Family(options, cache, Compression.No, bloom: false) },
+            { SpoolFamily, Family(options, cache, compress: false, bloom: false) },
+            { MainFamily, WithBlobFiles(Family(options, cache, compress: true, bloom: false)) },
+            { HotFamily, Family(options, cache, compress: true, bloom: false) },
+            { SourceFamily, Family(options, cache, compress: true, bloom: false) },
+            { IdsFamily, Family(options, cache, compress: true, bloom: true) },
+            { MetaFamily, Family(options, cache, compress: false, bloom: false) },
         };
         return new RocksDbEngine(RocksDbSharp.RocksDb.Open(dbOptions, path, families));
     }
 
-    private static ColumnFamilyOptions Family(StoreOptions options, Cache cache, Compression compression, bool bloom)
+    /// <summary>
+    /// L0 and L1 stay uncompressed: they are rewritten soon, and compressing them costs the flush
+    /// thread CPU that ingest needs. LZ4 from L2 down, where data settles.
+    /// </summary>
+    private static readonly Compression[] Compressed = [Compression.No, Compression.No, Compression.Lz4, Compression.Lz4, Compression.Lz4, Compression.Lz4, Compression.Lz4];
+
+    private static readonly Compression[] Uncompressed = [.. Compressed.Select(_ => Compression.No)];
+
+    /// <summary>
+    /// Events (about 1 KB each) live in blob files and the LSM tree keeps only their keys and
+    /// blob references, so compaction rewrites references, not events. Blob GC reclaims space as
+    /// retention drops whole months.
+    /// </summary>
+    private static ColumnFamilyOptions WithBlobFiles(ColumnFamilyOptions family)
+    {
+        Native.Instance.rocksdb_options_set_enable_blob_files(family.Handle, 1);
+        Native.Instance.rocksdb_options_set_min_blob_size(family.Handle, 256);
+        Native.Instance.rocksdb_options_set_blob_compression_type(family.Handle, (int)Compression.Lz4);
+        Native.Instance.rocksdb_options_set_enable_blob_gc(family.Handle, 1);
+        return family;
+    }
+
+    private static ColumnFamilyOptions Family(StoreOptions options, Cache cache, bool compress, bool bloom)
     {
         var table = new BlockBasedTableOptions()
             .SetBlockCache(cache)
@@ -76,8 +101,9 @@ internal sealed class RocksDbEngine : IDisposable
             // Idempotency checks mostly ask for ids that are not there: a bloom filter answers those without I/O.
             table.SetFilterPolicy(BloomFilterPolicy.Create(10, false));
         }
+        var levels = compress ? Compressed : Uncompressed;
         return new ColumnFamilyOptions()
-            .SetCompression(compression)
+            .SetCompressionPerLevel(levels, (ulong)levels.Length)
             .SetWriteBufferSize((ulong)options.WriteBufferBytes)
             .SetMaxWriteBufferNumber(3)
             .SetLevelCompactionDynamicLevelBytes(true)

@@ -1,56 +1,58 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text;
-using System.Threading.Channels;
 using Hydrant.Events;
 using Hydrant.Keys;
+using Hydrant.Spool;
 using Hydrant.Storage;
-using Microsoft.Extensions.Logging;
 using RocksDbSharp;
 
 namespace Hydrant.RocksDb;
 
 /// <summary>
-/// The spool on RocksDB with group commit: appends from concurrent requests queue up, and one
-/// writer thread turns everything queued into a single synced WriteBatch. In embedded mode the
-/// same batch also writes the store keys (main, hot copy, source index, id), so an acknowledged
-/// event is both spooled and queryable, atomically.
+/// The spool on RocksDB. Each request encodes its keys and builds its own WriteBatch on its own
+/// thread, then writes it synced; RocksDB joins the synced writes that arrive together into one
+/// WAL write and one fsync (its leader/follower write group) and inserts their memtable entries
+/// in parallel. That is the group commit: no request waits for more than one fsync, and the
+/// fsync cost is shared by everything that arrived meanwhile.
+///
+/// In embedded mode the same batch writes the store keys (main item, source index, hot copy, id),
+/// and the spool entry holds only the main item's key, so each event's JSON is written once.
 /// </summary>
-internal sealed class RocksDbIngestLog : IIngestLog, IDisposable
+internal sealed class RocksDbIngestLog : IIngestLog
 {
-    private static readonly byte[] SpoolHeadKey = "spool/next"u8.ToArray();
+    /// <summary>Entries trimmed at once at least: one DeleteRange per few thousand events, not per request.</summary>
+    public const int DefaultTrimStep = 4096;
+    private static readonly byte[] TrimmedKey = "spool/trimmed"u8.ToArray();
 
     private readonly RocksDbEngine _engine;
-    private readonly StoreOptions _options;
     private readonly IngestStats _stats;
     private readonly TimeProvider _time;
-    private readonly ILogger _logger;
     private readonly bool _writeStoreKeys;
-    private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
     private readonly WriteOptions _synced = new WriteOptions().SetSync(true);
+    private readonly WriteOptions _unsynced = new();
     private readonly ConcurrentDictionary<string, long> _consumers = new(StringComparer.Ordinal);
-    private readonly Thread _writer;
-    private TaskCompletionSource _appended = NewSignal();
-    private long _nextSequence;
+    private readonly ConcurrentDictionary<string, Task> _idsInFlight = new(StringComparer.Ordinal);
+    private readonly CommitWatermark _watermark;
+    private readonly Lock _trimGate = new();
+    private readonly int _trimStep;
     private long _trimmedTo;
 
-    public RocksDbIngestLog(RocksDbEngine engine, StoreOptions options, IngestStats stats, TimeProvider time, ILogger<RocksDbIngestLog> logger, bool writeStoreKeys)
+    public RocksDbIngestLog(RocksDbEngine engine, IngestStats stats, TimeProvider time, bool writeStoreKeys, int trimStep = DefaultTrimStep)
     {
+        _trimStep = trimStep;
         _engine = engine;
-        _options = options;
         _stats = stats;
         _time = time;
-        _logger = logger;
         _writeStoreKeys = writeStoreKeys;
-        var head = engine.Db.Get(SpoolHeadKey, engine.Meta);
-        _nextSequence = head is null ? 0 : BinaryPrimitives.ReadInt64BigEndian(head);
-        _trimmedTo = FirstSpooledSequence() ?? _nextSequence;
+        var trimmed = engine.Db.Get(TrimmedKey, engine.Meta) is { } bytes ? BinaryPrimitives.ReadInt64BigEndian(bytes) : 0;
+        var (first, last) = SpooledRange();
+        _trimmedTo = first ?? trimmed;
+        _watermark = new CommitWatermark(Math.Max(trimmed, (last ?? -1) + 1));
         stats.ObserveSpoolDepth(() => Depth);
-        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "hydrant-group-commit" };
-        _writer.Start();
     }
 
-    public long NextSequence => Interlocked.Read(ref _nextSequence);
+    public long NextSequence => _watermark.Committed;
 
     public long Depth
     {
@@ -60,26 +62,75 @@ internal sealed class RocksDbIngestLog : IIngestLog, IDisposable
             {
                 return 0;
             }
-            var slowest = _consumers.Values.Min();
-            return Math.Max(0, NextSequence - slowest);
+            return Math.Max(0, NextSequence - _consumers.Values.Min());
         }
     }
 
-    public ValueTask<AppendResult> AppendAsync(IReadOnlyList<SecurityEvent> events, CancellationToken cancellationToken)
+    public async ValueTask<AppendResult> AppendAsync(IReadOnlyList<SecurityEvent> events, CancellationToken cancellationToken)
     {
         if (events.Count == 0)
         {
-            return ValueTask.FromResult(new AppendResult(0, 0));
+            return new AppendResult(0, 0);
         }
-        var pending = new PendingAppend(events);
-        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
-        // The write is not cancelled with the request: once queued it commits, and the caller may
-        // only stop waiting for the answer.
-        return new ValueTask<AppendResult>(pending.Completion.Task.WaitAsync(cancellationToken));
+        using var keys = new PooledBuffer(events.Count * 320);
+        var encoded = new EncodedKeys[events.Count];
+        var hotCutoff = _time.GetUtcNow().ToUnixTimeMilliseconds() - (long)StoreOptions.HotWindow.TotalMilliseconds;
+        for (var i = 0; i < events.Count; i++)
+        {
+            encoded[i] = Encode(events[i], keys, hotCutoff);
+        }
+
+        // Rounds: write every event whose id this request could reserve, release, and only then wait
+        // for ids another request holds, so no request ever waits while holding a reservation.
+        int stored = 0, duplicates = 0;
+        var pending = Enumerable.Range(0, events.Count).ToList();
+        while (pending.Count > 0)
+        {
+            var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var reserved = new List<string>();
+            var heldElsewhere = new List<(int Index, Task Holder)>();
+            var include = new List<int>(pending.Count);
+            try
+            {
+                foreach (var i in pending)
+                {
+                    switch (Reserve(events[i], encoded[i], keys, written.Task, reserved, out var holder))
+                    {
+                        case Reservation.Store:
+                            include.Add(i);
+                            break;
+                        case Reservation.Duplicate:
+                            duplicates++;
+                            break;
+                        default:
+                            heldElsewhere.Add((i, holder!));
+                            break;
+                    }
+                }
+                if (include.Count > 0)
+                {
+                    Write(events, encoded, keys, include);
+                    stored += include.Count;
+                }
+            }
+            finally
+            {
+                foreach (var id in reserved)
+                {
+                    _idsInFlight.TryRemove(id, out _);
+                }
+                written.TrySetResult();
+            }
+            await Task.WhenAll(heldElsewhere.Select(h => h.Holder)).WaitAsync(cancellationToken);
+            pending = [.. heldElsewhere.Select(h => h.Index)];
+        }
+        MaybeTrim();
+        return new AppendResult(stored, duplicates);
     }
 
     public IReadOnlyList<SpoolEntry> Read(long fromSequence, int max)
     {
+        var committed = NextSequence;
         var entries = new List<SpoolEntry>(Math.Min(max, 1024));
         var start = new byte[8];
         BinaryPrimitives.WriteInt64BigEndian(start, Math.Max(fromSequence, 0));
@@ -87,164 +138,181 @@ internal sealed class RocksDbIngestLog : IIngestLog, IDisposable
         for (iterator.Seek(start); iterator.Valid() && entries.Count < max; iterator.Next())
         {
             var sequence = BinaryPrimitives.ReadInt64BigEndian(iterator.GetKeySpan());
-            entries.Add(new SpoolEntry(sequence, iterator.Value()));
+            if (sequence >= committed)
+            {
+                break;
+            }
+            // Embedded entries point at the main item; one dropped by retention meanwhile reads as empty.
+            var value = _writeStoreKeys ? _engine.Db.Get(iterator.GetValueSpan(), _engine.Main) ?? [] : iterator.Value();
+            entries.Add(new SpoolEntry(sequence, value));
         }
         return entries;
     }
 
     public void RegisterConsumer(string name, long position) => _consumers[name] = position;
 
-    public void ReportProgress(string name, long position) => _consumers[name] = position;
-
-    public async Task WaitForEntriesAsync(long sequence, CancellationToken cancellationToken)
+    public void ReportProgress(string name, long position)
     {
-        while (NextSequence <= sequence)
+        _consumers[name] = position;
+        MaybeTrim();
+    }
+
+    public Task WaitForEntriesAsync(long sequence, CancellationToken cancellationToken) =>
+        _watermark.WaitPastAsync(sequence, cancellationToken);
+
+    private enum Reservation
+    {
+        Store,
+        Duplicate,
+        HeldElsewhere,
+    }
+
+    /// <summary>
+    /// An event without a client id is always stored. A client id is reserved for this round; it is
+    /// a duplicate when already stored or repeated within this round, and held elsewhere while
+    /// another request's write of it is in flight (its outcome decides).
+    /// </summary>
+    private Reservation Reserve(SecurityEvent e, EncodedKeys encoded, PooledBuffer keys, Task round, List<string> reserved, out Task? holder)
+    {
+        holder = null;
+        if (!e.IdFromClient)
         {
-            var signal = Volatile.Read(ref _appended);
-            if (NextSequence > sequence)
-            {
-                return;
-            }
-            await signal.Task.WaitAsync(cancellationToken);
+            return Reservation.Store;
         }
-    }
-
-    public void Dispose()
-    {
-        _queue.Writer.TryComplete();
-        _writer.Join();
-    }
-
-    private void WriteLoop()
-    {
-        var reader = _queue.Reader;
-        var group = new List<PendingAppend>();
-        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        var idKey = encoded.Id.Of(keys);
+        var id = Encoding.UTF8.GetString(idKey);
+        if (_idsInFlight.TryAdd(id, round))
         {
-            var bytes = 0L;
-            while (bytes < _options.MaxCommitBytes && reader.TryRead(out var pending))
-            {
-                group.Add(pending);
-                foreach (var e in pending.Events)
-                {
-                    bytes += e.Json.Length;
-                }
-            }
-            try
-            {
-                Commit(group);
-            }
-            catch (Exception e)
-            {
-                _logger.LogError(e, "Group commit of {Requests} requests failed; they are answered with an error", group.Count);
-                foreach (var pending in group)
-                {
-                    pending.Completion.TrySetException(e);
-                }
-            }
-            group.Clear();
+            reserved.Add(id);
+            return _engine.Db.HasKey(idKey, _engine.Ids) ? Reservation.Duplicate : Reservation.Store;
         }
+        if (!_idsInFlight.TryGetValue(id, out holder))
+        {
+            holder = Task.CompletedTask; // released in between: try again next round
+            return Reservation.HeldElsewhere;
+        }
+        return holder == round ? Reservation.Duplicate : Reservation.HeldElsewhere;
     }
 
-    private void Commit(List<PendingAppend> group)
+    private void Write(IReadOnlyList<SecurityEvent> events, EncodedKeys[] encoded, PooledBuffer keys, List<int> include)
     {
-        var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var hotCutoff = nowMs - (long)StoreOptions.HotWindow.TotalMilliseconds;
-        using var batch = new WriteBatch();
-        var idsInBatch = new HashSet<string>(StringComparer.Ordinal);
-        var sequence = NextSequence;
-        var results = new AppendResult[group.Count];
-        var shards = new List<int>();
-        long bytes = 0;
-        Span<byte> spoolKey = stackalloc byte[8];
-
-        for (var g = 0; g < group.Count; g++)
+        var range = _watermark.Allocate(include.Count);
+        try
         {
-            int stored = 0, duplicates = 0;
-            foreach (var e in group[g].Events)
+            using var batch = new WriteBatch();
+            Span<byte> spoolKey = stackalloc byte[8];
+            var sequence = range.Start;
+            long bytes = 0;
+            foreach (var i in include)
             {
-                var month = EventKeys.Month(e.TimestampMs);
-                byte[]? idKey = null;
-                if (e.IdFromClient)
-                {
-                    var idText = string.Concat(month, "#", e.Id);
-                    idKey = Encoding.UTF8.GetBytes(idText);
-                    if (!idsInBatch.Add(idText) || _engine.Db.HasKey(idKey, _engine.Ids))
-                    {
-                        duplicates++;
-                        continue;
-                    }
-                }
-
+                var e = events[i];
+                var k = encoded[i];
                 BinaryPrimitives.WriteInt64BigEndian(spoolKey, sequence++);
-                batch.Put(spoolKey, e.Json.Span, _engine.Spool);
-
-                if (_writeStoreKeys)
+                if (!_writeStoreKeys)
                 {
-                    var hash = SourceShard.Hash(e.SourceIP);
-                    var shard = SourceShard.Main(hash);
-                    var sortKey = EventKeys.SortKey(e.TimestampMs, e.EventType, e.Id);
-                    var mainKey = EventKeys.Join(EventKeys.MainPartition(e.TimestampMs, shard), sortKey);
-                    batch.Put(mainKey, e.Json.Span, _engine.Main);
-                    batch.Put(EventKeys.Join(EventKeys.SourcePartition(e.TimestampMs, e.SourceIP), sortKey), mainKey, _engine.Source);
-                    if (e.TimestampMs >= hotCutoff)
-                    {
-                        batch.Put(EventKeys.Join(EventKeys.HotPartition(e.TimestampMs, SourceShard.Hot(hash)), sortKey), mainKey, _engine.Hot);
-                    }
-                    if (idKey is not null)
-                    {
-                        batch.Put(idKey, mainKey, _engine.Ids);
-                    }
-                    shards.Add(shard);
+                    batch.Put(spoolKey, e.Json.Span, _engine.Spool);
+                    continue;
+                }
+                var mainKey = k.Main.Of(keys);
+                batch.Put(spoolKey, mainKey, _engine.Spool);
+                batch.Put(mainKey, e.Json.Span, _engine.Main);
+                batch.Put(k.Source.Of(keys), mainKey, _engine.Source);
+                if (k.Hot.Length > 0)
+                {
+                    batch.Put(k.Hot.Of(keys), mainKey, _engine.Hot);
+                }
+                if (k.Id.Length > 0)
+                {
+                    batch.Put(k.Id.Of(keys), mainKey, _engine.Ids);
                 }
                 bytes += e.Json.Length;
-                stored++;
             }
-            results[g] = new AppendResult(stored, duplicates);
-        }
+            _engine.Db.Write(batch, _synced);
 
-        var head = new byte[8];
-        BinaryPrimitives.WriteInt64BigEndian(head, sequence);
-        batch.Put(SpoolHeadKey, head, _engine.Meta);
-        var trimTo = _consumers.IsEmpty ? sequence : Math.Min(_consumers.Values.Min(), sequence);
-        if (trimTo > _trimmedTo)
+            _stats.RecordCommit(bytes);
+            foreach (var i in include)
+            {
+                _stats.RecordShardWrite(encoded[i].Shard);
+            }
+        }
+        finally
+        {
+            _watermark.Complete(range);
+        }
+    }
+
+    private static EncodedKeys Encode(SecurityEvent e, PooledBuffer keys, long hotCutoff)
+    {
+        var hash = SourceShard.Hash(e.SourceIP);
+        var shard = SourceShard.Main(hash);
+        var main = Append(keys, EventKeys.WriteMainKey(keys.GetSpan(EventKeys.MaxKeyBytes), e.TimestampMs, shard, e.EventType, e.Id));
+        var source = Append(keys, EventKeys.WriteSourceKey(keys.GetSpan(EventKeys.MaxKeyBytes), e.TimestampMs, e.SourceIP, e.EventType, e.Id));
+        var hot = e.TimestampMs >= hotCutoff
+            ? Append(keys, EventKeys.WriteHotKey(keys.GetSpan(EventKeys.MaxKeyBytes), e.TimestampMs, SourceShard.Hot(hash), e.EventType, e.Id))
+            : default;
+        var id = e.IdFromClient ? Append(keys, EventKeys.WriteIdKey(keys.GetSpan(EventKeys.MaxKeyBytes), e.TimestampMs, e.Id)) : default;
+        return new EncodedKeys { Shard = shard, Main = main, Source = source, Hot = hot, Id = id };
+    }
+
+    private static Slice Append(PooledBuffer keys, int length)
+    {
+        var slice = new Slice(keys.Length, length);
+        keys.Advance(length);
+        return slice;
+    }
+
+    /// <summary>Drops spool entries that every consumer has passed (all committed ones when there is none).</summary>
+    private void MaybeTrim()
+    {
+        var committed = NextSequence;
+        var limit = _consumers.IsEmpty ? committed : Math.Min(_consumers.Values.Min(), committed);
+        if (limit - Interlocked.Read(ref _trimmedTo) < _trimStep || !_trimGate.TryEnter())
+        {
+            return;
+        }
+        try
         {
             var from = new byte[8];
             var to = new byte[8];
             BinaryPrimitives.WriteInt64BigEndian(from, _trimmedTo);
-            BinaryPrimitives.WriteInt64BigEndian(to, trimTo);
+            BinaryPrimitives.WriteInt64BigEndian(to, limit);
+            using var batch = new WriteBatch();
             batch.DeleteRange(from, (ulong)from.Length, to, (ulong)to.Length, _engine.Spool);
+            batch.Put(TrimmedKey, to, _engine.Meta);
+            // Not synced: a trim lost in a crash is only repeated; it never loses an entry.
+            _engine.Db.Write(batch, _unsynced);
+            Interlocked.Exchange(ref _trimmedTo, limit);
         }
-
-        _engine.Db.Write(batch, _synced);
-
-        _trimmedTo = Math.Max(_trimmedTo, trimTo);
-        Interlocked.Exchange(ref _nextSequence, sequence);
-        Interlocked.Exchange(ref _appended, NewSignal()).TrySetResult();
-        _stats.RecordCommit(bytes);
-        foreach (var shard in shards)
+        finally
         {
-            _stats.RecordShardWrite(shard);
-        }
-        for (var g = 0; g < group.Count; g++)
-        {
-            group[g].Completion.TrySetResult(results[g]);
+            _trimGate.Exit();
         }
     }
 
-    private long? FirstSpooledSequence()
+    private (long? First, long? Last) SpooledRange()
     {
         using var iterator = _engine.Db.NewIterator(_engine.Spool);
         iterator.SeekToFirst();
-        return iterator.Valid() ? BinaryPrimitives.ReadInt64BigEndian(iterator.GetKeySpan()) : null;
+        if (!iterator.Valid())
+        {
+            return (null, null);
+        }
+        var first = BinaryPrimitives.ReadInt64BigEndian(iterator.GetKeySpan());
+        iterator.SeekToLast();
+        return (first, BinaryPrimitives.ReadInt64BigEndian(iterator.GetKeySpan()));
     }
 
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private sealed class PendingAppend(IReadOnlyList<SecurityEvent> events)
+    private readonly record struct Slice(int Offset, int Length)
     {
-        public IReadOnlyList<SecurityEvent> Events { get; } = events;
+        public ReadOnlySpan<byte> Of(PooledBuffer buffer) => buffer.Span.Slice(Offset, Length);
+    }
 
-        public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private struct EncodedKeys
+    {
+        public int Shard;
+        public Slice Main;
+        public Slice Source;
+        public Slice Hot;
+        public Slice Id;
     }
 }

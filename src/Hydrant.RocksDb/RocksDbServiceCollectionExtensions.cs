@@ -1,6 +1,5 @@
 using Hydrant.Storage;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Hydrant.RocksDb;
 
@@ -15,10 +14,8 @@ public static class RocksDbServiceCollectionExtensions
         services.AddSingleton(sp => RocksDbEngine.Open(sp.GetRequiredService<StoreOptions>()));
         services.AddSingleton<IIngestLog>(sp => new RocksDbIngestLog(
             sp.GetRequiredService<RocksDbEngine>(),
-            sp.GetRequiredService<StoreOptions>(),
             sp.GetRequiredService<IngestStats>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<RocksDbIngestLog>>(),
             writeStoreKeys: asEventStore));
         if (asEventStore)
         {

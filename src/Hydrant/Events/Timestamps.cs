@@ -9,16 +9,11 @@ public static class Timestamps
     public const int Width = 24; // yyyy-MM-ddTHH:mm:ss.fffZ
     public const long MaxEpochMs = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
 
-    private const string Format = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
-
     public static int Write(long epochMs, Span<byte> destination)
     {
-        var dt = DateTime.UnixEpoch.AddMilliseconds(epochMs);
-        if (!dt.TryFormat(destination, out var written, Format, CultureInfo.InvariantCulture) || written != Width)
-        {
-            throw new ArgumentException("Destination too small for a timestamp.", nameof(destination));
-        }
-        return written;
+        var writer = new Keys.KeyWriter(destination);
+        writer.AppendTimestamp(DateTime.UnixEpoch.AddMilliseconds(epochMs));
+        return writer.Length;
     }
 
     public static string ToText(long epochMs)

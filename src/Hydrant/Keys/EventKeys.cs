@@ -40,6 +40,68 @@ public static class EventKeys
     public static string Day(long timestampMs) =>
         DateTime.UnixEpoch.AddMilliseconds(timestampMs).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
+    /// <summary>More bytes than any joined key can take: partition, separator, sort key, each field at most 128 characters.</summary>
+    public const int MaxKeyBytes = 2048;
+
+    /// <summary>main partition 0x00 sort key, as bytes; equal to <c>Join(MainPartition(..), SortKey(..))</c>.</summary>
+    public static int WriteMainKey(Span<byte> destination, long timestampMs, int shard, string eventType, string eventId)
+    {
+        var time = DateTime.UnixEpoch.AddMilliseconds(timestampMs);
+        var key = new KeyWriter(destination);
+        key.Append("security-events#"u8);
+        key.AppendMonth(time);
+        key.Append((byte)'#');
+        key.AppendNumber(shard);
+        AppendSortKey(ref key, time, eventType, eventId);
+        return key.Length;
+    }
+
+    /// <summary>hot partition 0x00 sort key, as bytes.</summary>
+    public static int WriteHotKey(Span<byte> destination, long timestampMs, int hotShard, string eventType, string eventId)
+    {
+        var time = DateTime.UnixEpoch.AddMilliseconds(timestampMs);
+        var key = new KeyWriter(destination);
+        key.Append("security-events#hot#"u8);
+        key.AppendDay(time);
+        key.Append((byte)'#');
+        key.AppendNumber(hotShard);
+        AppendSortKey(ref key, time, eventType, eventId);
+        return key.Length;
+    }
+
+    /// <summary>source partition 0x00 sort key, as bytes.</summary>
+    public static int WriteSourceKey(Span<byte> destination, long timestampMs, string normalizedSource, string eventType, string eventId)
+    {
+        var time = DateTime.UnixEpoch.AddMilliseconds(timestampMs);
+        var key = new KeyWriter(destination);
+        key.Append("src#"u8);
+        key.AppendMonth(time);
+        key.Append((byte)'#');
+        key.Append(normalizedSource);
+        AppendSortKey(ref key, time, eventType, eventId);
+        return key.Length;
+    }
+
+    /// <summary>The idempotency key {yyyy-MM}#{eventId}: ids are unique within their event's month.</summary>
+    public static int WriteIdKey(Span<byte> destination, long timestampMs, string eventId)
+    {
+        var key = new KeyWriter(destination);
+        key.AppendMonth(DateTime.UnixEpoch.AddMilliseconds(timestampMs));
+        key.Append((byte)'#');
+        key.Append(eventId);
+        return key.Length;
+    }
+
+    private static void AppendSortKey(ref KeyWriter key, DateTime time, string eventType, string eventId)
+    {
+        key.Append(Separator);
+        key.AppendTimestamp(time);
+        key.Append((byte)'#');
+        key.Append(eventType);
+        key.Append((byte)'#');
+        key.Append(eventId);
+    }
+
     /// <summary>Writes partition, separator and sort key as one UTF-8 key.</summary>
     public static byte[] Join(string partition, string sortKey)
     {

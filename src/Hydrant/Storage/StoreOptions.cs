@@ -20,7 +20,4 @@ public sealed record StoreOptions
 
     /// <summary>RocksDB memtable size per column family, bytes.</summary>
     public long WriteBufferBytes { get; init; } = 64L * 1024 * 1024;
-
-    /// <summary>Most bytes of events one group commit takes.</summary>
-    public int MaxCommitBytes { get; init; } = 16 * 1024 * 1024;
 }

@@ -78,3 +78,26 @@ public sealed class EventKeysTests
         Assert.Equal(ms, back);
     }
 }
+
+public sealed class KeyWriterTests
+{
+    [Theory]
+    [InlineData(0L, "10.0.0.1", "auth.failure", "id-1")]
+    [InlineData(1764000000123L, "2001:db8::1", "t\u00e9st#x", "01JDQ8Z6P4J9K3M2N1B0V9C8X7")]
+    [InlineData(Timestamps.MaxEpochMs, "ec2.amazonaws.com", "a", "b")]
+    public void Byte_keys_equal_the_joined_text_keys(long ts, string source, string type, string id)
+    {
+        var hash = SourceShard.Hash(source);
+        var sortKey = EventKeys.SortKey(ts, type, id);
+        Span<byte> buffer = stackalloc byte[EventKeys.MaxKeyBytes];
+
+        var n = EventKeys.WriteMainKey(buffer, ts, SourceShard.Main(hash), type, id);
+        Assert.Equal(EventKeys.Join(EventKeys.MainPartition(ts, SourceShard.Main(hash)), sortKey), buffer[..n].ToArray());
+        n = EventKeys.WriteHotKey(buffer, ts, SourceShard.Hot(hash), type, id);
+        Assert.Equal(EventKeys.Join(EventKeys.HotPartition(ts, SourceShard.Hot(hash)), sortKey), buffer[..n].ToArray());
+        n = EventKeys.WriteSourceKey(buffer, ts, source, type, id);
+        Assert.Equal(EventKeys.Join(EventKeys.SourcePartition(ts, source), sortKey), buffer[..n].ToArray());
+        n = EventKeys.WriteIdKey(buffer, ts, id);
+        Assert.Equal(EventKeys.Month(ts) + "#" + id, Encoding.UTF8.GetString(buffer[..n]));
+    }
+}

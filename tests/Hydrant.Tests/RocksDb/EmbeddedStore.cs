@@ -4,7 +4,6 @@ using Hydrant.Query;
 using Hydrant.RocksDb;
 using Hydrant.Storage;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Hydrant.Tests.RocksDb;
 
@@ -25,7 +24,7 @@ public sealed class EmbeddedStore : IDisposable
         Options = (options ?? new StoreOptions()) with { DataPath = Directory_, BlockCacheBytes = 8 << 20, WriteBufferBytes = 4 << 20 };
         Stats = new IngestStats(_metrics.GetRequiredService<IMeterFactory>());
         _engine = RocksDbEngine.Open(Options);
-        _log = new RocksDbIngestLog(_engine, Options, Stats, clock, NullLogger<RocksDbIngestLog>.Instance, writeStoreKeys: true);
+        _log = new RocksDbIngestLog(_engine, Stats, clock, writeStoreKeys: true, trimStep: 1);
         Store = new RocksDbEventStore(_engine);
     }
 
@@ -79,7 +78,6 @@ public sealed class EmbeddedStore : IDisposable
             return;
         }
         _closed = true;
-        _log.Dispose();
         _engine.Dispose();
     }
 

@@ -84,6 +84,24 @@ public sealed class RocksDbStoreTests
     }
 
     [Fact]
+    public async Task Concurrent_requests_repeating_the_same_ids_store_each_once_without_deadlock()
+    {
+        using var db = new EmbeddedStore(new FixedClock(Now));
+        var ids = Enumerable.Range(0, 50).Select(i => $"race-{i}").ToList();
+        var requests = Enumerable.Range(0, 20).Select(r => Task.Run(() =>
+        {
+            // Each request sends the ids in its own order, so reservations cross between requests.
+            var order = ids.OrderBy(id => HashCode.Combine(id, r)).ToList();
+            return db.AppendAsync(string.Concat(order.Select(id => Event(id, NowMs - Hour))));
+        }));
+        var results = await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(50, results.Sum(r => r.Stored));
+        Assert.Equal(20 * 50 - 50, results.Sum(r => r.Duplicates));
+        Assert.Equal(ids.Order(), (await db.QueryAllAsync(new EventQuery { FromMs = NowMs - (2 * Hour), ToMs = NowMs })).Order());
+        Assert.Equal(50, db.Log.NextSequence);
+    }
+
+    [Fact]
     public async Task Two_events_of_one_millisecond_type_and_source_are_both_kept()
     {
         using var db = new EmbeddedStore(new FixedClock(Now));
@@ -152,9 +170,9 @@ public sealed class RocksDbStoreTests
         Assert.Equal([0L, 1L, 2L], entries.Select(e => e.Sequence));
         Assert.Contains("\"s2\"", System.Text.Encoding.UTF8.GetString(entries[1].Json.Span), StringComparison.Ordinal);
 
-        db.Log.ReportProgress("slow", 2);
+        db.Log.ReportProgress("slow", 2); // trims below the slowest consumer
         Assert.Equal(1, db.Log.Depth);
-        await db.AppendAsync(Event("s4", NowMs - Hour)); // the next commit trims below the slowest consumer
+        await db.AppendAsync(Event("s4", NowMs - Hour));
         Assert.Equal([2L, 3L], db.Log.Read(0, 10).Select(e => e.Sequence));
     }
 

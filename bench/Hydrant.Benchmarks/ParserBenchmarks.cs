@@ -1,0 +1,42 @@
+using BenchmarkDotNet.Attributes;
+using Hydrant.Events;
+using Hydrant.Generation;
+
+namespace Hydrant.Benchmarks;
+
+/// <summary>Parsing and canonicalizing a 1,000-event NDJSON request of ~1 KB events (the ingest hot path).</summary>
+[MemoryDiagnoser]
+public class ParserBenchmarks
+{
+    private byte[] _ndjson = [];
+    private byte[] _array = [];
+    private EventParser _parser = null!;
+
+    [Params(1000)]
+    public int Events { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var end = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        using var buffer = new PooledBuffer();
+        new EventGenerator(new GeneratorOptions { Count = Events, EndMs = end, SizeBytes = 1024 }).WriteNdjson(buffer);
+        _ndjson = buffer.Span.ToArray();
+        _array = [(byte)'[', .. System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(_ndjson).TrimEnd('\n').Replace("\n", ",", StringComparison.Ordinal)), (byte)']'];
+        _parser = new EventParser(EventLimits.Default, TimeProvider.System);
+    }
+
+    [Benchmark(Baseline = true)]
+    public int Ndjson()
+    {
+        using var batch = _parser.Parse(_ndjson);
+        return batch.Events.Count;
+    }
+
+    [Benchmark]
+    public int JsonArray()
+    {
+        using var batch = _parser.Parse(_array);
+        return batch.Events.Count;
+    }
+}

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Hydrant.Benchmarks.ParserBenchmarks).Assembly).Run(args);

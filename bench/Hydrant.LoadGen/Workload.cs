@@ -1,0 +1,59 @@
+using Hydrant.Events;
+using Hydrant.Generation;
+
+namespace Hydrant.LoadGen;
+
+public sealed record LoadSettings(string Url, int Connections, int Batch, long Events, int EventBytes, int? Rate, int? ServerPid, string? Key)
+{
+    public long Requests => (Events + Batch - 1) / Batch;
+}
+
+/// <summary>
+/// Request bodies generated once before the clock starts and sent round-robin, so the load
+/// generator spends its time on the wire, not on making JSON. Events carry no id: the server
+/// assigns one, so re-sent bodies are stored again like fresh traffic.
+/// </summary>
+public sealed class Workload
+{
+    private const int DistinctBatches = 64;
+
+    private Workload(IReadOnlyList<byte[]> bodies, IReadOnlyList<IReadOnlyList<SecurityEvent>> events)
+    {
+        Bodies = bodies;
+        Events = events;
+    }
+
+    public IReadOnlyList<byte[]> Bodies { get; }
+
+    /// <summary>The same events parsed, for loading into other systems.</summary>
+    public IReadOnlyList<IReadOnlyList<SecurityEvent>> Events { get; }
+
+    public static Workload Create(LoadSettings settings)
+    {
+        var endMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000;
+        var bodies = new List<byte[]>();
+        var events = new List<IReadOnlyList<SecurityEvent>>();
+        var parser = new EventParser(EventLimits.Default, TimeProvider.System);
+        for (var i = 0; i < DistinctBatches; i++)
+        {
+            using var buffer = new PooledBuffer();
+            // Within the last day, so every event also gets its hot copy: the heavier write path.
+            new EventGenerator(new GeneratorOptions
+            {
+                Count = settings.Batch,
+                Days = 0.9,
+                Sources = 10_000,
+                SizeBytes = settings.EventBytes,
+                Seed = i + 1,
+                EndMs = endMs,
+                WithIds = false,
+                Attacker = "203.0.113.9",
+            }).WriteNdjson(buffer);
+            var body = buffer.Span.ToArray();
+            bodies.Add(body);
+            // Never disposed: the parsed events point into the batch's buffer for the whole run.
+            events.Add(parser.Parse(body).Events);
+        }
+        return new Workload(bodies, events);
+    }
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The benchmarks behind BENCHMARKS.md.
+#   scripts/bench.sh load [LOADGEN ARGS...]   hydrant serve + PostgreSQL side-by-side, then a paced latency run
+#   scripts/bench.sh micro [BDN ARGS...]      BenchmarkDotNet kernels (parsing, keys)
+# Everything runs on 127.0.0.1; only the processes started here are stopped, by their id.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what=${1:-load}
+shift || true
+dotnet build Hydrant.slnx -c Release -v quiet -nologo >/dev/null
+
+case "$what" in
+  micro)
+    exec dotnet bench/Hydrant.Benchmarks/bin/Release/net10.0/Hydrant.Benchmarks.dll --filter '*' --memory "$@"
+    ;;
+  load) ;;
+  *) echo "usage: scripts/bench.sh load|micro [ARGS...]" >&2; exit 2 ;;
+esac
+
+work=$(mktemp -d)
+chmod 755 "$work" # PostgreSQL runs as its own user under here
+hydrant_pid=""
+cleanup() {
+  [ -n "$hydrant_pid" ] && kill "$hydrant_pid" 2>/dev/null && wait "$hydrant_pid" 2>/dev/null || true
+  bash scripts/postgres.sh stop "$work/pg" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_hydrant() {
+  rm -rf "$work/data"
+  # shellcheck disable=SC2086 # HYDRANT_ARGS holds extra server flags, split on purpose
+  dotnet src/Hydrant.Cli/bin/Release/net10.0/hydrant.dll serve --data "$work/data" --urls http://127.0.0.1:0 ${HYDRANT_ARGS:-} >"$work/hydrant.log" 2>&1 &
+  hydrant_pid=$!
+  for _ in $(seq 600); do
+    url=$(sed -n 's/^hydrant: listening on //p' "$work/hydrant.log" | head -n 1)
+    [ -n "$url" ] && return 0
+    kill -0 "$hydrant_pid" 2>/dev/null || { cat "$work/hydrant.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "bench.sh: hydrant did not start" >&2
+  exit 1
+}
+
+stop_hydrant() {
+  kill "$hydrant_pid" && wait "$hydrant_pid" 2>/dev/null || true
+  hydrant_pid=""
+}
+
+pg_port=$(bash scripts/postgres.sh start "$work/pg" | sed -n 's/^PGPORT=//p')
+loadgen="dotnet bench/Hydrant.LoadGen/bin/Release/net10.0/Hydrant.LoadGen.dll"
+
+echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(date -u +%F)"
+echo "== throughput: hydrant vs postgresql"
+start_hydrant
+$loadgen --url "$url" --pid "$hydrant_pid" --postgres "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres" "$@"
+stop_hydrant
+
+echo "== ack latency at a paced 1,000 events/s (fresh server)"
+start_hydrant
+$loadgen --url "$url" --pid "$hydrant_pid" --rate 1000 --batch 100 --events 30000 --connections 4 --warmup 5000
+stop_hydrant

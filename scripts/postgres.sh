@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Starts or stops a throwaway PostgreSQL on 127.0.0.1 for tests and benchmarks.
+#   scripts/postgres.sh start DIR   -> prints PGPORT=<port> ; data, socket and log live under DIR
+#   scripts/postgres.sh stop DIR
+# initdb and pg_ctl refuse to run as root, so they run as the postgres user (runuser).
+set -euo pipefail
+
+find_bin() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+free_port() {
+  local port
+  for _ in $(seq 200); do
+    port=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "postgres.sh: no free port found" >&2
+  return 1
+}
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+cmd=${1:-}
+dir=${2:-}
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+
+case "$cmd" in
+  start)
+    bin=$(find_bin)
+    if [ -z "$bin" ]; then
+      echo "postgres.sh: installing Debian's postgresql" >&2
+      apt-get update -qq >&2
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+      bin=$(find_bin)
+    fi
+    mkdir -p "$dir"
+    if [ "$(id -u)" = 0 ]; then
+      chown postgres: "$dir"
+    fi
+    if ! as_postgres test -w "$dir"; then
+      echo "postgres.sh: the postgres user cannot write $dir (is every parent folder searchable?)" >&2
+      exit 1
+    fi
+    port=$(free_port)
+    as_postgres "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1
+    as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c shared_buffers=256MB -c max_wal_size=2GB" start >&2
+    echo "$port" >"$dir/port"
+    echo "PGPORT=$port"
+    ;;
+  stop)
+    bin=$(find_bin)
+    if [ -f "$dir/data/postmaster.pid" ]; then
+      as_postgres "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >&2 || true
+    fi
+    ;;
+  *)
+    echo "usage: $0 start|stop DIR" >&2
+    exit 2
+    ;;
+esac
