@@ -30,6 +30,8 @@ trap cleanup EXIT
 
 start_hydrant() {
   rm -rf "$work/data"
+  # Let the page cache write back what earlier runs left dirty, or their writeback stalls this run's fsyncs.
+  sync
   # shellcheck disable=SC2086 # HYDRANT_ARGS holds extra server flags, split on purpose
   dotnet src/Hydrant.Cli/bin/Release/net10.0/hydrant.dll serve --data "$work/data" --urls http://127.0.0.1:0 ${HYDRANT_ARGS:-} >"$work/hydrant.log" 2>&1 &
   hydrant_pid=$!
@@ -56,6 +58,8 @@ echo "== throughput: hydrant vs postgresql"
 start_hydrant
 $loadgen --url "$url" --pid "$hydrant_pid" --postgres "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres" "$@"
 stop_hydrant
+# PostgreSQL's checkpointer would otherwise write back its load during the latency run.
+bash scripts/postgres.sh stop "$work/pg"
 
 echo "== ack latency at a paced 1,000 events/s (fresh server)"
 start_hydrant
