@@ -44,27 +44,28 @@ public static class EventKeys
     public const int MaxKeyBytes = 2048;
 
     /// <summary>main partition 0x00 sort key, as bytes; equal to <c>Join(MainPartition(..), SortKey(..))</c>.</summary>
-    public static int WriteMainKey(Span<byte> destination, long timestampMs, int shard, string eventType, string eventId)
-    {
-        var time = DateTime.UnixEpoch.AddMilliseconds(timestampMs);
-        var key = new KeyWriter(destination);
-        key.Append("security-events#"u8);
-        key.AppendMonth(time);
-        key.Append((byte)'#');
-        key.AppendNumber(shard);
-        AppendSortKey(ref key, time, eventType, eventId);
-        return key.Length;
-    }
+    public static int WriteMainKey(Span<byte> destination, long timestampMs, int shard, string eventType, string eventId) =>
+        WriteShardKey(destination, "security-events#"u8, byDay: false, timestampMs, shard, eventType, eventId);
 
     /// <summary>hot partition 0x00 sort key, as bytes.</summary>
-    public static int WriteHotKey(Span<byte> destination, long timestampMs, int hotShard, string eventType, string eventId)
+    public static int WriteHotKey(Span<byte> destination, long timestampMs, int hotShard, string eventType, string eventId) =>
+        WriteShardKey(destination, "security-events#hot#"u8, byDay: true, timestampMs, hotShard, eventType, eventId);
+
+    private static int WriteShardKey(Span<byte> destination, ReadOnlySpan<byte> prefix, bool byDay, long timestampMs, int shard, string eventType, string eventId)
     {
         var time = DateTime.UnixEpoch.AddMilliseconds(timestampMs);
         var key = new KeyWriter(destination);
-        key.Append("security-events#hot#"u8);
-        key.AppendDay(time);
+        key.Append(prefix);
+        if (byDay)
+        {
+            key.AppendDay(time);
+        }
+        else
+        {
+            key.AppendMonth(time);
+        }
         key.Append((byte)'#');
-        key.AppendNumber(hotShard);
+        key.AppendNumber(shard);
         AppendSortKey(ref key, time, eventType, eventId);
         return key.Length;
     }
