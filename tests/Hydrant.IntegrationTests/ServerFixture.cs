@@ -10,7 +10,8 @@ public sealed class ServerFixture : IAsyncLifetime, IDisposable
     public HydrantProcess Server { get; private set; } = null!;
 
     public async Task InitializeAsync() =>
-        Server = await HydrantProcess.ServeAsync(_data.Path, [$"--Hydrant:Ingest:MaxBodyBytes={MaxBodyBytes}"]);
+        // A century of retention, so the corpus's old events (2018-2025) can be queried back.
+        Server = await HydrantProcess.ServeAsync(_data.Path, [$"--Hydrant:Ingest:MaxBodyBytes={MaxBodyBytes}", "--Hydrant:Retention:Days=36500"]);
 
     public async Task DisposeAsync()
     {

@@ -23,7 +23,8 @@ internal static class IngestCommand
     public static Command Create()
     {
         var files = new Argument<FileInfo[]>("FILE") { Description = "Files to ingest", Arity = ArgumentArity.OneOrMore };
-        var format = new Option<string>("--format") { Description = "Input format: json (default)", DefaultValueFactory = _ => "json" };
+        var format = new Option<string>("--format") { Description = "Input format: json (default), cloudtrail, zeek, syslog", DefaultValueFactory = _ => "json" };
+        format.AcceptOnlyFromAmong([.. Hydrant.Events.Formats.ParseOptions.Names]);
         var year = new Option<int?>("--year") { Description = "Year for syslog lines that carry none (RFC 3164)" };
         var url = CommonOptions.Url();
         var key = CommonOptions.Key();
@@ -181,9 +182,13 @@ internal static class IngestCommand
             }
         }
 
-        /// <summary>A file is sent whole when it is a JSON array or an object that spans lines.</summary>
-        private static async Task<bool> IsWholeDocumentAsync(FileStream stream, CancellationToken cancellationToken)
+        /// <summary>A JSON file is sent whole when it is a JSON array or an object that spans lines; syslog never is.</summary>
+        private async Task<bool> IsWholeDocumentAsync(FileStream stream, CancellationToken cancellationToken)
         {
+            if (format == "syslog")
+            {
+                return false;
+            }
             var head = new byte[64 * 1024];
             var read = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
             stream.Position = 0;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Hydrant.Events;
+using Hydrant.Events.Formats;
 using Hydrant.Server.Auth;
 using Hydrant.Storage;
 using Microsoft.AspNetCore.Http.Features;
@@ -14,14 +15,15 @@ public static class IngestEndpoints
         app.MapPost("/v1/events", IngestAsync)
             .RequireScope(Scopes.Ingest)
             .WithName("IngestEvents")
-            .WithSummary("Ingest events (NDJSON, a JSON array or one object, whatever the Content-Type); every accepted event is durable when this returns");
+            .WithSummary("Ingest events: ?format=json|cloudtrail|zeek|syslog (&path= for Zeek, &year= for RFC 3164 syslog); every accepted event is durable when this returns");
 
     private static async Task IngestAsync(HttpContext context, IIngestLog spool, EventParser parser, EventLimits limits, StoreOptions store, IngestStats stats)
     {
-        var format = context.Request.Query["format"].ToString();
-        if (format.Length > 0 && format != "json")
+        if (ReadOptions(context.Request.Query) is not { } options)
         {
-            await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "unsupported format", $"format '{format}' is not supported; supported: json");
+            var query = context.Request.Query;
+            await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "bad parameters",
+                $"format must be one of {string.Join(", ", ParseOptions.Names)} (got '{query["format"]}'); year a year from 1970 to 9999 (got '{query["year"]}'); path at most 64 characters");
             return;
         }
         if (spool.Depth >= store.SpoolHighWaterMark)
@@ -61,7 +63,7 @@ public static class IngestEndpoints
         ParsedBatch batch;
         try
         {
-            batch = parser.Parse(body.Span);
+            batch = parser.Parse(body.Span, options);
         }
         catch (EventParser.UnreadableBodyException e)
         {
@@ -75,6 +77,29 @@ public static class IngestEndpoints
             stats.RecordRequest(result.Stored + result.Duplicates, batch.Rejections.Count, result.Duplicates);
             await WriteAnswerAsync(context, result, batch.Rejections);
         }
+    }
+
+    private static ParseOptions? ReadOptions(IQueryCollection query)
+    {
+        if (!ParseOptions.TryParseFormat(query["format"].ToString(), out var format))
+        {
+            return null;
+        }
+        int? year = null;
+        if (query["year"].ToString() is { Length: > 0 } yearText)
+        {
+            if (!int.TryParse(yearText, NumberStyles.None, CultureInfo.InvariantCulture, out var y) || y is < 1970 or > 9999)
+            {
+                return null;
+            }
+            year = y;
+        }
+        var path = query["path"].ToString();
+        if (path.Length > 64)
+        {
+            return null;
+        }
+        return new ParseOptions { Format = format, SyslogYear = year, ZeekPath = path.Length > 0 ? path : null };
     }
 
     private static async Task<bool> ReadBodyAsync(PipeReader reader, PooledBuffer destination, long maxBytes, CancellationToken cancellationToken)

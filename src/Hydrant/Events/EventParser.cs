@@ -1,14 +1,15 @@
 using System.Globalization;
 using System.Text.Json;
+using Hydrant.Events.Formats;
 
 namespace Hydrant.Events;
 
 /// <summary>
-/// Parses the canonical <c>json</c> input format from UTF-8 bytes: NDJSON, a JSON array, or one
-/// object (also several pretty-printed objects one after another). Each record is validated on its
-/// own, so one bad record is rejected with its index and reason while the others are kept.
-/// The canonical JSON of an accepted event is built by copying the input's own bytes: canonical
-/// fields first, then every other property exactly as received.
+/// Reads a request body from UTF-8 bytes into canonical events. Framing first: a JSON array,
+/// NDJSON, one or more pretty-printed objects, a CloudTrail <c>{"Records":[...]}</c> file, or
+/// syslog text lines. Then each record is mapped on its own by its format's
+/// <see cref="RecordMapper"/>, so one bad record is rejected with its index and reason while the
+/// others are kept. Canonical JSON is built by copying the input's own bytes where it was JSON.
 /// </summary>
 public sealed class EventParser(EventLimits limits, TimeProvider time)
 {
@@ -18,7 +19,9 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
     /// <summary>Thrown when the body cannot be read as a whole (an unreadable JSON array, an empty body).</summary>
     public sealed class UnreadableBodyException(string message) : Exception(message);
 
-    public ParsedBatch Parse(ReadOnlySpan<byte> body)
+    public ParsedBatch Parse(ReadOnlySpan<byte> body) => Parse(body, ParseOptions.Json);
+
+    public ParsedBatch Parse(ReadOnlySpan<byte> body, ParseOptions options)
     {
         if (body.StartsWith("\uFEFF"u8))
         {
@@ -26,7 +29,8 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
         }
         // The buffer passes to the ParsedBatch, which returns it to the pool when the request is done.
         var buffer = new PooledBuffer(Math.Clamp(body.Length + (body.Length / 8), 4096, 64 * 1024 * 1024));
-        var session = new Session(limits, time.GetUtcNow().ToUnixTimeMilliseconds(), buffer);
+        var context = new MapContext(time.GetUtcNow().ToUnixTimeMilliseconds(), limits, options);
+        using var session = new Session(context, RecordMapper.For(options.Format), buffer);
         try
         {
             var start = SkipWhitespace(body, 0);
@@ -34,17 +38,25 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
             {
                 throw new UnreadableBodyException("the request body holds no events");
             }
-            if (body[start] == (byte)'[')
+            if (options.Format == InputFormat.Syslog)
             {
-                ParseArray(body, ref session);
+                ParseLines(body, session);
+            }
+            else if (body[start] == (byte)'[')
+            {
+                ParseArray(body, session);
+            }
+            else if (options.Format == InputFormat.CloudTrail && TryParseRecordsFile(body, session))
+            {
+                // {"Records":[...]}
             }
             else if (FirstValueSpansLines(body, start))
             {
-                ParseConcatenated(body, ref session);
+                ParseConcatenated(body, session);
             }
             else
             {
-                ParseLines(body, ref session);
+                ParseLines(body, session);
             }
             return session.Finish();
         }
@@ -55,19 +67,13 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
         }
     }
 
-    private static void ParseArray(ReadOnlySpan<byte> body, ref Session session)
+    private static void ParseArray(ReadOnlySpan<byte> body, Session session)
     {
         var reader = new Utf8JsonReader(body, ReaderOptions);
         try
         {
             reader.Read(); // StartArray
-            var index = 0;
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-            {
-                var startIndex = (int)reader.TokenStartIndex;
-                reader.Skip();
-                session.Add(body[startIndex..(int)reader.BytesConsumed], index++);
-            }
+            ReadArrayElements(ref reader, body, session);
             if (reader.TokenType != JsonTokenType.EndArray)
             {
                 throw new UnreadableBodyException("the JSON array is not closed");
@@ -83,8 +89,52 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
         }
     }
 
+    private static void ReadArrayElements(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, Session session)
+    {
+        var index = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            var startIndex = (int)reader.TokenStartIndex;
+            reader.Skip();
+            session.Add(body[startIndex..(int)reader.BytesConsumed], index++);
+        }
+    }
+
+    /// <summary>A CloudTrail log file: one object whose "Records" array holds the records.</summary>
+    private static bool TryParseRecordsFile(ReadOnlySpan<byte> body, Session session)
+    {
+        var reader = new Utf8JsonReader(body, ReaderOptions);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("Records"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.StartArray)
+                    {
+                        throw new UnreadableBodyException("\"Records\" must be an array of CloudTrail records");
+                    }
+                    ReadArrayElements(ref reader, body, session);
+                    return true;
+                }
+                reader.Read();
+                reader.Skip();
+            }
+            return false;
+        }
+        catch (JsonException)
+        {
+            return false; // not one readable object: NDJSON, read line by line
+        }
+    }
+
     /// <summary>One or more JSON values that span lines (pretty-printed): read value after value.</summary>
-    private static void ParseConcatenated(ReadOnlySpan<byte> body, ref Session session)
+    private static void ParseConcatenated(ReadOnlySpan<byte> body, Session session)
     {
         var reader = new Utf8JsonReader(body, MultiValueOptions);
         var index = 0;
@@ -103,7 +153,7 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
         }
     }
 
-    private static void ParseLines(ReadOnlySpan<byte> body, ref Session session)
+    private static void ParseLines(ReadOnlySpan<byte> body, Session session)
     {
         var index = 0;
         while (!body.IsEmpty)
@@ -150,12 +200,11 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
     }
 
     /// <summary>Per-request state: output buffer, accepted events and rejections.</summary>
-    private ref struct Session(EventLimits limits, long nowMs, PooledBuffer buffer)
+    private sealed class Session(MapContext context, RecordMapper mapper, PooledBuffer buffer) : IDisposable
     {
-        private readonly PooledBuffer _buffer = buffer;
-        private readonly List<PendingEvent> _pending = [];
+        private readonly CanonicalWriter _output = new(buffer);
+        private readonly List<(CanonicalFields Fields, int Start, int Length)> _accepted = [];
         private readonly List<EventRejection> _rejections = [];
-        private readonly List<(int Start, int End)> _others = [];
         private int _records;
 
         public void Reject(int index, string error)
@@ -167,223 +216,54 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
         public void Add(ReadOnlySpan<byte> record, int index)
         {
             _records = Math.Max(_records, index + 1);
-            if (record.Length > limits.MaxEventBytes)
+            if (record.Length > context.Limits.MaxEventBytes)
             {
                 _rejections.Add(new EventRejection(index, string.Create(CultureInfo.InvariantCulture,
-                    $"event is {record.Length} bytes, over the limit of {limits.MaxEventBytes} bytes")));
+                    $"event is {record.Length} bytes, over the limit of {context.Limits.MaxEventBytes} bytes")));
                 return;
             }
+            var start = buffer.Length;
+            string? error;
+            CanonicalFields fields;
             try
             {
-                var error = Canonicalize(record, out var pending);
-                if (error is null)
-                {
-                    _pending.Add(pending);
-                }
-                else
-                {
-                    _rejections.Add(new EventRejection(index, error));
-                }
+                error = mapper.Map(record, context, _output, out fields);
             }
             catch (JsonException e)
             {
-                _rejections.Add(new EventRejection(index, "malformed JSON: " + e.Message));
+                error = "malformed JSON: " + e.Message;
+                fields = default;
             }
-        }
-
-        public readonly ParsedBatch Finish()
-        {
-            var memory = _buffer.Memory;
-            var events = new List<SecurityEvent>(_pending.Count);
-            foreach (var p in _pending)
+            if (error is null)
             {
-                events.Add(new SecurityEvent
-                {
-                    Id = p.Id,
-                    TimestampMs = p.TimestampMs,
-                    EventType = p.EventType,
-                    SourceIP = p.SourceIP,
-                    IdFromClient = p.IdFromClient,
-                    Json = memory.Slice(p.Start, p.Length),
-                });
-            }
-            return new ParsedBatch(_buffer, events, _rejections, _records);
-        }
-
-        private readonly string? Canonicalize(ReadOnlySpan<byte> record, out PendingEvent pending)
-        {
-            pending = default;
-            _others.Clear();
-            var reader = new Utf8JsonReader(record, ReaderOptions);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return "event must be a JSON object";
-            }
-
-            string? id = null, eventType = null, sourceIP = null;
-            (int Start, int End) idRaw = default, typeRaw = default;
-            long? timestamp = null;
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var nameStart = (int)reader.TokenStartIndex;
-                if (reader.ValueTextEquals("timestamp"u8))
-                {
-                    if (timestamp is not null)
-                    {
-                        return "duplicate field 'timestamp'";
-                    }
-                    reader.Read();
-                    if (!Timestamps.TryRead(ref reader, out var ms, out var error))
-                    {
-                        return error;
-                    }
-                    timestamp = ms;
-                }
-                else if (reader.ValueTextEquals("eventType"u8))
-                {
-                    if (eventType is not null)
-                    {
-                        return "duplicate field 'eventType'";
-                    }
-                    reader.Read();
-                    var error = ReadKeyText(ref reader, "eventType", out eventType);
-                    if (error is not null)
-                    {
-                        return error;
-                    }
-                    typeRaw = ((int)reader.TokenStartIndex, (int)reader.BytesConsumed);
-                }
-                else if (reader.ValueTextEquals("sourceIP"u8))
-                {
-                    if (sourceIP is not null)
-                    {
-                        return "duplicate field 'sourceIP'";
-                    }
-                    reader.Read();
-                    if (reader.TokenType != JsonTokenType.String)
-                    {
-                        return "sourceIP: must be a string holding an IPv4 or IPv6 address";
-                    }
-                    var text = reader.GetString()!;
-                    if (!SourceAddress.TryNormalizeIp(text, out sourceIP))
-                    {
-                        return $"sourceIP: '{Truncate(text)}' is not an IPv4 or IPv6 address";
-                    }
-                }
-                else if (reader.ValueTextEquals("id"u8))
-                {
-                    if (id is not null)
-                    {
-                        return "duplicate field 'id'";
-                    }
-                    reader.Read();
-                    var error = ReadKeyText(ref reader, "id", out id);
-                    if (error is not null)
-                    {
-                        return error;
-                    }
-                    idRaw = ((int)reader.TokenStartIndex, (int)reader.BytesConsumed);
-                }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
-                    _others.Add((nameStart, (int)reader.BytesConsumed));
-                }
-            }
-
-            var end = (int)reader.BytesConsumed;
-            if (record[end..].Trim(" \t\r\n"u8).Length != 0)
-            {
-                return "unexpected data after the event object";
-            }
-            if (timestamp is null)
-            {
-                return "missing required field 'timestamp'";
-            }
-            if (eventType is null)
-            {
-                return "missing required field 'eventType'";
-            }
-            if (sourceIP is null)
-            {
-                return "missing required field 'sourceIP'";
-            }
-            if (timestamp.Value > nowMs + (long)limits.MaxFutureSkew.TotalMilliseconds)
-            {
-                return $"timestamp {Timestamps.ToText(timestamp.Value)} is more than {limits.MaxFutureSkew.TotalMinutes:0} minutes in the future";
-            }
-
-            var idFromClient = id is not null;
-            id ??= Ulid.NewUlid().ToString();
-
-            var start = _buffer.Length;
-            _buffer.Write("{\"id\":"u8);
-            if (idFromClient)
-            {
-                _buffer.Write(record[idRaw.Start..idRaw.End]);
+                _accepted.Add((fields, start, buffer.Length - start));
             }
             else
             {
-                WriteAsciiString(id);
+                buffer.Truncate(start);
+                _rejections.Add(new EventRejection(index, error));
             }
-            _buffer.Write(",\"timestamp\":\""u8);
-            _buffer.Advance(Timestamps.Write(timestamp.Value, _buffer.GetSpan(Timestamps.Width)));
-            _buffer.Write((byte)'"');
-            _buffer.Write(",\"eventType\":"u8);
-            _buffer.Write(record[typeRaw.Start..typeRaw.End]);
-            _buffer.Write(",\"sourceIP\":"u8);
-            WriteAsciiString(sourceIP);
-            foreach (var (otherStart, otherEnd) in _others)
-            {
-                _buffer.Write((byte)',');
-                _buffer.Write(record[otherStart..otherEnd]);
-            }
-            _buffer.Write((byte)'}');
-
-            pending = new PendingEvent(id, timestamp.Value, eventType, sourceIP, idFromClient, start, _buffer.Length - start);
-            return null;
         }
 
-        private readonly void WriteAsciiString(string value)
+        public ParsedBatch Finish()
         {
-            _buffer.Write((byte)'"');
-            var span = _buffer.GetSpan(value.Length);
-            for (var i = 0; i < value.Length; i++)
+            var memory = buffer.Memory;
+            var events = new List<SecurityEvent>(_accepted.Count);
+            foreach (var (f, start, length) in _accepted)
             {
-                span[i] = (byte)value[i];
-            }
-            _buffer.Advance(value.Length);
-            _buffer.Write((byte)'"');
-        }
-
-        private static string? ReadKeyText(ref Utf8JsonReader reader, string field, out string? value)
-        {
-            value = null;
-            if (reader.TokenType != JsonTokenType.String)
-            {
-                return $"{field}: must be a string";
-            }
-            var text = reader.GetString()!;
-            if (text.Length is 0 or > EventLimits.MaxFieldChars)
-            {
-                return $"{field}: must be 1 to {EventLimits.MaxFieldChars} characters, got {text.Length}";
-            }
-            foreach (var c in text)
-            {
-                if (char.IsControl(c))
+                events.Add(new SecurityEvent
                 {
-                    return $"{field}: control characters are not allowed";
-                }
+                    Id = f.Id,
+                    TimestampMs = f.TimestampMs,
+                    EventType = f.EventType,
+                    SourceIP = f.SourceIP,
+                    IdFromClient = f.IdFromClient,
+                    Json = memory.Slice(start, length),
+                });
             }
-            value = text;
-            return null;
+            return new ParsedBatch(buffer, events, _rejections, _records);
         }
 
-        private static string Truncate(string text) => text.Length <= 64 ? text : text[..64] + "...";
+        public void Dispose() => _output.Dispose();
     }
-
-    private readonly record struct PendingEvent(
-        string Id, long TimestampMs, string EventType, string SourceIP, bool IdFromClient, int Start, int Length);
 }

@@ -33,6 +33,9 @@ public sealed class PooledBuffer : IBufferWriter<byte>, IDisposable
     /// <summary>Empties the buffer, keeping its array for reuse.</summary>
     public void Reset() => _length = 0;
 
+    /// <summary>Drops everything written after the first <paramref name="length"/> bytes.</summary>
+    public void Truncate(int length) => _length = Math.Min(_length, length);
+
     public Memory<byte> GetMemory(int sizeHint = 0)
     {
         Ensure(sizeHint);

@@ -44,13 +44,24 @@ public static class Timestamps
         return epochMs >= 0;
     }
 
-    /// <summary>Reads a JSON timestamp token: an RFC 3339 string with an offset, or integer epoch milliseconds.</summary>
-    internal static bool TryRead(ref Utf8JsonReader reader, out long epochMs, out string? error)
+    /// <summary>
+    /// Reads a JSON timestamp token: an RFC 3339 string with an offset, or a number read as whole
+    /// epoch milliseconds or (Zeek's default) fractional epoch seconds.
+    /// </summary>
+    internal static bool TryRead(ref Utf8JsonReader reader, TimestampNumbers numbers, out long epochMs, out string? error)
     {
         epochMs = 0;
         error = null;
         switch (reader.TokenType)
         {
+            case JsonTokenType.Number when numbers == TimestampNumbers.EpochSeconds:
+                if (!reader.TryGetDouble(out var seconds) || seconds < 0 || seconds * 1000 > MaxEpochMs)
+                {
+                    error = "timestamp: epoch seconds must be a number between 0 and 253402300799.999";
+                    return false;
+                }
+                epochMs = (long)Math.Floor(seconds * 1000);
+                return true;
             case JsonTokenType.Number:
                 if (!reader.TryGetInt64(out var ms) || ms < 0 || ms > MaxEpochMs)
                 {
@@ -93,4 +104,11 @@ public static class Timestamps
         var colon = Convert.ToChar(text[^3], CultureInfo.InvariantCulture);
         return sign is '+' or '-' && colon == ':';
     }
+}
+
+/// <summary>How a numeric timestamp is read.</summary>
+internal enum TimestampNumbers
+{
+    EpochMilliseconds,
+    EpochSeconds,
 }

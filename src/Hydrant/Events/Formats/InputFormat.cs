@@ -1,0 +1,47 @@
+namespace Hydrant.Events.Formats;
+
+/// <summary>The input formats of CONTRACT.md ("Input formats"), named as in <c>?format=</c>.</summary>
+public enum InputFormat
+{
+    Json,
+    CloudTrail,
+    Zeek,
+    Syslog,
+}
+
+/// <summary>How one request's body is to be read. Built per request from its query string.</summary>
+public sealed record ParseOptions
+{
+    public static ParseOptions Json { get; } = new();
+
+    public InputFormat Format { get; init; } = InputFormat.Json;
+
+    /// <summary>Zeek log type for records that carry neither <c>_path</c> nor <c>@stream</c>.</summary>
+    public string? ZeekPath { get; init; }
+
+    /// <summary>Year for RFC 3164 syslog lines, which carry none; by default the one that puts the line closest before now.</summary>
+    public int? SyslogYear { get; init; }
+
+    public static IReadOnlyList<string> Names { get; } = ["json", "cloudtrail", "zeek", "syslog"];
+
+    public static bool TryParseFormat(string? name, out InputFormat format)
+    {
+        format = InputFormat.Json;
+        switch (name)
+        {
+            case null or "" or "json":
+                return true;
+            case "cloudtrail":
+                format = InputFormat.CloudTrail;
+                return true;
+            case "zeek":
+                format = InputFormat.Zeek;
+                return true;
+            case "syslog":
+                format = InputFormat.Syslog;
+                return true;
+            default:
+                return false;
+        }
+    }
+}

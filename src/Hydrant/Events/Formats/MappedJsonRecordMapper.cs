@@ -1,0 +1,218 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Hydrant.Events.Formats;
+
+/// <summary>
+/// JSON formats whose records name things their own way (CloudTrail, Zeek): the canonical fields
+/// are read from the format's fields, which stay in the event as received. A property of the
+/// record whose name is a canonical field with another meaning (CloudTrail's own
+/// <c>eventType</c>, Zeek pe's <c>id</c>) is kept under <c>{prefix}{name}</c>.
+/// </summary>
+internal sealed class MappedJsonRecordMapper : RecordMapper
+{
+    public static readonly MappedJsonRecordMapper CloudTrail = new(new FieldMap
+    {
+        Timestamps = ["eventTime"u8.ToArray(), "@timestamp"u8.ToArray()],
+        TimestampNumbers = TimestampNumbers.EpochMilliseconds,
+        EventType = ["eventName"u8.ToArray()],
+        Sources = ["sourceIPAddress"u8.ToArray(), "eventSource"u8.ToArray()],
+        Ids = ["eventID"u8.ToArray()],
+        CollisionPrefix = "cloudtrail_",
+        Describe = "eventTime (or @timestamp)",
+        DescribeType = "eventName",
+        DescribeSource = "sourceIPAddress or eventSource",
+    });
+
+    public static readonly MappedJsonRecordMapper Zeek = new(new FieldMap
+    {
+        Timestamps = ["ts"u8.ToArray()],
+        TimestampNumbers = TimestampNumbers.EpochSeconds,
+        Paths = ["_path"u8.ToArray(), "@stream"u8.ToArray()],
+        Sources = ["id.orig_h"u8.ToArray(), "host"u8.ToArray()],
+        Ids = [],
+        CollisionPrefix = "zeek_",
+        Describe = "ts",
+        DescribeType = "_path or @stream",
+        DescribeSource = "id.orig_h or host",
+    });
+
+    private static readonly byte[][] CanonicalNames =
+        ["id"u8.ToArray(), "timestamp"u8.ToArray(), "eventType"u8.ToArray(), "sourceIP"u8.ToArray(), "logsource"u8.ToArray()];
+
+    [ThreadStatic]
+    private static List<Property>? _threadProperties;
+
+    private readonly FieldMap _map;
+
+    private MappedJsonRecordMapper(FieldMap map) => _map = map;
+
+    private sealed record FieldMap
+    {
+        public required byte[][] Timestamps { get; init; }
+        public required TimestampNumbers TimestampNumbers { get; init; }
+        public byte[][] EventType { get; init; } = [];
+        public byte[][] Paths { get; init; } = [];
+        public required byte[][] Sources { get; init; }
+        public required byte[][] Ids { get; init; }
+        public required string CollisionPrefix { get; init; }
+        public required string Describe { get; init; }
+        public required string DescribeType { get; init; }
+        public required string DescribeSource { get; init; }
+        public bool IsZeek => Paths.Length > 0;
+    }
+
+    private readonly record struct Property(int NameStart, int ValueStart, int End, int RenameAs);
+
+    public override string? Map(ReadOnlySpan<byte> record, in MapContext context, CanonicalWriter output, out CanonicalFields fields)
+    {
+        fields = default;
+        var properties = _threadProperties ??= [];
+        properties.Clear();
+        var reader = new Utf8JsonReader(record, new JsonReaderOptions { MaxDepth = 128 });
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return "record must be a JSON object";
+        }
+
+        var timestamps = new long?[_map.Timestamps.Length];
+        var sources = new string?[_map.Sources.Length];
+        string? eventType = null, path = null, id = null, timestampError = null;
+        var idRaw = (Start: 0, End: 0);
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var nameStart = (int)reader.TokenStartIndex;
+            var timestampSlot = IndexOf(ref reader, _map.Timestamps);
+            var sourceSlot = IndexOf(ref reader, _map.Sources);
+            var isType = IndexOf(ref reader, _map.EventType) >= 0;
+            var isPath = IndexOf(ref reader, _map.Paths) >= 0;
+            var isId = IndexOf(ref reader, _map.Ids) >= 0;
+            var rename = IndexOf(ref reader, CanonicalNames);
+            reader.Read();
+            var valueStart = (int)reader.TokenStartIndex;
+
+            if (timestampSlot >= 0 && timestamps[timestampSlot] is null)
+            {
+                if (Timestamps.TryRead(ref reader, _map.TimestampNumbers, out var ms, out var error))
+                {
+                    timestamps[timestampSlot] = ms;
+                }
+                else
+                {
+                    timestampError ??= error;
+                }
+            }
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                if (sourceSlot >= 0 && sources[sourceSlot] is null)
+                {
+                    var text = reader.GetString()!;
+                    sources[sourceSlot] = text.Trim().Length > 0 ? text : null;
+                }
+                if (isType && eventType is null)
+                {
+                    eventType = reader.GetString();
+                }
+                if (isPath && path is null)
+                {
+                    path = reader.GetString();
+                }
+                if (isId && id is null)
+                {
+                    id = reader.GetString();
+                    idRaw = (valueStart, (int)reader.BytesConsumed);
+                }
+            }
+            reader.Skip();
+            properties.Add(new Property(nameStart, valueStart, (int)reader.BytesConsumed, rename));
+        }
+        if (record[(int)reader.BytesConsumed..].Trim(" \t\r\n"u8).Length != 0)
+        {
+            return "unexpected data after the record";
+        }
+
+        long? timestamp = null;
+        foreach (var candidate in timestamps)
+        {
+            timestamp ??= candidate;
+        }
+        if (timestamp is null)
+        {
+            return timestampError ?? $"missing {_map.Describe}";
+        }
+        if (CheckNotFuture(timestamp.Value, context) is { } future)
+        {
+            return future;
+        }
+
+        (string Product, string Service) logsource = ("aws", "cloudtrail");
+        if (_map.IsZeek)
+        {
+            path ??= context.Options.ZeekPath;
+            if (string.IsNullOrWhiteSpace(path))
+            {
+                return $"no log type: the record has no {_map.DescribeType} and the request no ?path=";
+            }
+            eventType = "zeek." + path;
+            logsource = ("zeek", path);
+        }
+        if (eventType is null)
+        {
+            return $"missing {_map.DescribeType}";
+        }
+        if (CheckKeyText("eventType", eventType) is { } typeError)
+        {
+            return typeError;
+        }
+
+        string? source = null;
+        foreach (var candidate in sources)
+        {
+            source ??= candidate is null ? null : LenientSource(candidate);
+        }
+        source ??= _map.IsZeek ? "zeek/" + path : null;
+        if (source is null)
+        {
+            return $"missing {_map.DescribeSource}";
+        }
+        if (CheckKeyText("sourceIP", source) is { } sourceError)
+        {
+            return sourceError;
+        }
+        if (id is not null && CheckKeyText("id", id) is not null)
+        {
+            id = null; // an unusable eventID is kept as received but not used as the key
+        }
+
+        var idFromClient = id is not null;
+        fields = new CanonicalFields(id ?? Ulid.NewUlid().ToString(), timestamp.Value, eventType, source, idFromClient);
+        output.Begin();
+        output.Header(fields, idFromClient ? record[idRaw.Start..idRaw.End] : [], [], logsource);
+        foreach (var p in properties)
+        {
+            if (p.RenameAs < 0)
+            {
+                output.RawProperty(record[p.NameStart..p.End]);
+            }
+            else
+            {
+                output.RawValue(Encoding.UTF8.GetBytes(_map.CollisionPrefix + Encoding.UTF8.GetString(CanonicalNames[p.RenameAs])), record[p.ValueStart..p.End]);
+            }
+        }
+        output.End();
+        return null;
+    }
+
+    private static int IndexOf(ref Utf8JsonReader reader, byte[][] names)
+    {
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (reader.ValueTextEquals(names[i]))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,60 @@
+using System.Globalization;
+
+namespace Hydrant.Events.Formats;
+
+/// <summary>Per-request facts a mapper needs: the clock, the limits and the request's options.</summary>
+internal readonly record struct MapContext(long NowMs, EventLimits Limits, ParseOptions Options);
+
+/// <summary>
+/// Maps one record of an input format onto the canonical event: finds the canonical fields and
+/// writes the canonical JSON. Returns null when the record was written, or the reason it was not.
+/// </summary>
+internal abstract class RecordMapper
+{
+    public abstract string? Map(ReadOnlySpan<byte> record, in MapContext context, CanonicalWriter output, out CanonicalFields fields);
+
+    public static RecordMapper For(InputFormat format) => format switch
+    {
+        InputFormat.CloudTrail => MappedJsonRecordMapper.CloudTrail,
+        InputFormat.Zeek => MappedJsonRecordMapper.Zeek,
+        InputFormat.Syslog => SyslogRecordMapper.Instance,
+        _ => JsonRecordMapper.Instance,
+    };
+
+    /// <summary>Text that becomes part of a key: 1 to 128 characters, no control characters.</summary>
+    protected static string? CheckKeyText(string field, string text)
+    {
+        if (text.Length is 0 or > EventLimits.MaxFieldChars)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{field}: must be 1 to {EventLimits.MaxFieldChars} characters, got {text.Length}");
+        }
+        foreach (var c in text)
+        {
+            if (char.IsControl(c))
+            {
+                return $"{field}: control characters are not allowed";
+            }
+        }
+        return null;
+    }
+
+    protected static string? CheckNotFuture(long timestampMs, in MapContext context)
+    {
+        var skew = context.Limits.MaxFutureSkew;
+        return timestampMs > context.NowMs + (long)skew.TotalMilliseconds
+            ? string.Create(CultureInfo.InvariantCulture, $"timestamp {Timestamps.ToText(timestampMs)} is more than {skew.TotalMinutes:0} minutes in the future")
+            : null;
+    }
+
+    /// <summary>
+    /// Formats whose source is not always an address keep what they have: a valid address is
+    /// normalized, anything else (a service name, a zero-padded dotted quad) is kept as given.
+    /// </summary>
+    protected static string LenientSource(string text)
+    {
+        var trimmed = text.Trim();
+        return SourceAddress.TryNormalizeIp(trimmed, out var ip) ? ip : trimmed;
+    }
+
+    protected static string Truncate(string text) => text.Length <= 64 ? text : text[..64] + "...";
+}
