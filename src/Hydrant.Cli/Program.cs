@@ -8,6 +8,7 @@ var root = new RootCommand("Hydrant: security event store and detection service"
     IngestCommand.Create(),
     QueryCommand.Create(),
     GenerateCommand.Create(),
+    RulesCommand.Create(),
 };
 
 var parsed = root.Parse(args);

@@ -57,6 +57,23 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Rules_check_reports_each_rule_as_a_json_line_and_fails_when_one_is_refused()
+    {
+        var (allGood, summary, _) = await HydrantProcess.RunAsync(["rules", "check", Hydrant.Tests.Corpus.Path("sigma", "rules")]);
+        Assert.Equal(0, allGood);
+        Assert.Matches(@"^\d+ rules: \d+ compiled, 0 refused \(100\.0 % compiled\)", summary.Trim());
+
+        var (refused, json, _) = await HydrantProcess.RunAsync(["rules", "check", Hydrant.Tests.Corpus.Path("sigma", "rules-placeholder"), "--json"]);
+        Assert.Equal(2, refused);
+        var line = JsonDocument.Parse(json.Trim()).RootElement;
+        Assert.Equal("refused", line.GetProperty("status").GetString());
+        Assert.EndsWith(".yml", line.GetProperty("path").GetString(), StringComparison.Ordinal);
+        Assert.Equal("8b4a4d7f-8d8c-4fd1-9f0c-1e2b5c6a7d8e".Length, line.GetProperty("id").GetString()!.Length);
+        Assert.False(string.IsNullOrEmpty(line.GetProperty("title").GetString()));
+        Assert.Contains("line 25, column 9", line.GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Commands_fail_clearly_on_bad_usage_and_unreachable_servers()
     {
         var (usage, _, usageError) = await HydrantProcess.RunAsync(["query", "--limit", "many"]);

@@ -1,0 +1,130 @@
+using System.Text.RegularExpressions;
+
+namespace Hydrant.Detection.Sigma;
+
+/// <summary>
+/// The condition grammar of the Sigma specification, by recursive descent. Precedence from least
+/// to most binding: or, and, not, "x of", parentheses. "them" means every search identifier not
+/// starting with an underscore; a pattern matches identifiers with * wildcards.
+/// </summary>
+internal sealed partial class SigmaCondition
+{
+    [GeneratedRegex(@"\s*(?:(?<token>\(|\)|\||[^\s()|]+))", RegexOptions.ExplicitCapture)]
+    private static partial Regex Token();
+
+    private readonly List<string> _tokens;
+    private readonly IReadOnlyDictionary<string, Func<EventView, bool>> _identifiers;
+    private int _position;
+
+    private SigmaCondition(List<string> tokens, IReadOnlyDictionary<string, Func<EventView, bool>> identifiers)
+    {
+        _tokens = tokens;
+        _identifiers = identifiers;
+    }
+
+    public static Func<EventView, bool> Compile(string condition, IReadOnlyDictionary<string, Func<EventView, bool>> identifiers)
+    {
+        var tokens = Token().Matches(condition).Select(m => m.Groups["token"].Value).ToList();
+        if (tokens.Contains("|"))
+        {
+            throw new SigmaException("aggregation expressions ('| count() ...') are deprecated; use a correlation rule");
+        }
+        if (tokens.Count == 0)
+        {
+            throw new SigmaException("the condition is empty");
+        }
+        var parser = new SigmaCondition(tokens, identifiers);
+        var expression = parser.Or();
+        if (parser._position < tokens.Count)
+        {
+            throw new SigmaException($"unexpected '{tokens[parser._position]}'");
+        }
+        return expression;
+    }
+
+    private Func<EventView, bool> Or()
+    {
+        var left = And();
+        while (Accept("or"))
+        {
+            var a = left;
+            var b = And();
+            left = e => a(e) || b(e);
+        }
+        return left;
+    }
+
+    private Func<EventView, bool> And()
+    {
+        var left = Not();
+        while (Accept("and"))
+        {
+            var a = left;
+            var b = Not();
+            left = e => a(e) && b(e);
+        }
+        return left;
+    }
+
+    private Func<EventView, bool> Not()
+    {
+        if (Accept("not"))
+        {
+            var inner = Not();
+            return e => !inner(e);
+        }
+        return Primary();
+    }
+
+    private Func<EventView, bool> Primary()
+    {
+        var token = Next("an identifier, 'not', 'x of' or '('");
+        if (token == "(")
+        {
+            var inner = Or();
+            if (!Accept(")"))
+            {
+                throw new SigmaException("missing ')'");
+            }
+            return inner;
+        }
+        if (token is "1" or "all" or "any" && Peek() is "of")
+        {
+            _position++;
+            var pattern = Next("an identifier pattern or 'them'");
+            var matched = pattern == "them"
+                ? _identifiers.Where(p => !p.Key.StartsWith('_')).Select(p => p.Value).ToList()
+                : _identifiers.Where(p => Matches(pattern, p.Key)).Select(p => p.Value).ToList();
+            if (matched.Count == 0)
+            {
+                throw new SigmaException($"'{token} of {pattern}' matches no search identifier");
+            }
+            return token == "all" ? e => matched.TrueForAll(m => m(e)) : e => matched.Exists(m => m(e));
+        }
+        if (token is "and" or "or" or ")" or "of")
+        {
+            throw new SigmaException($"unexpected '{token}'");
+        }
+        return _identifiers.TryGetValue(token, out var identifier)
+            ? identifier
+            : throw new SigmaException($"'{token}' is not a search identifier of this rule");
+    }
+
+    private static bool Matches(string pattern, string name) =>
+        Regex.IsMatch(name, "^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal) + "$", RegexOptions.NonBacktracking);
+
+    private bool Accept(string keyword)
+    {
+        if (Peek() == keyword)
+        {
+            _position++;
+            return true;
+        }
+        return false;
+    }
+
+    private string? Peek() => _position < _tokens.Count ? _tokens[_position] : null;
+
+    private string Next(string expected) =>
+        _position < _tokens.Count ? _tokens[_position++] : throw new SigmaException($"the condition ends where {expected} was expected");
+}

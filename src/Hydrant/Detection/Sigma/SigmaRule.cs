@@ -1,0 +1,52 @@
+namespace Hydrant.Detection.Sigma;
+
+/// <summary>Which events a rule is about: the logsource block of the rule.</summary>
+public sealed record Logsource(string? Product, string? Service, string? Category)
+{
+    /// <summary>Every attribute the rule names must equal the event's (case-insensitive).</summary>
+    public bool Covers(EventView e) =>
+        Same(Product, e.Product) && Same(Service, e.Service) && Same(Category, e.Category);
+
+    private static bool Same(string? wanted, string? actual) =>
+        wanted is null || string.Equals(wanted, actual, StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>A Sigma detection rule, parsed once and compiled to a predicate over events.</summary>
+public sealed class SigmaRule
+{
+    internal SigmaRule(string id, string title, string level, string? status, Logsource logsource, IReadOnlyList<string> tags, Func<EventView, bool> detection)
+    {
+        Id = id;
+        Title = title;
+        Level = level;
+        Status = status;
+        Logsource = logsource;
+        Tags = tags;
+        _detection = detection;
+    }
+
+    private readonly Func<EventView, bool> _detection;
+
+    public string Id { get; }
+    public string Title { get; }
+
+    /// <summary>informational, low, medium, high or critical.</summary>
+    public string Level { get; }
+
+    public string? Status { get; }
+    public Logsource Logsource { get; }
+    public IReadOnlyList<string> Tags { get; }
+
+    /// <summary>True when the event is of the rule's logsource and its detection matches.</summary>
+    public bool Matches(EventView e) => Logsource.Covers(e) && _detection(e);
+}
+
+/// <summary>Settings of the rule compiler. Built once.</summary>
+public sealed record SigmaOptions
+{
+    /// <summary>Values of <c>%placeholders%</c> for the <c>expand</c> modifier; a rule naming any other is refused.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Placeholders { get; init; } =
+        new Dictionary<string, IReadOnlyList<string>>(StringComparer.OrdinalIgnoreCase);
+
+    public static SigmaOptions Default { get; } = new();
+}

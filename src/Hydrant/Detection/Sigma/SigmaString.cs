@@ -1,0 +1,128 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Hydrant.Detection.Sigma;
+
+/// <summary>
+/// A Sigma string value: literal text with the wildcards <c>*</c> and <c>?</c>, where a backslash
+/// escapes a wildcard or a backslash (sigma-rules-specification, "Escape Character"). Compiled
+/// once into the cheapest matcher that does the job: equality, prefix, suffix, substring, or a
+/// regex on the non-backtracking engine.
+/// </summary>
+internal sealed class SigmaString
+{
+    private enum Part
+    {
+        Text,
+        Star,
+        Question,
+    }
+
+    private readonly List<(Part Kind, string Text)> _parts;
+
+    private SigmaString(List<(Part Kind, string Text)> parts) => _parts = parts;
+
+    public static SigmaString Parse(string value)
+    {
+        var parts = new List<(Part, string)>();
+        var text = new StringBuilder();
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (c == '\\' && i + 1 < value.Length && value[i + 1] is '*' or '?' or '\\')
+            {
+                // "\*" and "\?" are literal wildcards; "\\" is one backslash.
+                text.Append(value[++i]);
+            }
+            else if (c is '*' or '?')
+            {
+                Flush(text, parts);
+                parts.Add((c == '*' ? Part.Star : Part.Question, string.Empty));
+            }
+            else
+            {
+                text.Append(c);
+            }
+        }
+        Flush(text, parts);
+        return new SigmaString(parts);
+    }
+
+    public static SigmaString Literal(string value) => new(value.Length == 0 ? [] : [(Part.Text, value)]);
+
+    public SigmaString Contains() => new([(Part.Star, string.Empty), .. _parts, (Part.Star, string.Empty)]);
+
+    public SigmaString StartsWith() => new([.. _parts, (Part.Star, string.Empty)]);
+
+    public SigmaString EndsWith() => new([(Part.Star, string.Empty), .. _parts]);
+
+    /// <summary>The literal text, when the value has no wildcards.</summary>
+    public string? PlainText => _parts.All(p => p.Kind == Part.Text) ? string.Concat(_parts.Select(p => p.Text)) : null;
+
+    public Func<string, bool> Compile(bool cased)
+    {
+        var comparison = cased ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
+        var parts = Simplify();
+        switch (parts)
+        {
+            case []:
+                return s => s.Length == 0;
+            case [(Part.Text, var text)]:
+                return s => s.Equals(text, comparison);
+            case [(Part.Star, _)]:
+                return _ => true;
+            case [(Part.Star, _), (Part.Text, var text), (Part.Star, _)]:
+                return s => s.Contains(text, comparison);
+            case [(Part.Text, var text), (Part.Star, _)]:
+                return s => s.StartsWith(text, comparison);
+            case [(Part.Star, _), (Part.Text, var text)]:
+                return s => s.EndsWith(text, comparison);
+        }
+        var pattern = new StringBuilder("^");
+        foreach (var (kind, text) in parts)
+        {
+            pattern.Append(kind switch
+            {
+                Part.Star => ".*",
+                Part.Question => ".",
+                _ => Regex.Escape(text),
+            });
+        }
+        pattern.Append('$');
+        var options = RegexOptions.NonBacktracking | RegexOptions.Singleline | RegexOptions.CultureInvariant | (cased ? RegexOptions.None : RegexOptions.IgnoreCase);
+        var regex = new Regex(pattern.ToString(), options);
+        return regex.IsMatch;
+    }
+
+    public override string ToString() => string.Concat(_parts.Select(p => p.Kind switch
+    {
+        Part.Star => "*",
+        Part.Question => "?",
+        _ => p.Text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("*", "\\*", StringComparison.Ordinal).Replace("?", "\\?", StringComparison.Ordinal),
+    }));
+
+    /// <summary>Adjacent texts joined, runs of stars folded into one.</summary>
+    private List<(Part Kind, string Text)> Simplify()
+    {
+        var result = new List<(Part Kind, string Text)>();
+        foreach (var part in _parts)
+        {
+            if (result.Count > 0 && result[^1].Kind == part.Kind && part.Kind != Part.Question)
+            {
+                result[^1] = (part.Kind, result[^1].Text + part.Text);
+                continue;
+            }
+            result.Add(part);
+        }
+        return result;
+    }
+
+    private static void Flush(StringBuilder text, List<(Part, string)> parts)
+    {
+        if (text.Length > 0)
+        {
+            parts.Add((Part.Text, text.ToString()));
+            text.Clear();
+        }
+    }
+}
