@@ -6,7 +6,7 @@ namespace Hydrant.RocksDb;
 /// <summary>
 /// One RocksDB database holding the spool and the embedded store, so an ingest batch writes both
 /// atomically. Column families: spool (sequence -> event), main, hot and source (partition key,
-/// 0x00, sort key), ids (idempotency), meta (spool head). Memory is bounded by one shared block
+/// 0x00, sort key), ids (idempotency), meta (spool head, checkpoints), alerts (by id, a ULID). Memory is bounded by one shared block
 /// cache and a total memtable budget.
 /// </summary>
 internal sealed class RocksDbEngine : IDisposable
@@ -17,6 +17,7 @@ internal sealed class RocksDbEngine : IDisposable
     public const string SourceFamily = "source";
     public const string IdsFamily = "ids";
     public const string MetaFamily = "meta";
+    public const string AlertsFamily = "alerts";
 
     private RocksDbEngine(RocksDbSharp.RocksDb db)
     {
@@ -27,6 +28,7 @@ internal sealed class RocksDbEngine : IDisposable
         Source = db.GetColumnFamily(SourceFamily);
         Ids = db.GetColumnFamily(IdsFamily);
         Meta = db.GetColumnFamily(MetaFamily);
+        Alerts = db.GetColumnFamily(AlertsFamily);
     }
 
     public RocksDbSharp.RocksDb Db { get; }
@@ -36,6 +38,7 @@ internal sealed class RocksDbEngine : IDisposable
     public ColumnFamilyHandle Source { get; }
     public ColumnFamilyHandle Ids { get; }
     public ColumnFamilyHandle Meta { get; }
+    public ColumnFamilyHandle Alerts { get; }
 
     public static RocksDbEngine Open(StoreOptions options)
     {
@@ -63,6 +66,7 @@ internal sealed class RocksDbEngine : IDisposable
             { SourceFamily, Family(options, cache, compress: true, bloom: false) },
             { IdsFamily, Family(options, cache, compress: true, bloom: true) },
             { MetaFamily, Family(options, cache, compress: false, bloom: false) },
+            { AlertsFamily, Family(options, cache, compress: true, bloom: false) },
         };
         return new RocksDbEngine(RocksDbSharp.RocksDb.Open(dbOptions, path, families));
     }

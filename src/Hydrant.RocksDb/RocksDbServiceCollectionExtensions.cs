@@ -6,8 +6,9 @@ namespace Hydrant.RocksDb;
 public static class RocksDbServiceCollectionExtensions
 {
     /// <summary>
-    /// The spool on RocksDB in the data folder, and (when <paramref name="asEventStore"/>) the
-    /// embedded event store in the same database, written in the same batches as the spool.
+    /// The spool and the alert store on RocksDB in the data folder, and (when
+    /// <paramref name="asEventStore"/>) the embedded event store in the same database, written in
+    /// the same batches as the spool.
     /// </summary>
     public static IServiceCollection AddHydrantRocksDb(this IServiceCollection services, bool asEventStore = true)
     {
@@ -17,6 +18,7 @@ public static class RocksDbServiceCollectionExtensions
             sp.GetRequiredService<IngestStats>(),
             sp.GetRequiredService<TimeProvider>(),
             writeStoreKeys: asEventStore));
+        services.AddSingleton<Hydrant.Detection.Alerts.IAlertStore>(sp => new RocksDbAlertStore(sp.GetRequiredService<RocksDbEngine>()));
         if (asEventStore)
         {
             services.AddSingleton<IEventStore>(sp => new RocksDbEventStore(sp.GetRequiredService<RocksDbEngine>()));

@@ -10,9 +10,10 @@ internal static class ServeCommand
     public static Command Create()
     {
         var data = new Option<string?>("--data") { Description = "Data folder for the embedded engines and the spool (default ./hydrant-data)" };
+        var rules = new Option<string?>("--rules") { Description = "Folder of Sigma rules, searched recursively (default: the built-in rule pack)" };
         var urls = new Option<string?>("--urls") { Description = $"Addresses to listen on (default {HydrantHost.DefaultUrl})" };
         var config = new Option<FileInfo?>("--config") { Description = "A JSON settings file, read after appsettings.json and before environment variables" };
-        var command = new Command("serve", "Run the Hydrant server") { data, urls, config };
+        var command = new Command("serve", "Run the Hydrant server") { data, rules, urls, config };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -20,6 +21,10 @@ internal static class ServeCommand
             if (result.GetValue(data) is { } dataPath)
             {
                 hostArgs.Add($"--Hydrant:Data={dataPath}");
+            }
+            if (result.GetValue(rules) is { } rulesPath)
+            {
+                hostArgs.Add($"--Hydrant:Rules={rulesPath}");
             }
             if (result.GetValue(urls) is { } urlList)
             {

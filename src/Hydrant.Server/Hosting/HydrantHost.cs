@@ -1,4 +1,7 @@
 using System.Net;
+using Hydrant.Detection;
+using Hydrant.Detection.Alerts;
+using Hydrant.Detection.Sigma;
 using Hydrant.Events;
 using Hydrant.RocksDb;
 using Hydrant.Server.Api;
@@ -69,6 +72,16 @@ public static class HydrantHost
             default:
                 throw new ConfigurationException($"Hydrant:Store:Kind '{settings.StoreKind}' is not available; use 'rocksdb'");
         }
+        if (settings.RulesPath is { } rulesPath && !Directory.Exists(rulesPath))
+        {
+            throw new ConfigurationException($"rules folder {Path.GetFullPath(rulesPath)} does not exist");
+        }
+        services.AddSingleton(settings.Detection);
+        services.AddSingleton(new SigmaCompiler(SigmaOptions.Default));
+        // Without a rules folder the team's default pack runs, so a fresh node detects something.
+        services.AddSingleton(sp => RuleSet.Load(settings.RulesPath, sp.GetRequiredService<SigmaCompiler>(), includeDefaultPack: settings.RulesPath is null));
+        services.AddSingleton<AlertFeed>();
+        services.AddSingleton<ISpoolConsumer, Detector>();
         services.AddHostedService<SpoolConsumerRunner>();
         services.AddHostedService<RetentionService>();
         services.AddHealthChecks().AddCheck<SpoolHealthCheck>("spool");
@@ -86,6 +99,8 @@ public static class HydrantHost
         app.MapIngest();
         app.MapQuery();
         app.MapStats();
+        app.MapAlerts();
+        app.MapRules();
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).WithName("Liveness");
         app.MapHealthChecks("/readyz", new HealthCheckOptions { ResponseWriter = WriteReadinessAsync });
         app.MapMetrics("/metrics");
@@ -94,6 +109,12 @@ public static class HydrantHost
         // Open the store now, so a locked or unreadable data folder fails the start, not the first request.
         app.Services.GetRequiredService<IIngestLog>();
         app.Services.GetRequiredService<IEventStore>();
+        var rules = app.Services.GetRequiredService<RuleSet>();
+        var startup = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Hydrant");
+        foreach (var refusal in rules.Refusals)
+        {
+            startup.LogWarning("Rule refused: {Source}: {Reason}", refusal.Source, refusal.Reason);
+        }
 
         app.Lifetime.ApplicationStarted.Register(() => Announce(app, settings));
         return app;

@@ -1,3 +1,4 @@
+using Hydrant.Detection;
 using Hydrant.Events;
 using Hydrant.Server.Auth;
 using Hydrant.Storage;
@@ -5,7 +6,7 @@ using Hydrant.Storage;
 namespace Hydrant.Server.Hosting;
 
 /// <summary>The "Hydrant" configuration section, read once at start into immutable options.</summary>
-public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IReadOnlyList<ApiKey> Keys, string StoreKind)
+public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IReadOnlyList<ApiKey> Keys, string StoreKind, string? RulesPath, DetectionOptions Detection)
 {
     public static HydrantSettings From(IConfiguration configuration)
     {
@@ -27,6 +28,7 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
             .Select(k => ApiKey.From(k["Key"], k.GetSection("Scopes").GetChildren().Select(s => s.Value ?? string.Empty)))
             .ToList();
         var kind = section["Store:Kind"] ?? "rocksdb";
-        return new HydrantSettings(store, limits, keys, kind);
+        var detection = new DetectionOptions { SuppressionWindow = TimeSpan.FromSeconds(section.GetValue("Detection:SuppressionSeconds", 300)) };
+        return new HydrantSettings(store, limits, keys, kind, section["Rules"] is { Length: > 0 } rules ? rules : null, detection);
     }
 }

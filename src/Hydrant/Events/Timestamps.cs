@@ -23,6 +23,10 @@ public static class Timestamps
         return System.Text.Encoding.ASCII.GetString(buffer);
     }
 
+    /// <summary>Parses a timestamp this service wrote itself; anything else is a bug, not input.</summary>
+    public static long ParseCanonical(string text) =>
+        TryParse(text, out var ms) ? ms : throw new FormatException($"'{text}' is not a canonical timestamp");
+
     /// <summary>Parses RFC 3339 text (offset required) or epoch milliseconds as text.</summary>
     public static bool TryParse(string text, out long epochMs)
     {

@@ -1,0 +1,97 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using Hydrant.Detection.Alerts;
+using Hydrant.Events;
+using RocksDbSharp;
+
+namespace Hydrant.RocksDb;
+
+/// <summary>
+/// Alerts in the alerts column family, keyed by id (a ULID, so key order is creation order); the
+/// detector's checkpoint and its open alerts in the meta family, all written in one synced batch.
+/// </summary>
+internal sealed class RocksDbAlertStore(RocksDbEngine engine) : IAlertStore
+{
+    private static readonly byte[] CheckpointKey = "detector/checkpoint"u8.ToArray();
+    private static readonly byte[] OpenKey = "detector/open"u8.ToArray();
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly WriteOptions _synced = new WriteOptions().SetSync(true);
+
+    public ValueTask<long> LoadCheckpointAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult(engine.Db.Get(CheckpointKey, engine.Meta) is { } bytes ? BinaryPrimitives.ReadInt64BigEndian(bytes) : 0L);
+
+    public ValueTask<IReadOnlyList<Alert>> LoadOpenAsync(CancellationToken cancellationToken)
+    {
+        var ids = engine.Db.Get(OpenKey, engine.Meta) is { } bytes ? JsonSerializer.Deserialize<List<string>>(bytes, Json) ?? [] : [];
+        IReadOnlyList<Alert> open = [.. ids.Select(Load).OfType<Alert>()];
+        return ValueTask.FromResult(open);
+    }
+
+    public ValueTask CommitAsync(IReadOnlyCollection<Alert> changed, IReadOnlyCollection<Alert> open, long checkpoint, CancellationToken cancellationToken)
+    {
+        using var batch = new WriteBatch();
+        foreach (var alert in changed)
+        {
+            batch.Put(Encoding.ASCII.GetBytes(alert.Id), JsonSerializer.SerializeToUtf8Bytes(alert, Json), engine.Alerts);
+        }
+        batch.Put(OpenKey, JsonSerializer.SerializeToUtf8Bytes(open.Select(a => a.Id).ToList(), Json), engine.Meta);
+        var position = new byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(position, checkpoint);
+        batch.Put(CheckpointKey, position, engine.Meta);
+        engine.Db.Write(batch, _synced);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<AlertPage> QueryAsync(AlertQuery query, CancellationToken cancellationToken)
+    {
+        var alerts = new List<Alert>(Math.Min(query.Limit, 1024));
+        using var iterator = engine.Db.NewIterator(engine.Alerts);
+        if (query.AfterId is null)
+        {
+            iterator.SeekToLast();
+        }
+        else
+        {
+            iterator.SeekForPrev(Encoding.ASCII.GetBytes(query.AfterId));
+            if (iterator.Valid() && iterator.GetKeySpan().SequenceEqual(Encoding.ASCII.GetBytes(query.AfterId)))
+            {
+                iterator.Prev();
+            }
+        }
+        for (; iterator.Valid(); iterator.Prev())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var alert = JsonSerializer.Deserialize<Alert>(iterator.GetValueSpan(), Json)!;
+            if (!Wanted(alert, query))
+            {
+                continue;
+            }
+            if (alerts.Count == query.Limit)
+            {
+                return ValueTask.FromResult(new AlertPage(alerts, alerts[^1].Id));
+            }
+            alerts.Add(alert);
+        }
+        return ValueTask.FromResult(new AlertPage(alerts, null));
+    }
+
+    private static bool Wanted(Alert alert, AlertQuery query)
+    {
+        if (query.RuleId is not null && alert.RuleId != query.RuleId)
+        {
+            return false;
+        }
+        if (query.Level is not null && alert.Level != query.Level)
+        {
+            return false;
+        }
+        var last = Timestamps.ParseCanonical(alert.LastSeen);
+        var first = Timestamps.ParseCanonical(alert.FirstSeen);
+        // An alert is in [from, to) when its span of events overlaps the range.
+        return (query.FromMs is not { } from || last >= from) && (query.ToMs is not { } to || first < to);
+    }
+
+    private Alert? Load(string id) =>
+        engine.Db.Get(Encoding.ASCII.GetBytes(id), engine.Alerts) is { } bytes ? JsonSerializer.Deserialize<Alert>(bytes, Json) : null;
+}

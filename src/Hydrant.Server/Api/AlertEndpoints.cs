@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text.Json;
+using Hydrant.Detection.Alerts;
+using Hydrant.Events;
+using Hydrant.Server.Auth;
+
+namespace Hydrant.Server.Api;
+
+public static class AlertEndpoints
+{
+    public static void MapAlerts(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/alerts", QueryAsync)
+            .RequireScope(Scopes.Query)
+            .WithName("QueryAlerts")
+            .WithSummary("Alerts, newest first; from/to select alerts whose events fall in [from, to)");
+        app.MapGet("/v1/alerts/stream", StreamAsync)
+            .RequireScope(Scopes.Query)
+            .WithName("AlertStream")
+            .WithSummary("Server-Sent Events: one alert JSON per data: line, as alerts fire or update");
+    }
+
+    private static async Task QueryAsync(HttpContext context, IAlertStore store)
+    {
+        var q = context.Request.Query;
+        long? from = null, to = null;
+        if (q["from"].ToString() is { Length: > 0 } fromText)
+        {
+            if (!Timestamps.TryParse(fromText, out var ms))
+            {
+                await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "bad query", $"from: '{fromText}' is not an RFC 3339 date-time with offset or epoch milliseconds");
+                return;
+            }
+            from = ms;
+        }
+        if (q["to"].ToString() is { Length: > 0 } toText)
+        {
+            if (!Timestamps.TryParse(toText, out var ms))
+            {
+                await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "bad query", $"to: '{toText}' is not an RFC 3339 date-time with offset or epoch milliseconds");
+                return;
+            }
+            to = ms;
+        }
+        var limit = 100;
+        if (q["limit"].ToString() is { Length: > 0 } limitText &&
+            (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 10_000))
+        {
+            await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "bad query", "limit: must be a whole number from 1 to 10000");
+            return;
+        }
+        var level = q["level"].ToString();
+        if (level.Length > 0 && level is not ("informational" or "low" or "medium" or "high" or "critical"))
+        {
+            await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "bad query", "level: one of informational, low, medium, high, critical");
+            return;
+        }
+        var cursor = q["cursor"].ToString();
+        var page = await store.QueryAsync(new AlertQuery
+        {
+            FromMs = from,
+            ToMs = to,
+            RuleId = q["rule"].ToString() is { Length: > 0 } rule ? rule : null,
+            Level = level.Length > 0 ? level : null,
+            Limit = limit,
+            AfterId = cursor.Length > 0 ? cursor : null,
+        }, context.RequestAborted);
+        await context.Response.WriteAsJsonAsync(new { alerts = page.Alerts, next = page.NextId }, ApiJson.Options, context.RequestAborted);
+    }
+
+    private static async Task StreamAsync(HttpContext context, AlertFeed feed)
+    {
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        var alerts = feed.Subscribe(context.RequestAborted);
+        // A comment line first, so clients see the stream open before the first alert.
+        await context.Response.WriteAsync(": hydrant alert stream\n\n", context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+        try
+        {
+            await foreach (var alert in alerts.ReadAllAsync(context.RequestAborted))
+            {
+                await context.Response.WriteAsync("data: " + JsonSerializer.Serialize(alert, ApiJson.Options) + "\n\n", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+    }
+}

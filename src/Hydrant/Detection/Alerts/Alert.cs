@@ -1,0 +1,38 @@
+namespace Hydrant.Detection.Alerts;
+
+/// <summary>The event behind an alert, as the alert shows it.</summary>
+public sealed record AlertEvent(string Id, string Timestamp, string EventType, string SourceIP);
+
+/// <summary>
+/// An alert (CONTRACT "Shapes"): one rule and group key, how many events fired it between
+/// firstSeen and lastSeen (event time), and up to <see cref="MaxEvents"/> of them.
+/// </summary>
+public sealed record Alert
+{
+    public const int MaxEvents = 100;
+
+    public required string Id { get; init; }
+    public required string RuleId { get; init; }
+    public required string Title { get; init; }
+    public required string Level { get; init; }
+    public string? GroupKey { get; init; }
+    public required long Count { get; init; }
+    public required string FirstSeen { get; init; }
+    public required string LastSeen { get; init; }
+    public required IReadOnlyList<AlertEvent> Events { get; init; }
+}
+
+/// <summary>A filter over stored alerts, newest first.</summary>
+public sealed record AlertQuery
+{
+    public long? FromMs { get; init; }
+    public long? ToMs { get; init; }
+    public string? RuleId { get; init; }
+    public string? Level { get; init; }
+    public int Limit { get; init; } = 100;
+
+    /// <summary>The id of the last alert of the previous page; this page starts below it.</summary>
+    public string? AfterId { get; init; }
+}
+
+public sealed record AlertPage(IReadOnlyList<Alert> Alerts, string? NextId);
