@@ -9,6 +9,7 @@ var root = new RootCommand("Hydrant: security event store and detection service"
     QueryCommand.Create(),
     GenerateCommand.Create(),
     RulesCommand.Create(),
+    HuntCommand.Create(),
 };
 
 var parsed = root.Parse(args);

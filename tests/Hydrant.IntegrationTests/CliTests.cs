@@ -74,6 +74,29 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Hunt_runs_the_sigmahq_rules_over_the_stratus_detonations_offline()
+    {
+        var stratus = Directory.GetFiles(Hydrant.Tests.Corpus.Path("logs", "cloudtrail", "stratus-red-team-detonations"), "*.json");
+        var (exit, stdout, _) = await HydrantProcess.RunAsync(["hunt", "--rules", Hydrant.Tests.Corpus.Path("sigma", "rules"), "--format", "cloudtrail", "--json", .. stratus]);
+        Assert.Equal(0, exit);
+        var alerts = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var titles = alerts.Select(a => a.GetProperty("title").GetString()).ToHashSet();
+        Assert.Contains("AWS VPC Flow Logs Deleted", titles);
+        Assert.Contains("AWS Successful Console Login Without MFA", titles);
+        Assert.All(alerts, a =>
+        {
+            Assert.Equal(1, a.GetProperty("count").GetInt64());
+            Assert.Equal(1, a.GetProperty("events").GetArrayLength());
+            Assert.Equal(a.GetProperty("firstSeen").GetString(), a.GetProperty("lastSeen").GetString());
+        });
+
+        var (table, text, _) = await HydrantProcess.RunAsync(["hunt", "--rules", Hydrant.Tests.Corpus.Path("sigma", "rules"), "--format", "cloudtrail", .. stratus]);
+        Assert.Equal(0, table);
+        Assert.Contains($"{alerts.Count} alerts", text, StringComparison.Ordinal);
+        Assert.Contains("52 events (0 rejected) from 6 files", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Commands_fail_clearly_on_bad_usage_and_unreachable_servers()
     {
         var (usage, _, usageError) = await HydrantProcess.RunAsync(["query", "--limit", "many"]);

@@ -1,0 +1,245 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Hydrant.Detection.Alerts;
+using Hydrant.Detection.Sigma;
+using Hydrant.Events;
+using Hydrant.Events.Formats;
+
+namespace Hydrant.Detection.Hunt;
+
+/// <summary>What one hunt found and read.</summary>
+public sealed record HuntSummary(long Records, long Events, long Rejected, long Alerts, IReadOnlyDictionary<string, long> ByRule, IReadOnlyDictionary<string, long> ByLevel);
+
+/// <summary>
+/// Rules over files, offline (like Hayabusa or Chainsaw): line-delimited input is read in chunks
+/// that workers on every core parse and test in parallel, while a writer emits their alerts in
+/// file order. Chunks in flight are bounded, so memory stays flat whatever the file size. No
+/// suppression: one alert per matching event.
+/// </summary>
+public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions options)
+{
+    private const int ChunkBytes = 4 * 1024 * 1024;
+    private const int WholeDocumentLimit = 256 * 1024 * 1024;
+
+    public int Workers { get; init; } = Environment.ProcessorCount;
+
+    public async Task<HuntSummary> RunAsync(IEnumerable<string> files, Func<Alert, ValueTask> emit, Action<string>? reject, CancellationToken cancellationToken)
+    {
+        var summary = new Counters();
+        foreach (var file in files)
+        {
+            await HuntFileAsync(file, summary, emit, reject, cancellationToken);
+        }
+        return summary.ToSummary();
+    }
+
+    private async Task HuntFileAsync(string file, Counters summary, Func<Alert, ValueTask> emit, Action<string>? reject, CancellationToken cancellationToken)
+    {
+        var chunks = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(Workers * 2) { SingleWriter = true });
+        var results = Channel.CreateBounded<(long Number, ChunkResult Result)>(new BoundedChannelOptions(Workers * 2) { SingleReader = true });
+
+        var reader = Task.Run(() => ReadChunksAsync(file, chunks.Writer, cancellationToken), cancellationToken);
+        var workers = Enumerable.Range(0, Workers).Select(_ => Task.Run(async () =>
+        {
+            await foreach (var chunk in chunks.Reader.ReadAllAsync(cancellationToken))
+            {
+                await results.Writer.WriteAsync((chunk.Number, Evaluate(chunk)), cancellationToken);
+            }
+        }, cancellationToken)).ToList();
+        var closer = Task.WhenAll(workers).ContinueWith(t => results.Writer.TryComplete(t.Exception), TaskScheduler.Default);
+
+        // Results arrive in any order; emit them in file order.
+        var pending = new Dictionary<long, ChunkResult>();
+        var next = 0L;
+        await foreach (var (number, result) in results.Reader.ReadAllAsync(cancellationToken))
+        {
+            pending[number] = result;
+            while (pending.Remove(next, out var ready))
+            {
+                summary.Add(ready);
+                foreach (var line in ready.Rejections)
+                {
+                    reject?.Invoke($"{file}:{line}");
+                }
+                foreach (var alert in ready.Alerts)
+                {
+                    await emit(alert);
+                }
+                next++;
+            }
+        }
+        await reader;
+        await closer;
+    }
+
+    private async Task ReadChunksAsync(string file, ChannelWriter<Chunk> chunks, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+            if (options.Format != InputFormat.Syslog && await StartsWholeDocumentAsync(stream, cancellationToken))
+            {
+                if (stream.Length > WholeDocumentLimit)
+                {
+                    throw new InvalidDataException($"{file} is one JSON document of {stream.Length} bytes; convert it to one record per line");
+                }
+                await chunks.WriteAsync(new Chunk(0, await File.ReadAllBytesAsync(file, cancellationToken), 0), cancellationToken);
+                return;
+            }
+            var number = 0L;
+            var firstLine = 0L;
+            var buffer = new byte[ChunkBytes];
+            var filled = 0;
+            while (true)
+            {
+                var read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken);
+                filled += read;
+                var endOfFile = read == 0;
+                if (!endOfFile && filled < buffer.Length)
+                {
+                    continue; // fill the chunk first
+                }
+                var end = endOfFile ? filled : buffer.AsSpan(0, filled).LastIndexOf((byte)'\n') + 1;
+                if (end == 0)
+                {
+                    if (endOfFile)
+                    {
+                        return;
+                    }
+                    Array.Resize(ref buffer, buffer.Length * 2); // one line longer than a chunk
+                    continue;
+                }
+                var data = buffer.AsSpan(0, end).ToArray();
+                await chunks.WriteAsync(new Chunk(number++, data, firstLine), cancellationToken);
+                firstLine += data.AsSpan().Count((byte)'\n');
+                buffer.AsSpan(end, filled - end).CopyTo(buffer);
+                filled -= end;
+            }
+        }
+        finally
+        {
+            chunks.TryComplete();
+        }
+    }
+
+    private ChunkResult Evaluate(Chunk chunk)
+    {
+        ParsedBatch batch;
+        try
+        {
+            batch = parser.Parse(chunk.Data, options);
+        }
+        catch (EventParser.UnreadableBodyException)
+        {
+            return new ChunkResult(0, 0, [], []); // only blank lines
+        }
+        using (batch)
+        {
+            var alerts = new List<Alert>();
+            foreach (var e in batch.Events)
+            {
+                using var view = new EventView(e.Json);
+                foreach (var rule in rules.Candidates(view))
+                {
+                    if (rule.Matches(view))
+                    {
+                        alerts.Add(AlertFor(rule, e));
+                    }
+                }
+            }
+            // Record indexes count non-blank lines; report the line within the file.
+            var rejections = batch.Rejections.Select(r => $"{LineOf(chunk, r.Index)}: {r.Error}").ToList();
+            return new ChunkResult(batch.Records, batch.Events.Count, alerts, rejections);
+        }
+    }
+
+    private static long LineOf(Chunk chunk, int recordIndex)
+    {
+        var line = chunk.FirstLine;
+        var seen = -1;
+        var rest = chunk.Data.AsSpan();
+        while (!rest.IsEmpty)
+        {
+            var newline = rest.IndexOf((byte)'\n');
+            var text = newline < 0 ? rest : rest[..newline];
+            rest = newline < 0 ? [] : rest[(newline + 1)..];
+            line++;
+            if (!text.Trim(" \t\r"u8).IsEmpty && ++seen == recordIndex)
+            {
+                return line;
+            }
+        }
+        return line;
+    }
+
+    private static Alert AlertFor(SigmaRule rule, SecurityEvent e)
+    {
+        var timestamp = Timestamps.ToText(e.TimestampMs);
+        return new Alert
+        {
+            Id = Ulid.NewUlid().ToString(),
+            RuleId = rule.Id,
+            Title = rule.Title,
+            Level = rule.Level,
+            GroupKey = null,
+            Count = 1,
+            FirstSeen = timestamp,
+            LastSeen = timestamp,
+            Events = [new AlertEvent(e.Id, timestamp, e.EventType, e.SourceIP)],
+        };
+    }
+
+    private static async Task<bool> StartsWholeDocumentAsync(FileStream stream, CancellationToken cancellationToken)
+    {
+        var head = new byte[64 * 1024];
+        var read = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
+        stream.Position = 0;
+        var span = head.AsSpan(0, read).TrimStart("\uFEFF \t\r\n"u8);
+        if (span.IsEmpty || span[0] == (byte)'[')
+        {
+            return !span.IsEmpty;
+        }
+        var newline = span.IndexOf((byte)'\n');
+        if (span[0] != (byte)'{' || newline < 0)
+        {
+            return false;
+        }
+        var reader = new Utf8JsonReader(span[..newline], isFinalBlock: false, default);
+        try
+        {
+            reader.Read();
+            return !reader.TrySkip();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private sealed record Chunk(long Number, byte[] Data, long FirstLine);
+
+    private sealed record ChunkResult(long Records, long Events, List<Alert> Alerts, List<string> Rejections);
+
+    private sealed class Counters
+    {
+        private readonly Dictionary<string, long> _byRule = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, long> _byLevel = new(StringComparer.Ordinal);
+        private long _records;
+        private long _events;
+        private long _alerts;
+
+        public void Add(ChunkResult result)
+        {
+            _records += result.Records;
+            _events += result.Events;
+            foreach (var alert in result.Alerts)
+            {
+                _alerts++;
+                _byRule[alert.Title] = _byRule.GetValueOrDefault(alert.Title) + 1;
+                _byLevel[alert.Level] = _byLevel.GetValueOrDefault(alert.Level) + 1;
+            }
+        }
+
+        public HuntSummary ToSummary() => new(_records, _events, _records - _events, _alerts, _byRule, _byLevel);
+    }
+}

@@ -1,0 +1,59 @@
+using System.Text;
+using System.Text.Json;
+using Hydrant.Detection;
+using Hydrant.Detection.Alerts;
+using Hydrant.Detection.Hunt;
+using Hydrant.Detection.Sigma;
+using Hydrant.Events;
+using Hydrant.Events.Formats;
+using Hydrant.Generation;
+
+namespace Hydrant.Tests.Detection;
+
+public sealed class HunterTests
+{
+    private const string FailureRule = """
+        title: Auth Failure
+        id: 11111111-2222-4333-8444-555555555555
+        logsource:
+            product: hydrant
+        detection:
+            selection:
+                eventType: auth.failure
+            condition: selection
+        level: low
+        """;
+
+    [Fact]
+    public async Task A_file_spanning_many_chunks_yields_one_alert_per_match_in_file_order_with_exact_rejection_lines()
+    {
+        var end = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero);
+        using var buffer = new PooledBuffer();
+        new EventGenerator(new GeneratorOptions { Count = 12_000, SizeBytes = 1024, EndMs = end.ToUnixTimeMilliseconds() }).WriteNdjson(buffer);
+        var lines = Encoding.UTF8.GetString(buffer.Span).Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+        lines.Insert(9000, "this line is not JSON"); // past the first 4 MiB chunk
+        var file = Path.Combine(Path.GetTempPath(), "hunt-" + Guid.NewGuid().ToString("N") + ".ndjson");
+        await File.WriteAllLinesAsync(file, lines);
+        try
+        {
+            var rules = new RuleSet([new LoadedRule(new SigmaCompiler(SigmaOptions.Default).Compile(FailureRule), "test")], []);
+            var hunter = new Hunter(rules, new EventParser(EventLimits.Default, new FixedClock(end)), ParseOptions.Json) { Workers = 3 };
+            var alerts = new List<Alert>();
+            var rejected = new List<string>();
+            var summary = await hunter.RunAsync([file], a => { alerts.Add(a); return ValueTask.CompletedTask; }, rejected.Add, CancellationToken.None);
+
+            var expected = lines.Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement)
+                .Where(e => e.GetProperty("eventType").GetString() == "auth.failure").Select(e => e.GetProperty("id").GetString()).ToList();
+            Assert.Equal(expected, alerts.Select(a => a.Events[0].Id));
+            Assert.All(alerts, a => Assert.Equal(1, a.Count));
+            Assert.Equal(12_000, summary.Events);
+            Assert.Equal(1, summary.Rejected);
+            Assert.Equal($"{file}:9001: malformed JSON", Assert.Single(rejected)[..($"{file}:9001: malformed JSON".Length)]);
+            Assert.Equal(expected.Count, summary.ByLevel["low"]);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
