@@ -4,6 +4,7 @@ using System.Net;
 using System.Text.Json;
 using Hydrant.Cli.Client;
 using Hydrant.Events;
+using Hydrant.Events.Formats;
 using Spectre.Console;
 
 namespace Hydrant.Cli.Commands;
@@ -75,6 +76,8 @@ internal static class IngestCommand
 
     private sealed class IngestRun(HydrantClient client, string format, string? year)
     {
+        // --format is checked against the format names by the parser of the command line.
+        private readonly InputFormat _inputFormat = ParseOptions.TryParseFormat(format, out var parsed) ? parsed : InputFormat.Json;
         private readonly Lock _gate = new();
         private readonly List<string> _rejections = [];
         private long _accepted;
@@ -84,7 +87,7 @@ internal static class IngestCommand
         public async Task SendFileAsync(FileInfo file, ProgressTask task, CancellationToken cancellationToken)
         {
             await using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-            if (await IsWholeDocumentAsync(stream, cancellationToken))
+            if (await FileShape.IsWholeDocumentAsync(stream, _inputFormat, cancellationToken))
             {
                 if (file.Length > EventLimits.DefaultMaxBodyBytes)
                 {
@@ -179,42 +182,6 @@ internal static class IngestCommand
                         _rejections.Add($"{where}: {rejection.GetProperty("error").GetString()}");
                     }
                 }
-            }
-        }
-
-        /// <summary>A JSON file is sent whole when it is a JSON array or an object that spans lines; syslog never is.</summary>
-        private async Task<bool> IsWholeDocumentAsync(FileStream stream, CancellationToken cancellationToken)
-        {
-            if (format == "syslog")
-            {
-                return false;
-            }
-            var head = new byte[64 * 1024];
-            var read = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
-            stream.Position = 0;
-            var span = head.AsSpan(0, read).TrimStart("\uFEFF \t\r\n"u8);
-            if (span.IsEmpty)
-            {
-                return false;
-            }
-            if (span[0] == (byte)'[')
-            {
-                return true;
-            }
-            var newline = span.IndexOf((byte)'\n');
-            if (span[0] != (byte)'{' || newline < 0)
-            {
-                return false;
-            }
-            var reader = new Utf8JsonReader(span[..newline], isFinalBlock: false, default);
-            try
-            {
-                reader.Read();
-                return !reader.TrySkip();
-            }
-            catch (JsonException)
-            {
-                return false;
             }
         }
     }

@@ -50,13 +50,10 @@ public sealed class Detector(RuleSet rules, IAlertStore store, AlertFeed feed, D
             using var view = new EventView(entry.Json);
             var behind = AlertEventOf(view.Root, out var timestampMs);
             newest = Math.Max(newest, timestampMs);
-            foreach (var rule in rules.Candidates(view))
+            foreach (var rule in rules.Matching(view))
             {
-                if (rule.Matches(view))
-                {
-                    var alert = Raise(rule, groupKey: null, behind, timestampMs);
-                    changed[alert.Alert.Id] = alert;
-                }
+                var alert = Raise(rule, groupKey: null, behind, timestampMs);
+                changed[alert.Alert.Id] = alert;
             }
         }
 

@@ -61,6 +61,9 @@ public sealed class RuleSet
         }
     }
 
+    /// <summary>The rules that fire on the event.</summary>
+    public IEnumerable<SigmaRule> Matching(EventView e) => Candidates(e).Where(rule => rule.Matches(e));
+
     /// <summary>Every *.yml / *.yaml under a folder (recursively), plus the built-in pack when asked.</summary>
     public static RuleSet Load(string? directory, SigmaCompiler compiler, bool includeDefaultPack)
     {

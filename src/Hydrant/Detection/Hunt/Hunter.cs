@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Threading.Channels;
 using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Sigma;
@@ -77,7 +76,7 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
         try
         {
             await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-            if (options.Format != InputFormat.Syslog && await StartsWholeDocumentAsync(stream, cancellationToken))
+            if (await FileShape.IsWholeDocumentAsync(stream, options.Format, cancellationToken))
             {
                 if (stream.Length > WholeDocumentLimit)
                 {
@@ -139,12 +138,9 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
             foreach (var e in batch.Events)
             {
                 using var view = new EventView(e.Json);
-                foreach (var rule in rules.Candidates(view))
+                foreach (var rule in rules.Matching(view))
                 {
-                    if (rule.Matches(view))
-                    {
-                        alerts.Add(AlertFor(rule, e));
-                    }
+                    alerts.Add(AlertFor(rule, e));
                 }
             }
             // Record indexes count non-blank lines; report the line within the file.
@@ -187,33 +183,6 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
             LastSeen = timestamp,
             Events = [new AlertEvent(e.Id, timestamp, e.EventType, e.SourceIP)],
         };
-    }
-
-    private static async Task<bool> StartsWholeDocumentAsync(FileStream stream, CancellationToken cancellationToken)
-    {
-        var head = new byte[64 * 1024];
-        var read = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
-        stream.Position = 0;
-        var span = head.AsSpan(0, read).TrimStart("\uFEFF \t\r\n"u8);
-        if (span.IsEmpty || span[0] == (byte)'[')
-        {
-            return !span.IsEmpty;
-        }
-        var newline = span.IndexOf((byte)'\n');
-        if (span[0] != (byte)'{' || newline < 0)
-        {
-            return false;
-        }
-        var reader = new Utf8JsonReader(span[..newline], isFinalBlock: false, default);
-        try
-        {
-            reader.Read();
-            return !reader.TrySkip();
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
     }
 
     private sealed record Chunk(long Number, byte[] Data, long FirstLine);
