@@ -19,6 +19,7 @@ public static class RocksDbServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             writeStoreKeys: asEventStore));
         services.AddSingleton<Hydrant.Detection.Alerts.IAlertStore>(sp => new RocksDbAlertStore(sp.GetRequiredService<RocksDbEngine>()));
+        services.AddSingleton<Hydrant.Detection.IRuleStore>(sp => new RocksDbRuleStore(sp.GetRequiredService<RocksDbEngine>()));
         if (asEventStore)
         {
             services.AddSingleton<IEventStore>(sp => new RocksDbEventStore(sp.GetRequiredService<RocksDbEngine>()));

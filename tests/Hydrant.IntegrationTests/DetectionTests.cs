@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using System.Text.Json;
 
 namespace Hydrant.IntegrationTests;
@@ -117,5 +118,54 @@ public sealed class DetectionTests
         Assert.Equal(Events, alerts.Count);
         Assert.Equal(Events, ids.Distinct().Count());
         Assert.Equal(Events, ids.Count);
+    }
+
+    [Fact]
+    public async Task Rules_added_through_the_api_detect_survive_a_restart_and_can_be_removed()
+    {
+        var (data, server) = await StartAsync();
+        using var _ = data;
+        const string ApiRuleId = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+        var apiRule = $"""
+            title: Api Rule
+            id: {ApiRuleId}
+            logsource:
+                product: test
+            detection:
+                selection:
+                    tool: netcat
+                condition: selection
+            level: low
+            """;
+        using (var client = Api.Client(server.BaseUrl))
+        {
+            var (bad, problem) = await Api.PostAsync(client, Encoding.UTF8.GetBytes("title: broken\nlogsource:\n  product: test\ndetection:\n  sel:\n    F|nope: 1\n  condition: sel\n"), "v1/rules");
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Equal((6, 5), (problem.GetProperty("line").GetInt32(), problem.GetProperty("column").GetInt32()));
+            Assert.Contains("unsupported modifier 'nope'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+            var (added, body) = await Api.PostAsync(client, Encoding.UTF8.GetBytes(apiRule), "v1/rules");
+            Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+            Assert.Equal(ApiRuleId, body.GetProperty("id").GetString());
+            Assert.Equal(HttpStatusCode.Conflict, (await Api.PostAsync(client, Encoding.UTF8.GetBytes(Rule), "v1/rules")).Response.StatusCode);
+            Assert.Equal(HttpStatusCode.Conflict, (await client.DeleteAsync("v1/rules/" + RuleId)).StatusCode);
+
+            var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - Minute;
+            await Api.PostAsync(client, Event("api-1", ts, "netcat"));
+            await Eventually.TrueAsync(async () => (await Api.GetAsync(client, $"v1/alerts?rule={ApiRuleId}")).Body.GetProperty("alerts").GetArrayLength() == 1,
+                "the API rule raised its alert");
+        }
+        await server.DisposeAsync();
+
+        var restarted = await HydrantProcess.ServeAsync(Path.Combine(data.Path, "db"), ["--rules", Path.Combine(data.Path, "rules"), "--Hydrant:Retention:Days=36500"]);
+        await using var __ = restarted;
+        using var after = Api.Client(restarted.BaseUrl);
+        var (found, rule) = await Api.GetAsync(after, "v1/rules/" + ApiRuleId);
+        Assert.Equal(HttpStatusCode.OK, found.StatusCode);
+        Assert.Equal("api:" + ApiRuleId, rule.GetProperty("source").GetString());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await after.DeleteAsync("v1/rules/" + ApiRuleId)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(after, "v1/rules/" + ApiRuleId)).Response.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await after.DeleteAsync("v1/rules/" + ApiRuleId)).StatusCode);
     }
 }

@@ -80,6 +80,7 @@ public static class HydrantHost
         services.AddSingleton(new SigmaCompiler(SigmaOptions.Default));
         // Without a rules folder the team's default pack runs, so a fresh node detects something.
         services.AddSingleton(sp => RuleSet.Load(settings.RulesPath, sp.GetRequiredService<SigmaCompiler>(), includeDefaultPack: settings.RulesPath is null));
+        services.AddSingleton<RuleRegistry>();
         services.AddSingleton<AlertFeed>();
         services.AddSingleton<ISpoolConsumer, Detector>();
         services.AddHostedService<SpoolConsumerRunner>();
@@ -109,7 +110,7 @@ public static class HydrantHost
         // Open the store now, so a locked or unreadable data folder fails the start, not the first request.
         app.Services.GetRequiredService<IIngestLog>();
         app.Services.GetRequiredService<IEventStore>();
-        var rules = app.Services.GetRequiredService<RuleSet>();
+        var rules = app.Services.GetRequiredService<RuleSet>(); // from files or the built-in pack; API rules load with the detector
         var startup = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Hydrant");
         foreach (var refusal in rules.Refusals)
         {

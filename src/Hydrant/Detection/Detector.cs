@@ -21,7 +21,7 @@ public sealed record DetectionOptions
 /// published live; so after kill -9 detection resumes at the first event whose alerts were not
 /// stored, and no alert is lost or doubled.
 /// </summary>
-public sealed class Detector(RuleSet rules, IAlertStore store, AlertFeed feed, DetectionOptions options, ILogger<Detector> logger) : ISpoolConsumer
+public sealed class Detector(RuleRegistry rules, IAlertStore store, AlertFeed feed, DetectionOptions options, ILogger<Detector> logger) : ISpoolConsumer
 {
     private readonly Dictionary<(string RuleId, string? GroupKey), OpenAlert> _open = [];
 
@@ -29,16 +29,18 @@ public sealed class Detector(RuleSet rules, IAlertStore store, AlertFeed feed, D
 
     public async ValueTask<long> LoadPositionAsync(CancellationToken cancellationToken)
     {
+        await rules.LoadAsync(cancellationToken);
         foreach (var alert in await store.LoadOpenAsync(cancellationToken))
         {
             _open[(alert.RuleId, alert.GroupKey)] = OpenAlert.From(alert);
         }
-        logger.LogInformation("Detector loaded {Rules} rules ({Refused} refused), {Open} open alerts", rules.Rules.Count, rules.Refusals.Count, _open.Count);
+        logger.LogInformation("Detector loaded {Rules} rules ({Refused} refused), {Open} open alerts", rules.Current.Rules.Count, rules.Current.Refusals.Count, _open.Count);
         return await store.LoadCheckpointAsync(cancellationToken);
     }
 
     public async ValueTask ConsumeAsync(IReadOnlyList<SpoolEntry> entries, CancellationToken cancellationToken)
     {
+        var ruleSet = rules.Current;
         var changed = new Dictionary<string, OpenAlert>(StringComparer.Ordinal);
         var newest = long.MinValue;
         foreach (var entry in entries)
@@ -50,7 +52,7 @@ public sealed class Detector(RuleSet rules, IAlertStore store, AlertFeed feed, D
             using var view = new EventView(entry.Json);
             var behind = AlertEventOf(view.Root, out var timestampMs);
             newest = Math.Max(newest, timestampMs);
-            foreach (var rule in rules.Matching(view))
+            foreach (var rule in ruleSet.Matching(view))
             {
                 var alert = Raise(rule, groupKey: null, behind, timestampMs);
                 changed[alert.Alert.Id] = alert;
