@@ -24,7 +24,7 @@ internal static class IngestCommand
     public static Command Create()
     {
         var files = new Argument<FileInfo[]>("FILE") { Description = "Files to ingest", Arity = ArgumentArity.OneOrMore };
-        var format = new Option<string>("--format") { Description = "Input format: json (default), cloudtrail, zeek, syslog", DefaultValueFactory = _ => "json" };
+        var format = new Option<string>("--format") { Description = "Input format: json (default), cloudtrail, zeek, syslog, web", DefaultValueFactory = _ => "json" };
         format.AcceptOnlyFromAmong([.. Hydrant.Events.Formats.ParseOptions.Names]);
         var year = new Option<int?>("--year") { Description = "Year for syslog lines that carry none (RFC 3164)" };
         var url = CommonOptions.Url();

@@ -15,7 +15,7 @@ public static class IngestEndpoints
         app.MapPost("/v1/events", IngestAsync)
             .RequireScope(Scopes.Ingest)
             .WithName("IngestEvents")
-            .WithSummary("Ingest events: ?format=json|cloudtrail|zeek|syslog (&path= for Zeek, &year= for RFC 3164 syslog); every accepted event is durable when this returns");
+            .WithSummary("Ingest events: ?format=json|cloudtrail|zeek|syslog|web (&path= for Zeek, &year= for RFC 3164 syslog); every accepted event is durable when this returns");
 
     private static async Task IngestAsync(HttpContext context, IIngestLog spool, EventParser parser, EventLimits limits, StoreOptions store, IngestStats stats)
     {

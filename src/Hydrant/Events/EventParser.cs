@@ -38,7 +38,7 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
             {
                 throw new UnreadableBodyException("the request body holds no events");
             }
-            if (options.Format == InputFormat.Syslog)
+            if (options.Format is InputFormat.Syslog or InputFormat.Web)
             {
                 ParseLines(body, session);
             }

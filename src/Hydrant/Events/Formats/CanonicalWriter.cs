@@ -32,7 +32,7 @@ internal sealed class CanonicalWriter(PooledBuffer buffer) : IDisposable
     public void Dispose() => _json.Dispose();
 
     /// <summary>The canonical header: id, timestamp, eventType, sourceIP, and the logsource when the format sets one.</summary>
-    public void Header(CanonicalFields fields, ReadOnlySpan<byte> rawId, ReadOnlySpan<byte> rawEventType, (string Product, string Service)? logsource)
+    public void Header(CanonicalFields fields, ReadOnlySpan<byte> rawId, ReadOnlySpan<byte> rawEventType, LogsourceFields? logsource)
     {
         if (rawId.IsEmpty)
         {
@@ -55,13 +55,23 @@ internal sealed class CanonicalWriter(PooledBuffer buffer) : IDisposable
             RawValue("eventType"u8, rawEventType);
         }
         String("sourceIP"u8, fields.SourceIP);
-        if (logsource is var (product, service))
+        if (logsource is { } source)
         {
             Name("logsource"u8);
             _json.Reset(buffer);
             _json.WriteStartObject();
-            _json.WriteString("product"u8, product);
-            _json.WriteString("service"u8, service);
+            if (source.Product is not null)
+            {
+                _json.WriteString("product"u8, source.Product);
+            }
+            if (source.Service is not null)
+            {
+                _json.WriteString("service"u8, source.Service);
+            }
+            if (source.Category is not null)
+            {
+                _json.WriteString("category"u8, source.Category);
+            }
             _json.WriteEndObject();
             _json.Flush();
         }
@@ -114,6 +124,9 @@ internal sealed class CanonicalWriter(PooledBuffer buffer) : IDisposable
     private static int Encode(long value, Span<byte> destination) =>
         value.TryFormat(destination, out var written, provider: System.Globalization.CultureInfo.InvariantCulture) ? written : 0;
 }
+
+/// <summary>The logsource a format gives its events (Sigma's product, service, category).</summary>
+internal sealed record LogsourceFields(string? Product, string? Service, string? Category = null);
 
 /// <summary>The canonical fields of one event, as the mappers find them.</summary>
 internal readonly record struct CanonicalFields(string Id, long TimestampMs, string EventType, string SourceIP, bool IdFromClient);

@@ -12,7 +12,7 @@ public static class FileShape
     /// </summary>
     public static async Task<bool> IsWholeDocumentAsync(FileStream stream, InputFormat format, CancellationToken cancellationToken)
     {
-        if (format == InputFormat.Syslog)
+        if (format is InputFormat.Syslog or InputFormat.Web)
         {
             return false;
         }

@@ -7,6 +7,7 @@ public enum InputFormat
     CloudTrail,
     Zeek,
     Syslog,
+    Web,
 }
 
 /// <summary>How one request's body is to be read. Built per request from its query string.</summary>
@@ -22,7 +23,7 @@ public sealed record ParseOptions
     /// <summary>Year for RFC 3164 syslog lines, which carry none; by default the one that puts the line closest before now.</summary>
     public int? SyslogYear { get; init; }
 
-    public static IReadOnlyList<string> Names { get; } = ["json", "cloudtrail", "zeek", "syslog"];
+    public static IReadOnlyList<string> Names { get; } = ["json", "cloudtrail", "zeek", "syslog", "web"];
 
     public static bool TryParseFormat(string? name, out InputFormat format)
     {
@@ -39,6 +40,9 @@ public sealed record ParseOptions
                 return true;
             case "syslog":
                 format = InputFormat.Syslog;
+                return true;
+            case "web":
+                format = InputFormat.Web;
                 return true;
             default:
                 return false;

@@ -146,7 +146,7 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
             return future;
         }
 
-        (string Product, string Service) logsource = ("aws", "cloudtrail");
+        var logsource = new LogsourceFields("aws", "cloudtrail");
         if (_map.IsZeek)
         {
             path ??= context.Options.ZeekPath;
@@ -155,7 +155,7 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
                 return $"no log type: the record has no {_map.DescribeType} and the request no ?path=";
             }
             eventType = "zeek." + path;
-            logsource = ("zeek", path);
+            logsource = new LogsourceFields("zeek", path);
         }
         if (eventType is null)
         {

@@ -18,6 +18,7 @@ internal abstract class RecordMapper
         InputFormat.CloudTrail => MappedJsonRecordMapper.CloudTrail,
         InputFormat.Zeek => MappedJsonRecordMapper.Zeek,
         InputFormat.Syslog => SyslogRecordMapper.Instance,
+        InputFormat.Web => WebAccessRecordMapper.Instance,
         _ => JsonRecordMapper.Instance,
     };
 

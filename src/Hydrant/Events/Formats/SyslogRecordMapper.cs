@@ -16,6 +16,9 @@ internal sealed partial class SyslogRecordMapper : RecordMapper
 {
     public static readonly SyslogRecordMapper Instance = new();
 
+    private static readonly LogsourceFields Sshd = new("linux", "sshd");
+    private static readonly LogsourceFields Syslog = new("linux", "syslog");
+
     private static readonly string[] Facilities =
         ["kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "solaris-cron",
          "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"];
@@ -101,7 +104,7 @@ internal sealed partial class SyslogRecordMapper : RecordMapper
 
         fields = new CanonicalFields(Ulid.NewUlid().ToString(), p.TimestampMs, eventType, source, IdFromClient: false);
         output.Begin();
-        output.Header(fields, [], [], ("linux", isSshd ? "sshd" : "syslog"));
+        output.Header(fields, [], [], isSshd ? Sshd : Syslog);
         output.String("host"u8, p.Host);
         output.String("program"u8, p.Program);
         if (p.Pid is { Length: > 0 } pid)
