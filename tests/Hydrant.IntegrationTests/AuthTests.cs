@@ -71,6 +71,17 @@ public sealed class AuthTests
     }
 
     [Fact]
+    public async Task A_key_too_short_to_be_secret_stops_the_start_with_a_clear_error()
+    {
+        using var data = new TempDirectory();
+        var (exitCode, _, stderr) = await HydrantProcess.RunAsync(["serve", "--data", data.Path, "--urls", "http://127.0.0.1:0",
+            "--Hydrant:Auth:Keys:0:Key=short", "--Hydrant:Auth:Keys:0:Scopes:0=admin"]);
+        Assert.Equal(2, exitCode);
+        Assert.Contains("at least 16 characters", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_loopback_node_without_keys_runs_open_and_says_so()
     {
         using var data = new TempDirectory();

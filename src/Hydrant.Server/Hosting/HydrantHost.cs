@@ -4,6 +4,7 @@ using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Sigma;
 using Hydrant.Events;
 using Hydrant.RocksDb;
+using Hydrant.Server.Alerts;
 using Hydrant.Server.Api;
 using Hydrant.Server.Auth;
 using Hydrant.Spool;
@@ -40,7 +41,15 @@ public static class HydrantHost
             o.UseUtcTimestamp = true;
         });
 
-        var settings = HydrantSettings.From(builder.Configuration);
+        HydrantSettings settings;
+        try
+        {
+            settings = HydrantSettings.From(builder.Configuration);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ConfigurationException(e.Message);
+        }
         var urls = builder.Configuration["urls"];
         if (string.IsNullOrWhiteSpace(urls))
         {
@@ -83,6 +92,13 @@ public static class HydrantHost
         services.AddSingleton<RuleRegistry>();
         services.AddSingleton<AlertFeed>();
         services.AddSingleton<ISpoolConsumer, Detector>();
+        services.AddHttpClient("webhooks", c => c.Timeout = TimeSpan.FromSeconds(10));
+        services.AddSingleton(sp => new WebhookDispatcher(
+            sp.GetRequiredService<AlertFeed>(),
+            [.. settings.Webhooks.Select(w => new WebhookSink(sp.GetRequiredService<IHttpClientFactory>().CreateClient("webhooks"), w))],
+            sp.GetRequiredService<ILogger<WebhookDispatcher>>()));
+        // Before the spool runner: the dispatcher subscribes to the feed before detection starts.
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         services.AddHostedService<SpoolConsumerRunner>();
         services.AddHostedService<RetentionService>();
         services.AddHealthChecks().AddCheck<SpoolHealthCheck>("spool");

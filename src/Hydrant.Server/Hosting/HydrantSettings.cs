@@ -1,12 +1,13 @@
 using Hydrant.Detection;
 using Hydrant.Events;
+using Hydrant.Server.Alerts;
 using Hydrant.Server.Auth;
 using Hydrant.Storage;
 
 namespace Hydrant.Server.Hosting;
 
 /// <summary>The "Hydrant" configuration section, read once at start into immutable options.</summary>
-public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IReadOnlyList<ApiKey> Keys, string StoreKind, string? RulesPath, DetectionOptions Detection)
+public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IReadOnlyList<ApiKey> Keys, string StoreKind, string? RulesPath, DetectionOptions Detection, IReadOnlyList<WebhookOptions> Webhooks)
 {
     public static HydrantSettings From(IConfiguration configuration)
     {
@@ -29,6 +30,10 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
             .ToList();
         var kind = section["Store:Kind"] ?? "rocksdb";
         var detection = new DetectionOptions { SuppressionWindow = TimeSpan.FromSeconds(section.GetValue("Detection:SuppressionSeconds", 300)) };
-        return new HydrantSettings(store, limits, keys, kind, section["Rules"] is { Length: > 0 } rules ? rules : null, detection);
+        var webhooks = section.GetSection("Alerts:Webhooks").GetChildren().Select(w =>
+            Uri.TryCreate(w["Url"], UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+                ? new WebhookOptions(url, string.Equals(w["Format"], "slack", StringComparison.OrdinalIgnoreCase))
+                : throw new InvalidOperationException($"Hydrant:Alerts:Webhooks: '{w["Url"]}' is not an http(s) URL")).ToList();
+        return new HydrantSettings(store, limits, keys, kind, section["Rules"] is { Length: > 0 } rules ? rules : null, detection, webhooks);
     }
 }
