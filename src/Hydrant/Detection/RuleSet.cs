@@ -9,13 +9,15 @@ public sealed record RuleRefusal(string Source, string Reason);
 public sealed record LoadedRule(SigmaRule Rule, string Source);
 
 /// <summary>
-/// The compiled rules, indexed by logsource so an event is tested only against rules whose
-/// logsource can cover it: product, service and category each either name the event's or are
-/// left open by the rule, which makes eight lookups per event whatever the rule count.
+/// The compiled rules, indexed twice so an event is tested only against rules that could match
+/// it. First by logsource: product, service and category each either name the event's or are left
+/// open by the rule (eight lookups per event). Then, inside a logsource, by literal value: a rule
+/// whose detection requires a field to equal one of some plain values is found only through the
+/// event's value of that field; the other rules of the logsource are always tested.
 /// </summary>
 public sealed class RuleSet
 {
-    private readonly Dictionary<(string?, string?, string?), List<SigmaRule>> _byLogsource = [];
+    private readonly Dictionary<(string?, string?, string?), Bucket> _byLogsource = [];
 
     public RuleSet(IEnumerable<LoadedRule> rules, IEnumerable<RuleRefusal> refusals)
     {
@@ -25,11 +27,11 @@ public sealed class RuleSet
         {
             var l = loaded.Rule.Logsource;
             var key = (l.Product?.ToLowerInvariant(), l.Service?.ToLowerInvariant(), l.Category?.ToLowerInvariant());
-            if (!_byLogsource.TryGetValue(key, out var list))
+            if (!_byLogsource.TryGetValue(key, out var bucket))
             {
-                _byLogsource[key] = list = [];
+                _byLogsource[key] = bucket = new Bucket();
             }
-            list.Add(loaded.Rule);
+            bucket.Add(loaded.Rule);
         }
     }
 
@@ -49,9 +51,9 @@ public sealed class RuleSet
             {
                 foreach (var c in Options(category))
                 {
-                    if (_byLogsource.TryGetValue((p, s, c), out var rules))
+                    if (_byLogsource.TryGetValue((p, s, c), out var bucket))
                     {
-                        foreach (var rule in rules)
+                        foreach (var rule in bucket.Candidates(e))
                         {
                             yield return rule;
                         }
@@ -100,4 +102,70 @@ public sealed class RuleSet
     }
 
     private static string?[] Options(string? value) => value is null ? [null] : [value, null];
+
+    /// <summary>The rules of one logsource: those indexed by a required field value, and the rest.</summary>
+    private sealed class Bucket
+    {
+        private readonly List<SigmaRule> _always = [];
+        private readonly Dictionary<string, Dictionary<string, List<SigmaRule>>> _byField = new(StringComparer.Ordinal);
+
+        public void Add(SigmaRule rule)
+        {
+            if (rule.Requirement is not { } requirement)
+            {
+                _always.Add(rule);
+                return;
+            }
+            if (!_byField.TryGetValue(requirement.Field, out var byValue))
+            {
+                _byField[requirement.Field] = byValue = new Dictionary<string, List<SigmaRule>>(StringComparer.OrdinalIgnoreCase);
+            }
+            foreach (var value in requirement.Values)
+            {
+                if (!byValue.TryGetValue(value, out var rules))
+                {
+                    byValue[value] = rules = [];
+                }
+                rules.Add(rule);
+            }
+        }
+
+        public IEnumerable<SigmaRule> Candidates(EventView e)
+        {
+            foreach (var rule in _always)
+            {
+                yield return rule;
+            }
+            foreach (var (field, byValue) in _byField)
+            {
+                if (!e.TryGetField(field, out var value))
+                {
+                    continue;
+                }
+                if (value.ValueKind != System.Text.Json.JsonValueKind.Array)
+                {
+                    if (EventView.Text(value) is { } text && byValue.TryGetValue(text, out var rules))
+                    {
+                        foreach (var rule in rules)
+                        {
+                            yield return rule;
+                        }
+                    }
+                    continue;
+                }
+                // Several elements may point at one rule: each rule once.
+                var seen = new HashSet<SigmaRule>(ReferenceEqualityComparer.Instance);
+                foreach (var element in value.EnumerateArray())
+                {
+                    if (EventView.Text(element) is { } text && byValue.TryGetValue(text, out var rules))
+                    {
+                        foreach (var rule in rules.Where(seen.Add))
+                        {
+                            yield return rule;
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -63,7 +63,8 @@ public sealed class SigmaCompiler(SigmaOptions options)
         var tags = Child(root, "tags") is YamlSequenceNode tagList ? tagList.Children.OfType<YamlScalarNode>().Select(t => t.Value ?? string.Empty).ToList() : [];
         var detection = Child(root, "detection") as YamlMappingNode ?? throw Error(root, "missing 'detection' mapping");
 
-        return new SigmaRule(id, title, level, Scalar(root, "status"), logsource, tags, CompileDetection(detection));
+        var compiled = CompileDetection(detection);
+        return new SigmaRule(id, title, level, Scalar(root, "status"), logsource, tags, compiled.Matches, compiled.Requirement);
     }
 
     /// <summary>The id and title of a rule, as far as its YAML can be read; for reporting rules that were refused.</summary>
@@ -81,9 +82,9 @@ public sealed class SigmaCompiler(SigmaOptions options)
         }
     }
 
-    private Func<EventView, bool> CompileDetection(YamlMappingNode detection)
+    private Search CompileDetection(YamlMappingNode detection)
     {
-        var identifiers = new Dictionary<string, Func<EventView, bool>>(StringComparer.Ordinal);
+        var identifiers = new Dictionary<string, Search>(StringComparer.Ordinal);
         YamlNode? condition = null;
         foreach (var (keyNode, value) in detection.Children)
         {
@@ -121,31 +122,36 @@ public sealed class SigmaCompiler(SigmaOptions options)
                 throw new SigmaException("condition: " + e.Reason, (int)c.Start.Line, (int)c.Start.Column);
             }
         }).ToList();
-        return compiled.Count == 1 ? compiled[0] : e => compiled.Any(c => c(e));
+        return compiled.Count == 1
+            ? compiled[0]
+            : new Search(e => compiled.Any(c => c.Matches(e)), compiled.Select(c => c.Requirement).Aggregate(Requirement.Either));
     }
 
     /// <summary>A search identifier: a map (AND of fields), a list of maps (OR), or keywords.</summary>
-    private Func<EventView, bool> CompileSearch(YamlNode node)
+    private Search CompileSearch(YamlNode node)
     {
         switch (node)
         {
             case YamlMappingNode map:
                 return CompileMap(map);
+            case YamlSequenceNode { Children.Count: 0 }:
+                throw Error(node, "a search identifier must not be empty");
             case YamlSequenceNode list when list.Children.All(c => c is YamlMappingNode):
                 var maps = list.Children.Select(c => CompileMap((YamlMappingNode)c)).ToList();
-                return e => maps.Any(m => m(e));
+                return new Search(e => maps.Any(m => m.Matches(e)), maps.Select(m => m.Requirement).Aggregate(Requirement.Either));
             case YamlSequenceNode list when list.Children.All(c => c is YamlScalarNode):
-                return CompileKeywords(list, []);
+                return new Search(CompileKeywords(list, []), null);
             case YamlScalarNode scalar:
-                return CompileKeywords(new YamlSequenceNode(scalar), []);
+                return new Search(CompileKeywords(new YamlSequenceNode(scalar), []), null);
             default:
                 throw Error(node, "a search identifier must be a map, a list of maps or a list of keywords");
         }
     }
 
-    private Func<EventView, bool> CompileMap(YamlMappingNode map)
+    private Search CompileMap(YamlMappingNode map)
     {
         var fields = new List<Func<EventView, bool>>();
+        Requirement? requirement = null;
         foreach (var (keyNode, value) in map.Children)
         {
             var key = ((YamlScalarNode)keyNode).Value ?? string.Empty;
@@ -155,13 +161,33 @@ public sealed class SigmaCompiler(SigmaOptions options)
                 fields.Add(parts[0].Length == 0
                     ? CompileKeywords(value as YamlSequenceNode ?? new YamlSequenceNode(value), parts[1..])
                     : CompileField(parts[0], parts[1..], value));
+                if (parts[0].Length > 0)
+                {
+                    requirement = Requirement.Both(requirement, EqualityRequirement(parts[0], parts[1..], value));
+                }
             }
             catch (SigmaException e) when (e.Line == 0)
             {
                 throw new SigmaException($"'{key}': {e.Reason}", (int)keyNode.Start.Line, (int)keyNode.Start.Column);
             }
         }
-        return fields.Count == 1 ? fields[0] : e => fields.TrueForAll(f => f(e));
+        var predicate = fields.Count == 1 ? fields[0] : e => fields.TrueForAll(f => f(e));
+        return new Search(predicate, requirement);
+    }
+
+    /// <summary>A field compared for plain equality (no modifier but cased, no wildcard, no null) requires one of its values.</summary>
+    private static Requirement? EqualityRequirement(string field, string[] modifierNames, YamlNode valueNode)
+    {
+        if (modifierNames.Any(m => m != "cased"))
+        {
+            return null;
+        }
+        var values = valueNode is YamlSequenceNode list ? ScalarValues(list) : [ScalarValue(valueNode)];
+        if (values.Count == 0 || values.Any(v => v.IsNull || v.Pattern.PlainText is null))
+        {
+            return null;
+        }
+        return new Requirement(field, new HashSet<string>(values.Select(v => v.Pattern.PlainText!), StringComparer.OrdinalIgnoreCase));
     }
 
     /// <summary>Keywords search every string value of the event, as substrings.</summary>
@@ -460,6 +486,9 @@ public sealed class SigmaCompiler(SigmaOptions options)
         "title-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(title)))[..16];
 
     private static SigmaException Error(YamlNode node, string reason) => new(reason, (int)node.Start.Line, (int)node.Start.Column);
+
+    /// <summary>A compiled search identifier (or condition) and what it requires of an event, if anything.</summary>
+    internal sealed record Search(Func<EventView, bool> Matches, Requirement? Requirement);
 
     /// <summary>A rule value on its way through the modifiers.</summary>
     private sealed record Value(string Text, SigmaString Pattern, byte[]? Bytes, bool IsNull)

@@ -13,16 +13,16 @@ internal sealed partial class SigmaCondition
     private static partial Regex Token();
 
     private readonly List<string> _tokens;
-    private readonly IReadOnlyDictionary<string, Func<EventView, bool>> _identifiers;
+    private readonly IReadOnlyDictionary<string, SigmaCompiler.Search> _identifiers;
     private int _position;
 
-    private SigmaCondition(List<string> tokens, IReadOnlyDictionary<string, Func<EventView, bool>> identifiers)
+    private SigmaCondition(List<string> tokens, IReadOnlyDictionary<string, SigmaCompiler.Search> identifiers)
     {
         _tokens = tokens;
         _identifiers = identifiers;
     }
 
-    public static Func<EventView, bool> Compile(string condition, IReadOnlyDictionary<string, Func<EventView, bool>> identifiers)
+    public static SigmaCompiler.Search Compile(string condition, IReadOnlyDictionary<string, SigmaCompiler.Search> identifiers)
     {
         var tokens = Token().Matches(condition).Select(m => m.Groups["token"].Value).ToList();
         if (tokens.Contains("|"))
@@ -42,41 +42,41 @@ internal sealed partial class SigmaCondition
         return expression;
     }
 
-    private Func<EventView, bool> Or()
+    private SigmaCompiler.Search Or()
     {
         var left = And();
         while (Accept("or"))
         {
             var a = left;
             var b = And();
-            left = e => a(e) || b(e);
+            left = new(e => a.Matches(e) || b.Matches(e), Requirement.Either(a.Requirement, b.Requirement));
         }
         return left;
     }
 
-    private Func<EventView, bool> And()
+    private SigmaCompiler.Search And()
     {
         var left = Not();
         while (Accept("and"))
         {
             var a = left;
             var b = Not();
-            left = e => a(e) && b(e);
+            left = new(e => a.Matches(e) && b.Matches(e), Requirement.Both(a.Requirement, b.Requirement));
         }
         return left;
     }
 
-    private Func<EventView, bool> Not()
+    private SigmaCompiler.Search Not()
     {
         if (Accept("not"))
         {
             var inner = Not();
-            return e => !inner(e);
+            return new(e => !inner.Matches(e), null);
         }
         return Primary();
     }
 
-    private Func<EventView, bool> Primary()
+    private SigmaCompiler.Search Primary()
     {
         var token = Next("an identifier, 'not', 'x of' or '('");
         if (token == "(")
@@ -99,7 +99,9 @@ internal sealed partial class SigmaCondition
             {
                 throw new SigmaException($"'{token} of {pattern}' matches no search identifier");
             }
-            return token == "all" ? e => matched.TrueForAll(m => m(e)) : e => matched.Exists(m => m(e));
+            return token == "all"
+                ? new(e => matched.TrueForAll(m => m.Matches(e)), matched.Select(m => m.Requirement).Aggregate(Requirement.Both))
+                : new(e => matched.Exists(m => m.Matches(e)), matched.Select(m => m.Requirement).Aggregate(Requirement.Either));
         }
         if (token is "and" or "or" or ")" or "of")
         {

@@ -14,8 +14,9 @@ public sealed record Logsource(string? Product, string? Service, string? Categor
 /// <summary>A Sigma detection rule, parsed once and compiled to a predicate over events.</summary>
 public sealed class SigmaRule
 {
-    internal SigmaRule(string id, string title, string level, string? status, Logsource logsource, IReadOnlyList<string> tags, Func<EventView, bool> detection)
+    internal SigmaRule(string id, string title, string level, string? status, Logsource logsource, IReadOnlyList<string> tags, Func<EventView, bool> detection, Requirement? requirement)
     {
+        Requirement = requirement;
         Id = id;
         Title = title;
         Level = level;
@@ -36,6 +37,9 @@ public sealed class SigmaRule
     public string? Status { get; }
     public Logsource Logsource { get; }
     public IReadOnlyList<string> Tags { get; }
+
+    /// <summary>A field value the rule cannot match without, when its detection has one (the literal index uses it).</summary>
+    public Requirement? Requirement { get; }
 
     /// <summary>True when the event is of the rule's logsource and its detection matches.</summary>
     public bool Matches(EventView e) => Logsource.Covers(e) && _detection(e);
