@@ -30,8 +30,12 @@ internal static class RulesCommand
                 var yaml = await File.ReadAllTextAsync(file.FullName, cancellationToken);
                 try
                 {
-                    var rule = compiler.Compile(yaml);
-                    results.Add(new RuleCheck(path, rule.Id, rule.Title, "compiled", null));
+                    results.Add(compiler.CompileDocument(yaml) switch
+                    {
+                        SigmaRule rule => new RuleCheck(path, rule.Id, rule.Title, "compiled", null),
+                        SigmaFilter filter => new RuleCheck(path, filter.Id, filter.Title, "compiled", null),
+                        _ => throw new InvalidOperationException("unknown Sigma document"),
+                    });
                 }
                 catch (SigmaException e)
                 {

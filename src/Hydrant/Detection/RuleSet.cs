@@ -70,12 +70,21 @@ public sealed class RuleSet
     public static RuleSet Load(string? directory, SigmaCompiler compiler, bool includeDefaultPack)
     {
         var rules = new List<LoadedRule>();
+        var filters = new List<(SigmaFilter Filter, string Source)>();
         var refusals = new List<RuleRefusal>();
         void Add(string source, string yaml)
         {
             try
             {
-                rules.Add(new LoadedRule(compiler.Compile(yaml), source));
+                switch (compiler.CompileDocument(yaml))
+                {
+                    case SigmaRule rule:
+                        rules.Add(new LoadedRule(rule, source));
+                        break;
+                    case SigmaFilter filter:
+                        filters.Add((filter, source));
+                        break;
+                }
             }
             catch (SigmaException e)
             {
@@ -98,7 +107,26 @@ public sealed class RuleSet
                 Add(file, File.ReadAllText(file));
             }
         }
-        return new RuleSet(rules, refusals);
+        return new RuleSet(ApplyFilters(rules, filters, refusals), refusals);
+    }
+
+    /// <summary>Each filter tunes the rules it names (by id or name); naming no loaded rule is an error worth reporting.</summary>
+    private static List<LoadedRule> ApplyFilters(List<LoadedRule> rules, List<(SigmaFilter Filter, string Source)> filters, List<RuleRefusal> refusals)
+    {
+        foreach (var (filter, source) in filters)
+        {
+            foreach (var target in filter.Rules)
+            {
+                var index = rules.FindIndex(r => r.Rule.Id == target || r.Rule.Name == target);
+                if (index < 0)
+                {
+                    refusals.Add(new RuleRefusal(source, $"filter '{filter.Title}' names rule '{target}', which is not loaded"));
+                    continue;
+                }
+                rules[index] = rules[index] with { Rule = rules[index].Rule.FilteredBy(filter) };
+            }
+        }
+        return rules;
     }
 
     private static string?[] Options(string? value) => value is null ? [null] : [value, null];

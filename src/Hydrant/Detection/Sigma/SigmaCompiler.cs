@@ -18,7 +18,11 @@ public sealed class SigmaCompiler(SigmaOptions options)
     private static readonly HashSet<string> Levels = new(["informational", "low", "medium", "high", "critical"], StringComparer.Ordinal);
     private static readonly char[] Dashes = ['-', '/', '\u2013', '\u2014', '\u2015'];
 
-    public SigmaRule Compile(string yaml)
+    public SigmaRule Compile(string yaml) =>
+        CompileDocument(yaml) as SigmaRule ?? throw new SigmaException("this is a filter, not a detection rule");
+
+    /// <summary>A detection rule (<see cref="SigmaRule"/>) or a filter (<see cref="SigmaFilter"/>).</summary>
+    public object CompileDocument(string yaml)
     {
         var stream = new YamlStream();
         try
@@ -46,11 +50,6 @@ public sealed class SigmaCompiler(SigmaOptions options)
         {
             throw Error(correlation, "correlation rules are not supported yet");
         }
-        if (Child(root, "filter") is { } filter && Child(root, "detection") is null)
-        {
-            throw Error(filter, "filter rules are not supported yet");
-        }
-
         var title = Scalar(root, "title") ?? throw Error(root, "missing 'title'");
         var id = Scalar(root, "id") ?? DerivedId(title);
         var level = Scalar(root, "level") ?? "medium";
@@ -60,11 +59,22 @@ public sealed class SigmaCompiler(SigmaOptions options)
         }
         var logsourceNode = Child(root, "logsource") as YamlMappingNode ?? throw Error(root, "missing 'logsource' mapping");
         var logsource = new Logsource(Scalar(logsourceNode, "product"), Scalar(logsourceNode, "service"), Scalar(logsourceNode, "category"));
+        if (Child(root, "filter") is YamlMappingNode filter && Child(root, "detection") is null)
+        {
+            var targets = Child(filter, "rules") switch
+            {
+                YamlSequenceNode list when list.Children.Count > 0 => list.Children.Select(c => (c as YamlScalarNode)?.Value ?? throw Error(c, "a filter's rules are ids or names")).ToList(),
+                YamlScalarNode single when single.Value is { Length: > 0 } one => [one],
+                _ => throw Error(filter, "a filter needs 'rules': the ids or names of the rules it tunes"),
+            };
+            var detectionOfFilter = new YamlMappingNode(filter.Children.Where(p => p.Key is YamlScalarNode { Value: not "rules" }));
+            return new SigmaFilter(id, title, logsource, targets, CompileDetection(detectionOfFilter).Matches);
+        }
         var tags = Child(root, "tags") is YamlSequenceNode tagList ? tagList.Children.OfType<YamlScalarNode>().Select(t => t.Value ?? string.Empty).ToList() : [];
         var detection = Child(root, "detection") as YamlMappingNode ?? throw Error(root, "missing 'detection' mapping");
 
         var compiled = CompileDetection(detection);
-        return new SigmaRule(id, title, level, Scalar(root, "status"), logsource, tags, compiled.Matches, compiled.Requirement);
+        return new SigmaRule(id, Scalar(root, "name"), title, level, Scalar(root, "status"), logsource, tags, compiled.Matches, compiled.Requirement);
     }
 
     /// <summary>The id and title of a rule, as far as its YAML can be read; for reporting rules that were refused.</summary>

@@ -14,8 +14,9 @@ public sealed record Logsource(string? Product, string? Service, string? Categor
 /// <summary>A Sigma detection rule, parsed once and compiled to a predicate over events.</summary>
 public sealed class SigmaRule
 {
-    internal SigmaRule(string id, string title, string level, string? status, Logsource logsource, IReadOnlyList<string> tags, Func<EventView, bool> detection, Requirement? requirement)
+    internal SigmaRule(string id, string? name, string title, string level, string? status, Logsource logsource, IReadOnlyList<string> tags, Func<EventView, bool> detection, Requirement? requirement)
     {
+        Name = name;
         Requirement = requirement;
         Id = id;
         Title = title;
@@ -29,6 +30,10 @@ public sealed class SigmaRule
     private readonly Func<EventView, bool> _detection;
 
     public string Id { get; }
+
+    /// <summary>The rule's optional unique name, by which filters and correlations may refer to it.</summary>
+    public string? Name { get; }
+
     public string Title { get; }
 
     /// <summary>informational, low, medium, high or critical.</summary>
@@ -42,6 +47,37 @@ public sealed class SigmaRule
     public Requirement? Requirement { get; }
 
     /// <summary>True when the event is of the rule's logsource and its detection matches.</summary>
+    public bool Matches(EventView e) => Logsource.Covers(e) && _detection(e);
+
+    /// <summary>This rule tuned by a filter: events the filter matches no longer match the rule.</summary>
+    public SigmaRule FilteredBy(SigmaFilter filter) =>
+        new(Id, Name, Title, Level, Status, Logsource, Tags, e => _detection(e) && !filter.Matches(e), Requirement);
+}
+
+/// <summary>
+/// A Sigma filter (sigma-filters-specification): tuning for the rules it names, kept apart from
+/// them so it survives rule updates. Its condition is added to each named rule as "and not".
+/// </summary>
+public sealed class SigmaFilter
+{
+    private readonly Func<EventView, bool> _detection;
+
+    internal SigmaFilter(string id, string title, Logsource logsource, IReadOnlyList<string> rules, Func<EventView, bool> detection)
+    {
+        Id = id;
+        Title = title;
+        Logsource = logsource;
+        Rules = rules;
+        _detection = detection;
+    }
+
+    public string Id { get; }
+    public string Title { get; }
+    public Logsource Logsource { get; }
+
+    /// <summary>Ids or names of the rules the filter tunes.</summary>
+    public IReadOnlyList<string> Rules { get; }
+
     public bool Matches(EventView e) => Logsource.Covers(e) && _detection(e);
 }
 
