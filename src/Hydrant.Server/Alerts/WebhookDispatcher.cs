@@ -23,13 +23,6 @@ internal sealed class WebhookDispatcher(AlertFeed feed, IReadOnlyList<WebhookSin
         })
         .Build();
 
-    public long Delivered => Interlocked.Read(ref _delivered);
-
-    public long Failed => Interlocked.Read(ref _failed);
-
-    private long _delivered;
-    private long _failed;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (sinks.Count == 0)
@@ -44,11 +37,9 @@ internal sealed class WebhookDispatcher(AlertFeed feed, IReadOnlyList<WebhookSin
                 try
                 {
                     await Retry.ExecuteAsync(async ct => await sink.SendAsync(alert, ct), stoppingToken);
-                    Interlocked.Increment(ref _delivered);
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !stoppingToken.IsCancellationRequested)
                 {
-                    Interlocked.Increment(ref _failed);
                     logger.LogError(e, "Alert {Alert} could not be delivered to {Webhook}; giving up on it", alert.Id, sink.Url);
                 }
             }

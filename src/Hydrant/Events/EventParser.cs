@@ -234,6 +234,12 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
                 error = "malformed JSON: " + e.Message;
                 fields = default;
             }
+            catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+            {
+                // Input no check anticipated: this record is rejected, the request and its other records are not.
+                error = "unreadable record: " + e.Message;
+                fields = default;
+            }
             if (error is null)
             {
                 _accepted.Add((fields, start, buffer.Length - start));

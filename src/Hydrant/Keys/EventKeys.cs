@@ -112,8 +112,4 @@ public static class EventKeys
         Encoding.UTF8.GetBytes(sortKey, key.AsSpan(written + 1));
         return key;
     }
-
-    /// <summary>The sort key part of a joined key.</summary>
-    public static ReadOnlySpan<byte> SortKeyOf(ReadOnlySpan<byte> joinedKey) =>
-        joinedKey[(joinedKey.IndexOf(Separator) + 1)..];
 }

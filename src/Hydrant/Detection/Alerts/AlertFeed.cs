@@ -24,8 +24,6 @@ public sealed class AlertFeed
         return channel.Reader;
     }
 
-    public int Subscribers => _subscribers.Count;
-
     public void Publish(Alert alert)
     {
         foreach (var subscriber in _subscribers.Keys)
