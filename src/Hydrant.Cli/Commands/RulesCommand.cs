@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Hydrant.Detection;
 using Hydrant.Detection.Sigma;
 using Spectre.Console;
 
@@ -23,11 +24,11 @@ internal static class RulesCommand
             }
             var compiler = new SigmaCompiler(SigmaOptions.Default);
             var results = new List<RuleCheck>();
-            foreach (var file in root.EnumerateFiles("*.*", SearchOption.AllDirectories)
-                .Where(f => f.Extension is ".yml" or ".yaml").OrderBy(f => f.FullName, StringComparer.Ordinal))
+            // The same files serve --rules loads, so the check speaks for what would run.
+            foreach (var file in RuleSet.RuleFiles(root.FullName))
             {
-                var path = Path.GetRelativePath(root.FullName, file.FullName);
-                var yaml = await File.ReadAllTextAsync(file.FullName, cancellationToken);
+                var path = Path.GetRelativePath(root.FullName, file);
+                var yaml = await File.ReadAllTextAsync(file, cancellationToken);
                 try
                 {
                     results.Add(compiler.CompileDocument(yaml) switch

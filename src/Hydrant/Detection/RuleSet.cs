@@ -100,15 +100,19 @@ public sealed class RuleSet
         }
         if (directory is not null)
         {
-            foreach (var file in Directory.EnumerateFiles(directory, "*.*", SearchOption.AllDirectories)
-                .Where(f => f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase))
-                .Order(StringComparer.Ordinal))
+            foreach (var file in RuleFiles(directory))
             {
                 Add(file, File.ReadAllText(file));
             }
         }
         return new RuleSet(ApplyFilters(rules, filters, refusals), refusals);
     }
+
+    /// <summary>The rule files of a folder: *.yml and *.yaml (any case), recursively, in ordinal path order.</summary>
+    public static IEnumerable<string> RuleFiles(string directory) =>
+        Directory.EnumerateFiles(directory, "*.*", SearchOption.AllDirectories)
+            .Where(f => f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase))
+            .Order(StringComparer.Ordinal);
 
     /// <summary>Each filter tunes the rules it names (by id or name); naming no loaded rule is an error worth reporting.</summary>
     private static List<LoadedRule> ApplyFilters(List<LoadedRule> rules, List<(SigmaFilter Filter, string Source)> filters, List<RuleRefusal> refusals)
