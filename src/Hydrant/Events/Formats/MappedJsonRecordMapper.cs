@@ -11,6 +11,10 @@ namespace Hydrant.Events.Formats;
 /// </summary>
 internal sealed class MappedJsonRecordMapper : RecordMapper
 {
+    // Declared before the instances below: their constructors read it, and statics initialize in order.
+    private static readonly byte[][] CanonicalNames =
+        ["id"u8.ToArray(), "timestamp"u8.ToArray(), "eventType"u8.ToArray(), "sourceIP"u8.ToArray(), "logsource"u8.ToArray()];
+
     public static readonly MappedJsonRecordMapper CloudTrail = new(new FieldMap
     {
         Timestamps = ["eventTime"u8.ToArray(), "@timestamp"u8.ToArray()],
@@ -37,15 +41,19 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
         DescribeSource = "id.orig_h or host",
     });
 
-    private static readonly byte[][] CanonicalNames =
-        ["id"u8.ToArray(), "timestamp"u8.ToArray(), "eventType"u8.ToArray(), "sourceIP"u8.ToArray(), "logsource"u8.ToArray()];
-
     [ThreadStatic]
     private static List<Property>? _threadProperties;
 
     private readonly FieldMap _map;
 
-    private MappedJsonRecordMapper(FieldMap map) => _map = map;
+    /// <summary>The names colliding properties are kept under ({prefix}{canonical name}), by CanonicalNames index.</summary>
+    private readonly byte[][] _renamed;
+
+    private MappedJsonRecordMapper(FieldMap map)
+    {
+        _map = map;
+        _renamed = [.. CanonicalNames.Select(name => Encoding.UTF8.GetBytes(map.CollisionPrefix + Encoding.UTF8.GetString(name)))];
+    }
 
     private sealed record FieldMap
     {
@@ -197,7 +205,7 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
             }
             else
             {
-                output.RawValue(Encoding.UTF8.GetBytes(_map.CollisionPrefix + Encoding.UTF8.GetString(CanonicalNames[p.RenameAs])), record[p.ValueStart..p.End]);
+                output.RawValue(_renamed[p.RenameAs], record[p.ValueStart..p.End]);
             }
         }
         output.End();
