@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Hydrant.Detection.Alerts;
-using Hydrant.Events;
 using Hydrant.Server.Auth;
 
 namespace Hydrant.Server.Api;
@@ -24,23 +23,10 @@ public static class AlertEndpoints
     {
         var q = context.Request.Query;
         long? from = null, to = null;
-        if (q["from"].ToString() is { Length: > 0 } fromText)
+        if ((QueryTime.Read(q, "from", ref from) ?? QueryTime.Read(q, "to", ref to)) is { } timeError)
         {
-            if (!Timestamps.TryParse(fromText, out var ms))
-            {
-                await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "bad query", $"from: '{fromText}' is not an RFC 3339 date-time with offset or epoch milliseconds");
-                return;
-            }
-            from = ms;
-        }
-        if (q["to"].ToString() is { Length: > 0 } toText)
-        {
-            if (!Timestamps.TryParse(toText, out var ms))
-            {
-                await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "bad query", $"to: '{toText}' is not an RFC 3339 date-time with offset or epoch milliseconds");
-                return;
-            }
-            to = ms;
+            await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "bad query", timeError);
+            return;
         }
         var limit = 100;
         if (q["limit"].ToString() is { Length: > 0 } limitText &&

@@ -15,11 +15,11 @@ public static class QueryEndpoints
             .WithName("QueryEvents")
             .WithSummary("Historical events, newest first, from inclusive, to exclusive (default: the last 24 h)");
 
-    private static async Task QueryAsync(HttpContext context, IEventStore store, StoreOptions options, TimeProvider time)
+    private static async Task QueryAsync(HttpContext context, IEventStore store, StoreOptions options, EventLimits limits, TimeProvider time)
     {
         var q = context.Request.Query;
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var error = Build(q, nowMs, out var query, out var explain);
+        var error = Build(q, nowMs, limits, out var query, out var explain);
         if (error is not null)
         {
             await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "bad query", error);
@@ -60,7 +60,7 @@ public static class QueryEndpoints
         await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
     }
 
-    private static string? Build(IQueryCollection q, long nowMs, out EventQuery query, out bool explain)
+    private static string? Build(IQueryCollection q, long nowMs, EventLimits limits, out EventQuery query, out bool explain)
     {
         query = null!;
         explain = q["explain"] == "true";
@@ -74,14 +74,10 @@ public static class QueryEndpoints
         var type = q["eventType"].ToString();
         var fromMs = nowMs - (long)StoreOptions.HotWindow.TotalMilliseconds;
         // Events may be stamped up to the accepted clock skew ahead; the default range includes them.
-        var toMs = nowMs + (long)EventLimits.Default.MaxFutureSkew.TotalMilliseconds;
-        if (q["from"].ToString() is { Length: > 0 } from && !Timestamps.TryParse(from, out fromMs))
+        var toMs = nowMs + (long)limits.MaxFutureSkew.TotalMilliseconds;
+        if ((QueryTime.Read(q, "from", ref fromMs) ?? QueryTime.Read(q, "to", ref toMs)) is { } timeError)
         {
-            return $"from: '{from}' is not an RFC 3339 date-time with offset or epoch milliseconds";
-        }
-        if (q["to"].ToString() is { Length: > 0 } to && !Timestamps.TryParse(to, out toMs))
-        {
-            return $"to: '{to}' is not an RFC 3339 date-time with offset or epoch milliseconds";
+            return timeError;
         }
         if (toMs <= fromMs)
         {
