@@ -26,14 +26,14 @@ public class DetectionBenchmarks
     {
         var corpus = FindCorpus();
         var compiler = new SigmaCompiler(SigmaOptions.Default);
-        var rules = new List<LoadedRule>();
+        var rules = new List<LoadedDocument>();
         foreach (var file in Directory.GetFiles(Path.Combine(corpus, "sigma", "rules"), "*.yml", SearchOption.AllDirectories))
         {
             var yaml = File.ReadAllText(file);
             for (var copy = 0; copy < RuleCopies; copy++)
             {
                 var copied = Regex.Replace(yaml, @"(?m)^id: *(\S+)", m => $"id: {m.Groups[1].Value}-{copy}");
-                rules.Add(new LoadedRule(compiler.Compile(copied), file));
+                rules.Add(new LoadedDocument(compiler.Compile(copied), file));
             }
         }
         _rules = new RuleSet(rules, []);

@@ -9,12 +9,14 @@ namespace Hydrant.RocksDb;
 
 /// <summary>
 /// Alerts in the alerts column family, keyed by id (a ULID, so key order is creation order); the
-/// detector's checkpoint and its open alerts in the meta family, all written in one synced batch.
+/// detector's checkpoint, its open alerts and its correlation windows ("detector/state/...") in
+/// the meta family, all written in one synced batch.
 /// </summary>
 internal sealed class RocksDbAlertStore(RocksDbEngine engine) : IAlertStore
 {
     private static readonly byte[] CheckpointKey = "detector/checkpoint"u8.ToArray();
     private static readonly byte[] OpenKey = "detector/open"u8.ToArray();
+    private const string StatePrefix = "detector/state/";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly WriteOptions _synced = new WriteOptions().SetSync(true);
 
@@ -28,16 +30,40 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine) : IAlertStore
         return ValueTask.FromResult(open);
     }
 
-    public ValueTask CommitAsync(IReadOnlyCollection<Alert> changed, IReadOnlyCollection<Alert> open, long checkpoint, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyDictionary<string, byte[]>> LoadStateAsync(CancellationToken cancellationToken)
+    {
+        var state = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var prefix = Encoding.UTF8.GetBytes(StatePrefix);
+        using var iterator = engine.Db.NewIterator(engine.Meta);
+        for (iterator.Seek(prefix); iterator.Valid() && iterator.GetKeySpan().StartsWith(prefix); iterator.Next())
+        {
+            state[Encoding.UTF8.GetString(iterator.GetKeySpan()[prefix.Length..])] = iterator.Value();
+        }
+        return ValueTask.FromResult<IReadOnlyDictionary<string, byte[]>>(state);
+    }
+
+    public ValueTask CommitAsync(DetectorCommit commit, CancellationToken cancellationToken)
     {
         using var batch = new WriteBatch();
-        foreach (var alert in changed)
+        foreach (var alert in commit.Changed)
         {
             batch.Put(Encoding.ASCII.GetBytes(alert.Id), JsonSerializer.SerializeToUtf8Bytes(alert, Json), engine.Alerts);
         }
-        batch.Put(OpenKey, JsonSerializer.SerializeToUtf8Bytes(open.Select(a => a.Id).ToList(), Json), engine.Meta);
+        batch.Put(OpenKey, JsonSerializer.SerializeToUtf8Bytes(commit.Open.Select(a => a.Id).ToList(), Json), engine.Meta);
+        foreach (var (key, value) in commit.State)
+        {
+            var stateKey = Encoding.UTF8.GetBytes(StatePrefix + key);
+            if (value is null)
+            {
+                batch.Delete(stateKey, engine.Meta);
+            }
+            else
+            {
+                batch.Put(stateKey, value, engine.Meta);
+            }
+        }
         var position = new byte[8];
-        BinaryPrimitives.WriteInt64BigEndian(position, checkpoint);
+        BinaryPrimitives.WriteInt64BigEndian(position, commit.Checkpoint);
         batch.Put(CheckpointKey, position, engine.Meta);
         engine.Db.Write(batch, _synced);
         return ValueTask.CompletedTask;

@@ -23,25 +23,23 @@ internal static class RulesCommand
                 return ExitCodes.BadInput;
             }
             var compiler = new SigmaCompiler(SigmaOptions.Default);
-            var results = new List<RuleCheck>();
+            var files = new List<(string Path, IReadOnlyList<CompiledDocument> Documents)>();
             // The same files serve --rules loads, so the check speaks for what would run.
             foreach (var file in RuleSet.RuleFiles(root.FullName))
             {
+                files.Add((file, compiler.CompileFile(await File.ReadAllTextAsync(file, cancellationToken))));
+            }
+            // Filters and correlations must also name rules that are loaded: resolve them as serve would.
+            var ruleSet = new RuleSet(files.SelectMany(f => f.Documents.Where(d => d.Document is not null).Select(d => new LoadedDocument(d.Document!, f.Path))), []);
+            var results = new List<RuleCheck>();
+            foreach (var (file, documents) in files)
+            {
                 var path = Path.GetRelativePath(root.FullName, file);
-                var yaml = await File.ReadAllTextAsync(file, cancellationToken);
-                try
+                foreach (var document in documents)
                 {
-                    results.Add(compiler.CompileDocument(yaml) switch
-                    {
-                        SigmaRule rule => new RuleCheck(path, rule.Id, rule.Title, "compiled", null),
-                        SigmaFilter filter => new RuleCheck(path, filter.Id, filter.Title, "compiled", null),
-                        _ => throw new InvalidOperationException("unknown Sigma document"),
-                    });
-                }
-                catch (SigmaException e)
-                {
-                    var (id, title) = SigmaCompiler.ReadIdentity(yaml);
-                    results.Add(new RuleCheck(path, id, title, "refused", e.Message));
+                    var reason = document.Error?.Message
+                        ?? ruleSet.Refusals.FirstOrDefault(r => r.Source == file && r.Id == document.Document!.Id)?.Reason;
+                    results.Add(new RuleCheck(path, document.Document?.Id ?? document.Id, document.Document?.Title ?? document.Title, reason is null ? "compiled" : "refused", reason));
                 }
             }
 

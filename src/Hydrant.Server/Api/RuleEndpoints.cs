@@ -13,22 +13,22 @@ public static class RuleEndpoints
     {
         app.MapGet("/v1/rules", (RuleRegistry registry) => Results.Json(new
         {
-            rules = registry.Current.Rules.Select(Describe),
+            rules = Describe(registry.Current),
             refused = registry.Current.Refusals.Select(r => new { source = r.Source, reason = r.Reason }),
         }, ApiJson.Options))
             .RequireScope(Scopes.Query)
             .WithName("ListRules")
             .WithSummary("Loaded rules with their source and status, and the rules that were refused");
         app.MapGet("/v1/rules/{id}", (string id, RuleRegistry registry) =>
-                registry.Current.Rules.FirstOrDefault(r => r.Rule.Id == id) is { } rule
-                    ? Results.Json(Describe(rule), ApiJson.Options)
+                Describe(registry.Current).FirstOrDefault(r => r.Id == id) is { } rule
+                    ? Results.Json(rule, ApiJson.Options)
                     : Problems.Create(StatusCodes.Status404NotFound, "not found", $"no loaded rule has id '{id}'"))
             .RequireScope(Scopes.Query)
             .WithName("GetRule");
         app.MapPost("/v1/rules", AddAsync)
             .RequireScope(Scopes.Admin)
             .WithName("AddRule")
-            .WithSummary("Add (or replace, by id) a Sigma rule sent as YAML; it is stored and survives restarts");
+            .WithSummary("Add (or replace, by id) a Sigma rule, filter or correlation sent as YAML (a correlation may bring its rules as further documents); it is stored and survives restarts");
         app.MapDelete("/v1/rules/{id}", RemoveAsync)
             .RequireScope(Scopes.Admin)
             .WithName("DeleteRule")
@@ -73,14 +73,32 @@ public static class RuleEndpoints
             _ => Problems.Create(StatusCodes.Status404NotFound, "not found", $"no rule added through the API has id '{id}'"),
         };
 
-    private static object Describe(LoadedRule loaded) => new
+    private static IEnumerable<RuleDescription> Describe(RuleSet rules) =>
+    [
+        .. rules.Rules.Select(r => new RuleDescription(
+            r.Rule.Id, r.Rule.Title, "detection", r.Rule.Level, r.Rule.Status, r.Source, rules.Plan.RaisesAlerts(r.Rule),
+            new LogsourceDescription(r.Rule.Logsource.Product, r.Rule.Logsource.Service, r.Rule.Logsource.Category), r.Rule.Tags, null)),
+        .. rules.Correlations.Select(c => new RuleDescription(
+            c.Correlation.Id, c.Correlation.Title, "correlation", c.Correlation.Level, c.Correlation.Status, c.Source,
+            rules.Plan.Nodes.First(n => ReferenceEquals(n.Correlation, c.Correlation)).RaisesAlerts, null, null,
+            new CorrelationDescription(Snake(c.Correlation.Type), c.Correlation.Rules, c.Correlation.GroupBy, c.Correlation.Timespan.TotalSeconds, c.Correlation.Field,
+                c.Correlation.Condition.ToDictionary(b => b.Operator, b => b.Value)))),
+        .. rules.Filters.Select(f => new RuleDescription(
+            f.Document.Id, f.Document.Title, "filter", null, null, f.Source, false, null, null, null) { Filters = ((SigmaFilter)f.Document).Rules }),
+    ];
+
+    private static string Snake(CorrelationType type) => string.Concat(type.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+
+    private sealed record LogsourceDescription(string? Product, string? Service, string? Category);
+
+    private sealed record CorrelationDescription(string Type, IReadOnlyList<string> Rules, IReadOnlyList<string> GroupBy, double TimespanSeconds, string? Field, IReadOnlyDictionary<string, double> Condition);
+
+    /// <summary>A loaded rule as the API lists it; <c>raisesAlerts</c> is false for a rule that only feeds correlations.</summary>
+    private sealed record RuleDescription(
+        string Id, string Title, string Kind, string? Level, string? Status, string Source, bool RaisesAlerts,
+        LogsourceDescription? Logsource, IReadOnlyList<string>? Tags, CorrelationDescription? Correlation)
     {
-        id = loaded.Rule.Id,
-        title = loaded.Rule.Title,
-        level = loaded.Rule.Level,
-        status = loaded.Rule.Status,
-        logsource = new { product = loaded.Rule.Logsource.Product, service = loaded.Rule.Logsource.Service, category = loaded.Rule.Logsource.Category },
-        tags = loaded.Rule.Tags,
-        source = loaded.Source,
-    };
+        /// <summary>For a filter: the rules it tunes.</summary>
+        public IReadOnlyList<string>? Filters { get; init; }
+    }
 }

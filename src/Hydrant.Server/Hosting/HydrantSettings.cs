@@ -1,4 +1,5 @@
 using Hydrant.Detection;
+using Hydrant.Detection.Correlation;
 using Hydrant.Events;
 using Hydrant.Server.Alerts;
 using Hydrant.Server.Auth;
@@ -29,7 +30,15 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
             .Select(k => ApiKey.From(k["Key"], k.GetSection("Scopes").GetChildren().Select(s => s.Value ?? string.Empty)))
             .ToList();
         var kind = section["Store:Kind"] ?? "rocksdb";
-        var detection = new DetectionOptions { SuppressionWindow = TimeSpan.FromSeconds(section.GetValue("Detection:SuppressionSeconds", 300)) };
+        var detection = new DetectionOptions
+        {
+            SuppressionWindow = TimeSpan.FromSeconds(section.GetValue("Detection:SuppressionSeconds", 300)),
+            Correlation = new CorrelationOptions
+            {
+                AllowedLateness = TimeSpan.FromSeconds(section.GetValue("Detection:AllowedLatenessSeconds", 60)),
+                MaxEventsPerGroup = section.GetValue("Detection:MaxEventsPerGroup", new CorrelationOptions().MaxEventsPerGroup),
+            },
+        };
         var webhooks = section.GetSection("Alerts:Webhooks").GetChildren().Select(w =>
             Uri.TryCreate(w["Url"], UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
                 ? new WebhookOptions(url, string.Equals(w["Format"], "slack", StringComparison.OrdinalIgnoreCase))

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Hydrant.Detection.Alerts;
+using Hydrant.Detection.Correlation;
 using Hydrant.Detection.Sigma;
 using Hydrant.Events;
 using Hydrant.Spool;
@@ -13,19 +14,28 @@ public sealed record DetectionOptions
 {
     /// <summary>Repeats of one rule and group key within this long (event time) update one alert instead of raising another.</summary>
     public TimeSpan SuppressionWindow { get; init; } = TimeSpan.FromMinutes(5);
+
+    public CorrelationOptions Correlation { get; init; } = new();
 }
 
 /// <summary>
-/// The spool consumer that runs the rules on every event. A batch's alerts (new, and open ones
-/// updated under suppression) are committed with the batch's spool position in one write, then
-/// published live; so after kill -9 detection resumes at the first event whose alerts were not
-/// stored, and no alert is lost or doubled.
+/// The spool consumer that runs the rules on every event, and the correlations over their
+/// matches. A batch's alerts (new, and open ones updated under suppression) and the correlation
+/// windows it changed are committed with the batch's spool position in one write, then published
+/// live; so after kill -9 detection resumes at the first event whose alerts were not stored, and
+/// no alert is lost or doubled, no event counted twice in a window.
 /// </summary>
 public sealed class Detector(RuleRegistry rules, IAlertStore store, AlertFeed feed, DetectionOptions options, ILogger<Detector> logger) : ISpoolConsumer
 {
     private readonly Dictionary<(string RuleId, string? GroupKey), OpenAlert> _open = [];
+    private readonly CorrelationEngine _correlations = new(options.Correlation);
+    private readonly List<CorrelationHit> _hits = [];
+    private readonly List<CorrelationFiring> _firings = [];
 
     public string Name => "detector";
+
+    /// <summary>The correlation windows (for metrics).</summary>
+    public CorrelationEngine Correlations => _correlations;
 
     public async ValueTask<long> LoadPositionAsync(CancellationToken cancellationToken)
     {
@@ -34,13 +44,18 @@ public sealed class Detector(RuleRegistry rules, IAlertStore store, AlertFeed fe
         {
             _open[(alert.RuleId, alert.GroupKey)] = OpenAlert.From(alert);
         }
-        logger.LogInformation("Detector loaded {Rules} rules ({Refused} refused), {Open} open alerts", rules.Current.Rules.Count, rules.Current.Refusals.Count, _open.Count);
+        _correlations.Use(rules.Current.Plan);
+        _correlations.Restore(await store.LoadStateAsync(cancellationToken));
+        logger.LogInformation("Detector loaded {Rules} rules, {Correlations} correlations ({Refused} refused), {Open} open alerts, {Groups} correlation groups",
+            rules.Current.Rules.Count, rules.Current.Correlations.Count, rules.Current.Refusals.Count, _open.Count, _correlations.OpenGroups);
         return await store.LoadCheckpointAsync(cancellationToken);
     }
 
     public async ValueTask ConsumeAsync(IReadOnlyList<SpoolEntry> entries, CancellationToken cancellationToken)
     {
         var ruleSet = rules.Current;
+        var plan = ruleSet.Plan;
+        _correlations.Use(plan);
         var changed = new Dictionary<string, OpenAlert>(StringComparer.Ordinal);
         var newest = long.MinValue;
         foreach (var entry in entries)
@@ -52,9 +67,26 @@ public sealed class Detector(RuleRegistry rules, IAlertStore store, AlertFeed fe
             using var view = new EventView(entry.Json);
             var behind = AlertEventOf(view.Root, out var timestampMs);
             newest = Math.Max(newest, timestampMs);
+            _hits.Clear();
             foreach (var rule in ruleSet.Matching(view))
             {
-                var alert = Raise(rule, groupKey: null, behind, timestampMs);
+                if (plan.RaisesAlerts(rule))
+                {
+                    var alert = Raise(rule.Id, rule.Title, rule.Level, groupKey: null, [behind], 1, timestampMs, timestampMs);
+                    changed[alert.Alert.Id] = alert;
+                }
+                CorrelationHit.Extract(plan, rule, view, behind, timestampMs, _hits);
+            }
+            _firings.Clear();
+            foreach (var hit in _hits)
+            {
+                _correlations.Add(hit, _firings);
+            }
+            _correlations.Advance(timestampMs, _firings);
+            foreach (var firing in _firings.Where(f => f.Node.RaisesAlerts))
+            {
+                var c = firing.Node.Correlation;
+                var alert = Raise(c.Id, c.Title, c.Level, firing.GroupKey, firing.Events, firing.Count, firing.FirstMs, firing.LastMs);
                 changed[alert.Alert.Id] = alert;
             }
         }
@@ -65,9 +97,7 @@ public sealed class Detector(RuleRegistry rules, IAlertStore store, AlertFeed fe
             _open.Remove(key);
         }
         await store.CommitAsync(
-            [.. changed.Values.Select(a => a.Alert)],
-            [.. _open.Values.Select(a => a.Alert)],
-            entries[^1].Sequence + 1,
+            new DetectorCommit([.. changed.Values.Select(a => a.Alert)], [.. _open.Values.Select(a => a.Alert)], _correlations.TakeChanges(), entries[^1].Sequence + 1),
             cancellationToken);
         foreach (var alert in changed.Values)
         {
@@ -75,28 +105,28 @@ public sealed class Detector(RuleRegistry rules, IAlertStore store, AlertFeed fe
         }
     }
 
-    private OpenAlert Raise(SigmaRule rule, string? groupKey, AlertEvent behind, long timestampMs)
+    private OpenAlert Raise(string ruleId, string title, string level, string? groupKey, IReadOnlyList<AlertEvent> events, long count, long firstMs, long lastMs)
     {
-        var key = (rule.Id, groupKey);
+        var key = (ruleId, groupKey);
         var window = (long)options.SuppressionWindow.TotalMilliseconds;
-        if (_open.TryGetValue(key, out var open) && timestampMs >= open.FirstMs - window && timestampMs <= open.LastMs + window)
+        if (_open.TryGetValue(key, out var open) && lastMs >= open.FirstMs - window && firstMs <= open.LastMs + window)
         {
-            open = open.Add(behind, timestampMs);
+            open = open.Add(events, count, firstMs, lastMs);
         }
         else
         {
             open = new OpenAlert(new Alert
             {
                 Id = Ulid.NewUlid().ToString(),
-                RuleId = rule.Id,
-                Title = rule.Title,
-                Level = rule.Level,
+                RuleId = ruleId,
+                Title = title,
+                Level = level,
                 GroupKey = groupKey,
-                Count = 1,
-                FirstSeen = behind.Timestamp,
-                LastSeen = behind.Timestamp,
-                Events = [behind],
-            }, timestampMs, timestampMs);
+                Count = count,
+                FirstSeen = Timestamps.ToText(firstMs),
+                LastSeen = Timestamps.ToText(lastMs),
+                Events = [.. events.Take(Alert.MaxEvents)],
+            }, firstMs, lastMs);
         }
         _open[key] = open;
         return open;
@@ -116,16 +146,16 @@ public sealed class Detector(RuleRegistry rules, IAlertStore store, AlertFeed fe
         public static OpenAlert From(Alert alert) =>
             new(alert, Timestamps.ParseCanonical(alert.FirstSeen), Timestamps.ParseCanonical(alert.LastSeen));
 
-        public OpenAlert Add(AlertEvent behind, long timestampMs)
+        public OpenAlert Add(IReadOnlyList<AlertEvent> events, long count, long firstMs, long lastMs)
         {
-            var first = Math.Min(FirstMs, timestampMs);
-            var last = Math.Max(LastMs, timestampMs);
+            var first = Math.Min(FirstMs, firstMs);
+            var last = Math.Max(LastMs, lastMs);
             return new OpenAlert(Alert with
             {
-                Count = Alert.Count + 1,
+                Count = Alert.Count + count,
                 FirstSeen = Timestamps.ToText(first),
                 LastSeen = Timestamps.ToText(last),
-                Events = Alert.Events.Count < Alert.MaxEvents ? [.. Alert.Events, behind] : Alert.Events,
+                Events = Alert.Events.Count < Alert.MaxEvents ? [.. Alert.Events, .. events.Take(Alert.MaxEvents - Alert.Events.Count)] : Alert.Events,
             }, first, last);
         }
     }

@@ -14,8 +14,10 @@ public enum RuleChange
 
 /// <summary>
 /// The rules in force: those from files (or the built-in pack) and those added through the API.
-/// Every change builds a new immutable <see cref="RuleSet"/> and swaps it in, so the detector
-/// always evaluates one consistent set and never waits on a lock.
+/// An API rule is one YAML text (a detection rule, a filter, or a correlation with the rules it
+/// relates as further documents), stored and known by its first document's id. Every change
+/// builds a new immutable <see cref="RuleSet"/> and swaps it in, so the detector always evaluates
+/// one consistent set and never waits on a lock.
 /// </summary>
 public sealed class RuleRegistry : IDisposable
 {
@@ -25,7 +27,8 @@ public sealed class RuleRegistry : IDisposable
     private readonly SigmaCompiler _compiler;
     private readonly IRuleStore _store;
     private readonly SemaphoreSlim _changes = new(1, 1);
-    private readonly Dictionary<string, SigmaRule> _api = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyList<SigmaDocument>> _api = new(StringComparer.Ordinal);
+    private IReadOnlyList<RuleRefusal> _apiRefusals = [];
     private RuleSet _current;
 
     public RuleRegistry(RuleSet fromFiles, SigmaCompiler compiler, IRuleStore store)
@@ -46,32 +49,45 @@ public sealed class RuleRegistry : IDisposable
         {
             try
             {
-                _api[id] = _compiler.Compile(yaml);
+                _api[id] = _compiler.CompileAll(yaml);
             }
             catch (SigmaException e)
             {
                 refusals.Add(new RuleRefusal($"{ApiSource}:{id}", e.Message));
             }
         }
-        Publish(refusals);
+        _apiRefusals = refusals;
+        Publish();
     }
 
-    /// <summary>Compiles and stores a rule (throws <see cref="SigmaException"/> when it does not compile).</summary>
-    public async Task<(RuleChange Change, SigmaRule Rule)> AddAsync(string yaml, CancellationToken cancellationToken)
+    /// <summary>
+    /// Compiles and stores a rule text (throws <see cref="SigmaException"/> when a document does not
+    /// compile, or when a filter or correlation in it names no loaded rule).
+    /// </summary>
+    public async Task<(RuleChange Change, SigmaDocument Rule)> AddAsync(string yaml, CancellationToken cancellationToken)
     {
-        var rule = _compiler.Compile(yaml);
+        var documents = _compiler.CompileAll(yaml);
+        var first = documents[0];
         await _changes.WaitAsync(cancellationToken);
         try
         {
-            if (_fromFiles.Rules.Any(r => r.Rule.Id == rule.Id))
+            if (documents.FirstOrDefault(d => _fromFiles.Contains(d.Id)) is { } clash)
             {
-                return (RuleChange.NotAnApiRule, rule);
+                return (RuleChange.NotAnApiRule, clash);
             }
-            await _store.SaveAsync(rule.Id, yaml, cancellationToken);
-            var replaced = _api.ContainsKey(rule.Id);
-            _api[rule.Id] = rule;
-            Publish([]);
-            return (replaced ? RuleChange.Replaced : RuleChange.Added, rule);
+            var source = $"{ApiSource}:{first.Id}";
+            var refusals = _apiRefusals.Where(r => r.Source != source).ToList();
+            var candidate = Build(_api.Where(p => p.Key != first.Id).Append(new(first.Id, documents)), refusals);
+            if (candidate.Refusals.FirstOrDefault(r => r.Source == source) is { } refusal)
+            {
+                throw new SigmaException(refusal.Reason);
+            }
+            await _store.SaveAsync(first.Id, yaml, cancellationToken);
+            var replaced = _api.ContainsKey(first.Id);
+            _api[first.Id] = documents;
+            _apiRefusals = refusals;
+            Volatile.Write(ref _current, candidate);
+            return (replaced ? RuleChange.Replaced : RuleChange.Added, first);
         }
         finally
         {
@@ -84,7 +100,7 @@ public sealed class RuleRegistry : IDisposable
         await _changes.WaitAsync(cancellationToken);
         try
         {
-            if (_fromFiles.Rules.Any(r => r.Rule.Id == id))
+            if (_fromFiles.Contains(id))
             {
                 return RuleChange.NotAnApiRule;
             }
@@ -93,7 +109,7 @@ public sealed class RuleRegistry : IDisposable
                 return RuleChange.NotFound;
             }
             await _store.DeleteAsync(id, cancellationToken);
-            Publish([]);
+            Publish();
             return RuleChange.Removed;
         }
         finally
@@ -104,8 +120,8 @@ public sealed class RuleRegistry : IDisposable
 
     public void Dispose() => _changes.Dispose();
 
-    private void Publish(IReadOnlyList<RuleRefusal> apiRefusals) =>
-        Volatile.Write(ref _current, new RuleSet(
-            [.. _fromFiles.Rules, .. _api.Select(p => new LoadedRule(p.Value, $"{ApiSource}:{p.Key}"))],
-            [.. _fromFiles.Refusals, .. apiRefusals]));
+    private void Publish() => Volatile.Write(ref _current, Build(_api, _apiRefusals));
+
+    private RuleSet Build(IEnumerable<KeyValuePair<string, IReadOnlyList<SigmaDocument>>> api, IReadOnlyList<RuleRefusal> apiRefusals) =>
+        _fromFiles.With(api.SelectMany(p => p.Value.Select(d => new LoadedDocument(d, $"{ApiSource}:{p.Key}"))), apiRefusals);
 }

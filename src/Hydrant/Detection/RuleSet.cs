@@ -1,28 +1,44 @@
+using Hydrant.Detection.Correlation;
 using Hydrant.Detection.Sigma;
 
 namespace Hydrant.Detection;
 
-/// <summary>A rule that could not be loaded, and why.</summary>
-public sealed record RuleRefusal(string Source, string Reason);
+/// <summary>A rule that could not be loaded, and why (with its id when it compiled but names something not loaded).</summary>
+public sealed record RuleRefusal(string Source, string Reason, string? Id = null);
 
-/// <summary>A loaded rule and where it came from (a file path, or "default:" for the built-in pack).</summary>
+/// <summary>A document of a rule file as loaded, and where it came from (a file path, "default:" for the built-in pack, "api:" for the API).</summary>
+public sealed record LoadedDocument(SigmaDocument Document, string Source);
+
+/// <summary>A detection rule in force (filters applied) and where it came from.</summary>
 public sealed record LoadedRule(SigmaRule Rule, string Source);
+
+/// <summary>A correlation rule in force, its rules resolved, and where it came from.</summary>
+public sealed record LoadedCorrelation(SigmaCorrelation Correlation, string Source);
 
 /// <summary>
 /// The compiled rules, indexed twice so an event is tested only against rules that could match
 /// it. First by logsource: product, service and category each either name the event's or are left
 /// open by the rule (eight lookups per event). Then, inside a logsource, by literal value: a rule
 /// whose detection requires a field to equal one of some plain values is found only through the
-/// event's value of that field; the other rules of the logsource are always tested.
+/// event's value of that field; the other rules of the logsource are always tested. Filters are
+/// applied to the rules they name, and correlations resolved to the rules they relate
+/// (<see cref="Plan"/>); a filter or correlation that names nothing loaded is refused.
 /// </summary>
 public sealed class RuleSet
 {
     private readonly Dictionary<(string?, string?, string?), Bucket> _byLogsource = [];
+    private readonly IReadOnlyList<LoadedDocument> _documents;
+    private readonly IReadOnlyList<RuleRefusal> _loadRefusals;
 
-    public RuleSet(IEnumerable<LoadedRule> rules, IEnumerable<RuleRefusal> refusals)
+    public RuleSet(IEnumerable<LoadedDocument> documents, IEnumerable<RuleRefusal> refusals)
     {
-        Rules = [.. rules];
-        Refusals = [.. refusals];
+        _documents = [.. documents];
+        _loadRefusals = [.. refusals];
+        var derivedRefusals = new List<RuleRefusal>();
+        Rules = ApplyFilters(_documents, derivedRefusals);
+        Plan = CorrelationPlan.Resolve(Rules, _documents, derivedRefusals, out var correlations);
+        Correlations = correlations;
+        Refusals = [.. _loadRefusals, .. derivedRefusals];
         foreach (var loaded in Rules)
         {
             var l = loaded.Rule.Logsource;
@@ -37,7 +53,22 @@ public sealed class RuleSet
 
     public IReadOnlyList<LoadedRule> Rules { get; }
 
+    public IReadOnlyList<LoadedCorrelation> Correlations { get; }
+
+    /// <summary>Filters as loaded (applied to the rules they name).</summary>
+    public IEnumerable<LoadedDocument> Filters => _documents.Where(d => d.Document is SigmaFilter);
+
     public IReadOnlyList<RuleRefusal> Refusals { get; }
+
+    /// <summary>Which correlations each rule feeds, and which rules raise alerts of their own.</summary>
+    public CorrelationPlan Plan { get; }
+
+    /// <summary>True when a loaded document (rule, filter or correlation) has this id.</summary>
+    public bool Contains(string id) => _documents.Any(d => d.Document.Id == id);
+
+    /// <summary>This set with more documents (API rules) added: filters and correlations are resolved again over all of them.</summary>
+    public RuleSet With(IEnumerable<LoadedDocument> documents, IEnumerable<RuleRefusal> refusals) =>
+        new([.. _documents, .. documents], [.. _loadRefusals, .. refusals]);
 
     /// <summary>The rules whose logsource covers the event's.</summary>
     public IEnumerable<SigmaRule> Candidates(EventView e)
@@ -69,26 +100,20 @@ public sealed class RuleSet
     /// <summary>Every *.yml / *.yaml under a folder (recursively), plus the built-in pack when asked.</summary>
     public static RuleSet Load(string? directory, SigmaCompiler compiler, bool includeDefaultPack)
     {
-        var rules = new List<LoadedRule>();
-        var filters = new List<(SigmaFilter Filter, string Source)>();
+        var documents = new List<LoadedDocument>();
         var refusals = new List<RuleRefusal>();
         void Add(string source, string yaml)
         {
-            try
+            foreach (var compiled in compiler.CompileFile(yaml))
             {
-                switch (compiler.CompileDocument(yaml))
+                if (compiled.Document is { } document)
                 {
-                    case SigmaRule rule:
-                        rules.Add(new LoadedRule(rule, source));
-                        break;
-                    case SigmaFilter filter:
-                        filters.Add((filter, source));
-                        break;
+                    documents.Add(new LoadedDocument(document, source));
                 }
-            }
-            catch (SigmaException e)
-            {
-                refusals.Add(new RuleRefusal(source, e.Message));
+                else
+                {
+                    refusals.Add(new RuleRefusal(source, compiled.Error!.Message));
+                }
             }
         }
         if (includeDefaultPack)
@@ -105,7 +130,7 @@ public sealed class RuleSet
                 Add(file, File.ReadAllText(file));
             }
         }
-        return new RuleSet(ApplyFilters(rules, filters, refusals), refusals);
+        return new RuleSet(documents, refusals);
     }
 
     /// <summary>The rule files of a folder: *.yml and *.yaml (any case), recursively, in ordinal path order.</summary>
@@ -115,16 +140,17 @@ public sealed class RuleSet
             .Order(StringComparer.Ordinal);
 
     /// <summary>Each filter tunes the rules it names (by id or name); naming no loaded rule is an error worth reporting.</summary>
-    private static List<LoadedRule> ApplyFilters(List<LoadedRule> rules, List<(SigmaFilter Filter, string Source)> filters, List<RuleRefusal> refusals)
+    private static List<LoadedRule> ApplyFilters(IReadOnlyList<LoadedDocument> documents, List<RuleRefusal> refusals)
     {
-        foreach (var (filter, source) in filters)
+        var rules = documents.Where(d => d.Document is SigmaRule).Select(d => new LoadedRule((SigmaRule)d.Document, d.Source)).ToList();
+        foreach (var (filter, source) in documents.Where(d => d.Document is SigmaFilter).Select(d => ((SigmaFilter)d.Document, d.Source)))
         {
             foreach (var target in filter.Rules)
             {
-                var index = rules.FindIndex(r => r.Rule.Id == target || r.Rule.Name == target);
+                var index = rules.FindIndex(r => r.Rule.IsNamed(target));
                 if (index < 0)
                 {
-                    refusals.Add(new RuleRefusal(source, $"filter '{filter.Title}' names rule '{target}', which is not loaded"));
+                    refusals.Add(new RuleRefusal(source, $"filter '{filter.Title}' names rule '{target}', which is not loaded", filter.Id));
                     continue;
                 }
                 rules[index] = rules[index] with { Rule = rules[index].Rule.FilteredBy(filter) };

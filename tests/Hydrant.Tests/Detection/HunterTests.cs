@@ -36,7 +36,7 @@ public sealed class HunterTests
         await File.WriteAllLinesAsync(file, lines);
         try
         {
-            var rules = new RuleSet([new LoadedRule(new SigmaCompiler(SigmaOptions.Default).Compile(FailureRule), "test")], []);
+            var rules = new RuleSet([new LoadedDocument(new SigmaCompiler(SigmaOptions.Default).Compile(FailureRule), "test")], []);
             var hunter = new Hunter(rules, new EventParser(EventLimits.Default, new FixedClock(end)), ParseOptions.Json) { Workers = 3 };
             var alerts = new List<Alert>();
             var rejected = new List<string>();

@@ -39,7 +39,7 @@ public sealed class RuleIndexTests
         var rules = Directory.GetFiles(Corpus.Path("sigma", "rules"), "*.yml", SearchOption.AllDirectories)
             .Select(f => new LoadedRule(Compiler.Compile(File.ReadAllText(f)), f)).ToList();
         Assert.Contains(rules, r => r.Rule.Requirement is not null);
-        var set = new RuleSet(rules, []);
+        var set = new RuleSet(rules.Select(r => new LoadedDocument(r.Rule, r.Source)), []);
         var parser = new EventParser(EventLimits.Default, new FixedClock(new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero)));
         var logs = Corpus.Path("logs");
         var inputs = Directory.GetFiles(Path.Combine(logs, "zeek", "brimdata-wrccdc2018"), "*.json").Select(f => (f, InputFormat.Zeek))

@@ -59,8 +59,8 @@ public sealed class SigmaFilterTests
     [Fact]
     public void The_specification_example_filter_compiles()
     {
-        var filter = Assert.IsType<SigmaFilter>(new SigmaCompiler(SigmaOptions.Default).CompileDocument(
-            File.ReadAllText(Corpus.Path("sigma", "specification", "tests", "schema", "filter", "filter_1.yml"))));
+        var filter = Assert.IsType<SigmaFilter>(Assert.Single(new SigmaCompiler(SigmaOptions.Default).CompileAll(
+            File.ReadAllText(Corpus.Path("sigma", "specification", "tests", "schema", "filter", "filter_1.yml")))));
         Assert.Equal(["6f3e2987-db24-4c78-a860-b4f4095a7095", "df0841c0-9846-4e9f-ad8a-7df91571771b"], filter.Rules);
     }
 

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Hydrant.Detection.Alerts;
+using Hydrant.Detection.Correlation;
 using Hydrant.Detection.Sigma;
 using Hydrant.Events;
 using Hydrant.Events.Formats;
@@ -13,10 +14,14 @@ public sealed record HuntSummary(long Records, long Events, long Rejected, long 
 /// Rules over files, offline (like Hayabusa or Chainsaw): line-delimited input is read in chunks
 /// that workers on every core parse and test in parallel, while a writer emits their alerts in
 /// file order. Chunks in flight are bounded, so memory stays flat whatever the file size. No
-/// suppression: one alert per matching event.
+/// suppression: one alert per matching event, and one per firing of a correlation. Correlations
+/// run in that ordered stage, over the matches the workers found, so their windows see the events
+/// in file order; windows still open at the end are closed.
 /// </summary>
-public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions options)
+public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions options, CorrelationOptions? correlationOptions = null)
 {
+    private readonly CorrelationEngine _correlations = new(correlationOptions ?? new CorrelationOptions());
+
     private const int ChunkBytes = 4 * 1024 * 1024;
     private const int WholeDocumentLimit = 256 * 1024 * 1024;
 
@@ -25,10 +30,14 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
     public async Task<HuntSummary> RunAsync(IEnumerable<string> files, Func<Alert, ValueTask> emit, Action<string>? reject, CancellationToken cancellationToken)
     {
         var summary = new Counters();
+        _correlations.Use(rules.Plan);
         foreach (var file in files)
         {
             await HuntFileAsync(file, summary, emit, reject, cancellationToken);
         }
+        var firings = new List<CorrelationFiring>();
+        _correlations.Flush(firings);
+        await EmitAsync(firings, summary, emit);
         return summary.ToSummary();
     }
 
@@ -64,11 +73,50 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
                 {
                     await emit(alert);
                 }
+                await CorrelateAsync(ready, summary, emit);
                 next++;
             }
         }
         await reader;
         await closer;
+    }
+
+    /// <summary>Feeds a chunk's matches to the correlation windows, in file order, and emits what fires.</summary>
+    private async Task CorrelateAsync(ChunkResult chunk, Counters summary, Func<Alert, ValueTask> emit)
+    {
+        var firings = new List<CorrelationFiring>();
+        foreach (var (timestampMs, hits) in chunk.Hits)
+        {
+            foreach (var hit in hits)
+            {
+                _correlations.Add(hit, firings);
+            }
+            _correlations.Advance(timestampMs, firings);
+        }
+        _correlations.Advance(chunk.NewestMs, firings);
+        await EmitAsync(firings, summary, emit);
+    }
+
+    private static async Task EmitAsync(List<CorrelationFiring> firings, Counters summary, Func<Alert, ValueTask> emit)
+    {
+        foreach (var firing in firings.Where(f => f.Node.RaisesAlerts))
+        {
+            var correlation = firing.Node.Correlation;
+            var alert = new Alert
+            {
+                Id = Ulid.NewUlid().ToString(),
+                RuleId = correlation.Id,
+                Title = correlation.Title,
+                Level = correlation.Level,
+                GroupKey = firing.GroupKey,
+                Count = firing.Count,
+                FirstSeen = Timestamps.ToText(firing.FirstMs),
+                LastSeen = Timestamps.ToText(firing.LastMs),
+                Events = firing.Events,
+            };
+            summary.Add(alert);
+            await emit(alert);
+        }
     }
 
     private async Task ReadChunksAsync(string file, ChannelWriter<Chunk> chunks, CancellationToken cancellationToken)
@@ -130,22 +178,40 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
         }
         catch (EventParser.UnreadableBodyException)
         {
-            return new ChunkResult(0, 0, [], []); // only blank lines
+            return new ChunkResult(0, 0, [], [], [], long.MinValue); // only blank lines
         }
         using (batch)
         {
             var alerts = new List<Alert>();
+            var hits = new List<(long, List<CorrelationHit>)>();
+            var newest = long.MinValue;
+            var plan = rules.Plan;
             foreach (var e in batch.Events)
             {
                 using var view = new EventView(e.Json);
+                newest = Math.Max(newest, e.TimestampMs);
+                List<CorrelationHit>? eventHits = null;
                 foreach (var rule in rules.Matching(view))
                 {
-                    alerts.Add(AlertFor(rule, e));
+                    if (plan.RaisesAlerts(rule))
+                    {
+                        alerts.Add(AlertFor(rule, e));
+                    }
+                    if (plan.For(rule).Count > 0)
+                    {
+                        eventHits ??= [];
+                        var timestamp = Timestamps.ToText(e.TimestampMs);
+                        CorrelationHit.Extract(plan, rule, view, new AlertEvent(e.Id, timestamp, e.EventType, e.SourceIP), e.TimestampMs, eventHits);
+                    }
+                }
+                if (eventHits is not null)
+                {
+                    hits.Add((e.TimestampMs, eventHits));
                 }
             }
             // Record indexes count non-blank lines; report the line within the file.
             var rejections = batch.Rejections.Select(r => $"{LineOf(chunk, r.Index)}: {r.Error}").ToList();
-            return new ChunkResult(batch.Records, batch.Events.Count, alerts, rejections);
+            return new ChunkResult(batch.Records, batch.Events.Count, alerts, rejections, hits, newest);
         }
     }
 
@@ -187,7 +253,8 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
 
     private sealed record Chunk(long Number, byte[] Data, long FirstLine);
 
-    private sealed record ChunkResult(long Records, long Events, List<Alert> Alerts, List<string> Rejections);
+    /// <summary>What the workers found in a chunk; <c>Hits</c> are the correlation matches per event, in file order.</summary>
+    private sealed record ChunkResult(long Records, long Events, List<Alert> Alerts, List<string> Rejections, List<(long TimestampMs, List<CorrelationHit> Hits)> Hits, long NewestMs);
 
     private sealed class Counters
     {
@@ -203,10 +270,15 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
             _events += result.Events;
             foreach (var alert in result.Alerts)
             {
-                _alerts++;
-                _byRule[alert.Title] = _byRule.GetValueOrDefault(alert.Title) + 1;
-                _byLevel[alert.Level] = _byLevel.GetValueOrDefault(alert.Level) + 1;
+                Add(alert);
             }
+        }
+
+        public void Add(Alert alert)
+        {
+            _alerts++;
+            _byRule[alert.Title] = _byRule.GetValueOrDefault(alert.Title) + 1;
+            _byLevel[alert.Level] = _byLevel.GetValueOrDefault(alert.Level) + 1;
         }
 
         public HuntSummary ToSummary() => new(_records, _events, _records - _events, _alerts, _byRule, _byLevel);

@@ -18,11 +18,19 @@ public sealed class SigmaCompiler(SigmaOptions options)
     private static readonly HashSet<string> Levels = new(["informational", "low", "medium", "high", "critical"], StringComparer.Ordinal);
     private static readonly char[] Dashes = ['-', '/', '\u2013', '\u2014', '\u2015'];
 
+    /// <summary>A file that must hold exactly one detection rule (tests and tools that want one).</summary>
     public SigmaRule Compile(string yaml) =>
-        CompileDocument(yaml) as SigmaRule ?? throw new SigmaException("this is a filter, not a detection rule");
+        CompileAll(yaml) is [SigmaRule rule] ? rule : throw new SigmaException("expected one detection rule");
 
-    /// <summary>A detection rule (<see cref="SigmaRule"/>) or a filter (<see cref="SigmaFilter"/>).</summary>
-    public object CompileDocument(string yaml)
+    /// <summary>Every document of a rule file, all of which must compile (the first refusal is thrown).</summary>
+    public IReadOnlyList<SigmaDocument> CompileAll(string yaml) =>
+        [.. CompileFile(yaml).Select(d => d.Document ?? throw d.Error!)];
+
+    /// <summary>
+    /// Every YAML document of a rule file (a correlation and the rules it refers to may share one
+    /// file, separated by <c>---</c>), each compiled or refused on its own.
+    /// </summary>
+    public IReadOnlyList<CompiledDocument> CompileFile(string yaml)
     {
         var stream = new YamlStream();
         try
@@ -31,66 +39,196 @@ public sealed class SigmaCompiler(SigmaOptions options)
         }
         catch (YamlException e)
         {
-            throw new SigmaException("not valid YAML: " + e.Message, (int)e.Start.Line, (int)e.Start.Column);
+            return [new CompiledDocument(null, new SigmaException("not valid YAML: " + e.Message, (int)e.Start.Line, (int)e.Start.Column), null, null)];
         }
         catch (InvalidOperationException)
         {
             // YamlDotNet's answer to a document that ends inside an open flow collection.
-            throw new SigmaException("not valid YAML: the document ends inside an unclosed [ or {");
+            return [new CompiledDocument(null, new SigmaException("not valid YAML: the document ends inside an unclosed [ or {"), null, null)];
         }
-        if (stream.Documents.Count != 1)
+        if (stream.Documents.Count == 0)
         {
-            throw new SigmaException(stream.Documents.Count == 0 ? "the file holds no rule" : "one rule per file: rule collections (several YAML documents) are not supported");
+            return [new CompiledDocument(null, new SigmaException("the file holds no rule"), null, null)];
         }
-        if (stream.Documents[0].RootNode is not YamlMappingNode root)
+        return [.. stream.Documents.Select(document =>
         {
-            throw Error(stream.Documents[0].RootNode, "a rule must be a YAML mapping");
+            var root = document.RootNode as YamlMappingNode;
+            var (id, title) = root is null ? (null, null) : (Scalar(root, "id"), Scalar(root, "title"));
+            try
+            {
+                return new CompiledDocument(CompileDocument(document.RootNode), null, id, title);
+            }
+            catch (SigmaException e)
+            {
+                return new CompiledDocument(null, e, id, title);
+            }
+        })];
+    }
+
+    private SigmaDocument CompileDocument(YamlNode node)
+    {
+        if (node is not YamlMappingNode root)
+        {
+            throw Error(node, "a rule must be a YAML mapping");
         }
-        if (Child(root, "correlation") is { } correlation)
+        if (Child(root, "action") is { } action)
         {
-            throw Error(correlation, "correlation rules are not supported yet");
+            throw Error(action, "Sigma 1 rule collections ('action: global/reset/repeat') are not supported; write each rule in full");
         }
         var title = Scalar(root, "title") ?? throw Error(root, "missing 'title'");
         var id = Scalar(root, "id") ?? DerivedId(title);
+        var name = Scalar(root, "name");
         var level = Scalar(root, "level") ?? "medium";
         if (!Levels.Contains(level))
         {
             throw Error(Child(root, "level")!, $"level '{level}' is not one of informational, low, medium, high, critical");
         }
+        if (Child(root, "correlation") is { } correlation)
+        {
+            return CompileCorrelation(root, correlation, id, name, title, level);
+        }
         var logsourceNode = Child(root, "logsource") as YamlMappingNode ?? throw Error(root, "missing 'logsource' mapping");
         var logsource = new Logsource(Scalar(logsourceNode, "product"), Scalar(logsourceNode, "service"), Scalar(logsourceNode, "category"));
         if (Child(root, "filter") is YamlMappingNode filter && Child(root, "detection") is null)
         {
-            var targets = Child(filter, "rules") switch
-            {
-                YamlSequenceNode list when list.Children.Count > 0 => list.Children.Select(c => (c as YamlScalarNode)?.Value ?? throw Error(c, "a filter's rules are ids or names")).ToList(),
-                YamlScalarNode single when single.Value is { Length: > 0 } one => [one],
-                _ => throw Error(filter, "a filter needs 'rules': the ids or names of the rules it tunes"),
-            };
+            var targets = Names(filter, "rules") ?? throw Error(filter, "a filter needs 'rules': the ids or names of the rules it tunes");
             var detectionOfFilter = new YamlMappingNode(filter.Children.Where(p => p.Key is YamlScalarNode { Value: not "rules" }));
-            return new SigmaFilter(id, title, logsource, targets, CompileDetection(detectionOfFilter).Matches);
+            return new SigmaFilter(id, name, title, logsource, targets, CompileDetection(detectionOfFilter).Matches);
         }
         var tags = Child(root, "tags") is YamlSequenceNode tagList ? tagList.Children.OfType<YamlScalarNode>().Select(t => t.Value ?? string.Empty).ToList() : [];
         var detection = Child(root, "detection") as YamlMappingNode ?? throw Error(root, "missing 'detection' mapping");
 
         var compiled = CompileDetection(detection);
-        return new SigmaRule(id, Scalar(root, "name"), title, level, Scalar(root, "status"), logsource, tags, compiled.Matches, compiled.Requirement);
+        return new SigmaRule(id, name, title, level, Scalar(root, "status"), logsource, tags, compiled.Matches, compiled.Requirement);
     }
 
-    /// <summary>The id and title of a rule, as far as its YAML can be read; for reporting rules that were refused.</summary>
-    public static (string? Id, string? Title) ReadIdentity(string yaml)
+    private static SigmaCorrelation CompileCorrelation(YamlMappingNode root, YamlNode node, string id, string? name, string title, string level)
     {
-        try
+        if (node is not YamlMappingNode correlation)
         {
-            var stream = new YamlStream();
-            stream.Load(new StringReader(yaml));
-            return stream.Documents is [{ RootNode: YamlMappingNode root }] ? (Scalar(root, "id"), Scalar(root, "title")) : (null, null);
+            throw Error(node, "'correlation' must be a mapping");
         }
-        catch (Exception e) when (e is YamlException or InvalidOperationException)
+        var typeNode = Child(correlation, "type") ?? throw Error(correlation, "a correlation needs 'type'");
+        var type = (typeNode as YamlScalarNode)?.Value switch
         {
-            return (null, null);
+            "event_count" => CorrelationType.EventCount,
+            "value_count" => CorrelationType.ValueCount,
+            "temporal" => CorrelationType.Temporal,
+            "temporal_ordered" => CorrelationType.TemporalOrdered,
+            "value_sum" => CorrelationType.ValueSum,
+            "value_avg" => CorrelationType.ValueAvg,
+            "value_percentile" => CorrelationType.ValuePercentile,
+            var other => throw Error(typeNode, $"correlation type '{other}' is not one of event_count, value_count, temporal, temporal_ordered, value_sum, value_avg, value_percentile"),
+        };
+        var rules = Names(correlation, "rules") ?? throw Error(correlation, "a correlation needs 'rules': the ids or names of the rules it correlates");
+        var groupBy = Child(correlation, "group-by") is null or YamlSequenceNode { Children.Count: 0 } ? [] : Names(correlation, "group-by") ?? throw Error(Child(correlation, "group-by")!, "'group-by' is a field name or a list of field names");
+        var timespanNode = Child(correlation, "timespan") ?? throw Error(correlation, "a correlation needs 'timespan'");
+        var timespan = Timespan(timespanNode);
+
+        var bounds = new List<CorrelationBound>();
+        string? field = null;
+        if (Child(correlation, "condition") is { } conditionNode)
+        {
+            if (conditionNode is not YamlMappingNode condition)
+            {
+                throw Error(conditionNode, "a correlation condition is a mapping such as 'gte: 10'");
+            }
+            foreach (var (keyNode, valueNode) in condition.Children)
+            {
+                var key = ((YamlScalarNode)keyNode).Value;
+                if (key == "field")
+                {
+                    field = (valueNode as YamlScalarNode)?.Value is { Length: > 0 } f ? f : throw Error(valueNode, "'field' names one field");
+                    continue;
+                }
+                if (key is not ("gt" or "gte" or "lt" or "lte" or "eq" or "neq"))
+                {
+                    throw Error(keyNode, $"'{key}' is not a condition operator (gt, gte, lt, lte, eq, neq, field)");
+                }
+                if (valueNode is not YamlScalarNode { Value: { } text } || !double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var bound))
+                {
+                    throw Error(valueNode, $"'{key}' takes a number");
+                }
+                bounds.Add(new CorrelationBound(key, bound));
+            }
+            if (bounds.Count == 0)
+            {
+                throw Error(condition, "a correlation condition needs at least one of gt, gte, lt, lte, eq, neq");
+            }
         }
+        else if (type is not (CorrelationType.Temporal or CorrelationType.TemporalOrdered))
+        {
+            throw Error(correlation, $"a {typeNode} correlation needs a 'condition'");
+        }
+        var needsField = type is CorrelationType.ValueCount or CorrelationType.ValueSum or CorrelationType.ValueAvg or CorrelationType.ValuePercentile;
+        if (needsField && field is null)
+        {
+            throw Error(Child(correlation, "condition") ?? correlation, $"a {typeNode} correlation needs 'field' in its condition");
+        }
+        if (type == CorrelationType.TemporalOrdered && bounds.Count > 0)
+        {
+            throw Error(Child(correlation, "condition")!, "temporal_ordered takes no condition: every rule must match, in order");
+        }
+        if (type is CorrelationType.Temporal or CorrelationType.TemporalOrdered && rules.Count < 2)
+        {
+            throw Error(Child(correlation, "rules")!, $"a {typeNode} correlation relates at least two rules");
+        }
+
+        var aliases = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+        if (Child(correlation, "aliases") is { } aliasesNode)
+        {
+            if (aliasesNode is not YamlMappingNode aliasMap)
+            {
+                throw Error(aliasesNode, "'aliases' maps an alias to (rule name: field name)");
+            }
+            foreach (var (aliasNode, byRuleNode) in aliasMap.Children)
+            {
+                if (byRuleNode is not YamlMappingNode byRule || byRule.Children.Any(p => p.Value is not YamlScalarNode { Value.Length: > 0 }))
+                {
+                    throw Error(byRuleNode, "an alias maps each rule name to one field name");
+                }
+                aliases[((YamlScalarNode)aliasNode).Value!] = byRule.Children.ToDictionary(p => ((YamlScalarNode)p.Key).Value!, p => ((YamlScalarNode)p.Value).Value!, StringComparer.Ordinal);
+            }
+        }
+        var generate = Child(root, "generate") switch
+        {
+            null => false,
+            YamlScalarNode { Value: "true" or "True" or "yes" } => true,
+            YamlScalarNode { Value: "false" or "False" or "no" } => false,
+            var other => throw Error(other, "'generate' is true or false"),
+        };
+        return new SigmaCorrelation(id, name, title, level, Scalar(root, "status"), type, rules, groupBy, timespan, bounds, field, aliases, generate);
     }
+
+    /// <summary>A Sigma timespan: a whole number and s, m, h or d ("90m").</summary>
+    private static TimeSpan Timespan(YamlNode node)
+    {
+        var text = (node as YamlScalarNode)?.Value ?? string.Empty;
+        if (text.Length >= 2 && long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0)
+        {
+            TimeSpan? span = text[^1] switch
+            {
+                's' => TimeSpan.FromSeconds(n),
+                'm' => TimeSpan.FromMinutes(n),
+                'h' => TimeSpan.FromHours(n),
+                'd' => TimeSpan.FromDays(n),
+                _ => null,
+            };
+            if (span is { } value)
+            {
+                return value;
+            }
+        }
+        throw Error(node, $"timespan '{text}' is not a number followed by s, m, h or d (as in 90m)");
+    }
+
+    /// <summary>A scalar or a non-empty list of scalars, as a list; null when absent or of another shape.</summary>
+    private static List<string>? Names(YamlMappingNode map, string key) => Child(map, key) switch
+    {
+        YamlSequenceNode list when list.Children.Count > 0 => [.. list.Children.Select(c => (c as YamlScalarNode)?.Value is { Length: > 0 } v ? v : throw Error(c, $"each of '{key}' is a name"))],
+        YamlScalarNode { Value: { Length: > 0 } one } => [one],
+        _ => null,
+    };
 
     private Search CompileDetection(YamlMappingNode detection)
     {

@@ -11,15 +11,30 @@ public sealed record Logsource(string? Product, string? Service, string? Categor
         wanted is null || string.Equals(wanted, actual, StringComparison.OrdinalIgnoreCase);
 }
 
+/// <summary>One YAML document of a rule file: a detection rule, a filter or a correlation.</summary>
+public abstract class SigmaDocument(string id, string? name, string title)
+{
+    public string Id { get; } = id;
+
+    /// <summary>The optional unique name by which filters and correlations may refer to it.</summary>
+    public string? Name { get; } = name;
+
+    public string Title { get; } = title;
+
+    /// <summary>True when <paramref name="reference"/> (from a filter or correlation) names this document by id or name.</summary>
+    public bool IsNamed(string reference) => Id == reference || Name == reference;
+}
+
+/// <summary>One document of a rule file: compiled, or refused with the error; the id and title as far as they could be read.</summary>
+public sealed record CompiledDocument(SigmaDocument? Document, SigmaException? Error, string? Id, string? Title);
+
 /// <summary>A Sigma detection rule, parsed once and compiled to a predicate over events.</summary>
-public sealed class SigmaRule
+public sealed class SigmaRule : SigmaDocument
 {
     internal SigmaRule(string id, string? name, string title, string level, string? status, Logsource logsource, IReadOnlyList<string> tags, Func<EventView, bool> detection, Requirement? requirement)
+        : base(id, name, title)
     {
-        Name = name;
         Requirement = requirement;
-        Id = id;
-        Title = title;
         Level = level;
         Status = status;
         Logsource = logsource;
@@ -28,13 +43,6 @@ public sealed class SigmaRule
     }
 
     private readonly Func<EventView, bool> _detection;
-
-    public string Id { get; }
-
-    /// <summary>The rule's optional unique name, by which filters and correlations may refer to it.</summary>
-    public string? Name { get; }
-
-    public string Title { get; }
 
     /// <summary>informational, low, medium, high or critical.</summary>
     public string Level { get; }
@@ -58,21 +66,18 @@ public sealed class SigmaRule
 /// A Sigma filter (sigma-filters-specification): tuning for the rules it names, kept apart from
 /// them so it survives rule updates. Its condition is added to each named rule as "and not".
 /// </summary>
-public sealed class SigmaFilter
+public sealed class SigmaFilter : SigmaDocument
 {
     private readonly Func<EventView, bool> _detection;
 
-    internal SigmaFilter(string id, string title, Logsource logsource, IReadOnlyList<string> rules, Func<EventView, bool> detection)
+    internal SigmaFilter(string id, string? name, string title, Logsource logsource, IReadOnlyList<string> rules, Func<EventView, bool> detection)
+        : base(id, name, title)
     {
-        Id = id;
-        Title = title;
         Logsource = logsource;
         Rules = rules;
         _detection = detection;
     }
 
-    public string Id { get; }
-    public string Title { get; }
     public Logsource Logsource { get; }
 
     /// <summary>Ids or names of the rules the filter tunes.</summary>

@@ -1,0 +1,230 @@
+using Hydrant.Detection.Alerts;
+using Hydrant.Detection.Sigma;
+
+namespace Hydrant.Detection.Correlation;
+
+/// <summary>One event in a correlation group's window.</summary>
+internal sealed class Hit(long ms, int member, string? value, double number, AlertEvent e)
+{
+    public long Ms { get; } = ms;
+
+    /// <summary>Which of the correlation's rules it matched (position in its rules list).</summary>
+    public int Member { get; } = member;
+
+    public string? Value { get; } = value;
+    public double Number { get; } = number;
+    public AlertEvent Event { get; } = e;
+
+    /// <summary>Set once a firing has accounted for it, so later firings of the group count only new events.</summary>
+    public bool Reported { get; set; }
+}
+
+/// <summary>The events of one correlation group, in event-time order.</summary>
+internal sealed class GroupWindow(string key, string[] values)
+{
+    public string Key { get; } = key;
+    public string[] Values { get; } = values;
+    public List<Hit> Hits { get; } = [];
+
+    /// <summary>The due time it is queued under (older queue entries for it are stale).</summary>
+    public long QueuedDue { get; set; } = long.MinValue;
+
+    /// <summary>Inserts in time order, after events of the same time; returns the position.</summary>
+    public int Insert(Hit hit)
+    {
+        var at = Hits.Count;
+        while (at > 0 && Hits[at - 1].Ms > hit.Ms)
+        {
+            at--;
+        }
+        Hits.Insert(at, hit);
+        return at;
+    }
+}
+
+/// <summary>How each correlation type reads a window of events.</summary>
+internal static class Windows
+{
+    /// <summary>The start of the epoch-aligned window of length <paramref name="span"/> holding <paramref name="ms"/>.</summary>
+    public static long AlignedStart(long ms, long span) => ms - (((ms % span) + span) % span);
+
+    /// <summary>
+    /// A timespan-long window (inclusive at both ends, starting at one of the group's events) that
+    /// holds the event at <paramref name="at"/> and satisfies the correlation: its first and last
+    /// positions, or null when there is none.
+    /// </summary>
+    public static (int From, int To)? FindSliding(CorrelationNode node, List<Hit> hits, int at)
+    {
+        var correlation = node.Correlation;
+        var span = (long)correlation.Timespan.TotalMilliseconds;
+        var t = hits[at].Ms;
+        var lo = FirstAtOrAfter(hits, t - span);
+        switch (correlation.Type)
+        {
+            case CorrelationType.TemporalOrdered:
+                return FindOrdered(node, hits, lo, t, span);
+            case CorrelationType.EventCount:
+                for (var i = lo; i < hits.Count && hits[i].Ms <= t; i++)
+                {
+                    var last = FirstAtOrAfter(hits, hits[i].Ms + span + 1) - 1;
+                    if (correlation.Condition.All(b => b.Holds(last - i + 1)))
+                    {
+                        return (i, last);
+                    }
+                }
+                return null;
+            default:
+                var aggregate = new Aggregate(node);
+                var j = lo - 1;
+                for (var i = lo; i < hits.Count && hits[i].Ms <= t; i++)
+                {
+                    if (i > lo)
+                    {
+                        aggregate.Remove(hits[i - 1]);
+                    }
+                    while (j + 1 < hits.Count && hits[j + 1].Ms <= hits[i].Ms + span)
+                    {
+                        aggregate.Add(hits[++j]);
+                    }
+                    if (aggregate.Holds())
+                    {
+                        return (i, j);
+                    }
+                }
+                return null;
+        }
+    }
+
+    /// <summary>The verdict on a closed aligned window: the events of each firing (one per rare value for value_percentile).</summary>
+    public static IEnumerable<(List<Hit> Hits, string? ValueKey)> Judge(CorrelationNode node, List<Hit> window)
+    {
+        var correlation = node.Correlation;
+        if (correlation.Type == CorrelationType.ValuePercentile)
+        {
+            // The share (in percent) of the group's events in the window that carry each value.
+            foreach (var byValue in window.GroupBy(h => h.Value ?? string.Empty, StringComparer.Ordinal))
+            {
+                var share = 100.0 * byValue.Count() / window.Count;
+                if (correlation.Condition.All(b => b.Holds(share)))
+                {
+                    yield return ([.. byValue], correlation.Field + "=" + byValue.Key);
+                }
+            }
+            yield break;
+        }
+        var aggregate = new Aggregate(node);
+        foreach (var hit in window)
+        {
+            aggregate.Add(hit);
+        }
+        if (aggregate.Holds())
+        {
+            yield return (window, null);
+        }
+    }
+
+    /// <summary>Each rule in order within the timespan: from each first-rule event, the earliest completion.</summary>
+    private static (int From, int To)? FindOrdered(CorrelationNode node, List<Hit> hits, int lo, long t, long span)
+    {
+        var rules = node.Members.Count;
+        for (var i = lo; i < hits.Count && hits[i].Ms <= t; i++)
+        {
+            if (hits[i].Member != 0)
+            {
+                continue;
+            }
+            var end = hits[i].Ms + span;
+            var next = 1;
+            for (var k = i + 1; k < hits.Count && hits[k].Ms <= end && next < rules; k++)
+            {
+                if (hits[k].Member == next)
+                {
+                    next++;
+                }
+            }
+            if (next == rules)
+            {
+                return (i, FirstAtOrAfter(hits, end + 1) - 1);
+            }
+        }
+        return null;
+    }
+
+    private static int FirstAtOrAfter(List<Hit> hits, long ms)
+    {
+        int lo = 0, hi = hits.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (hits[mid].Ms < ms)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    /// <summary>The running aggregate of a window, for every type but temporal_ordered and value_percentile.</summary>
+    private sealed class Aggregate(CorrelationNode node)
+    {
+        private readonly SigmaCorrelation _correlation = node.Correlation;
+        private readonly Dictionary<string, int> _values = new(StringComparer.Ordinal);
+        private readonly int[] _members = new int[node.Members.Count];
+        private int _count;
+        private int _distinctMembers;
+        private double _sum;
+
+        public void Add(Hit hit)
+        {
+            _count++;
+            _sum += hit.Number;
+            if (hit.Value is { } value)
+            {
+                _values[value] = _values.GetValueOrDefault(value) + 1;
+            }
+            if (_members[hit.Member]++ == 0)
+            {
+                _distinctMembers++;
+            }
+        }
+
+        public void Remove(Hit hit)
+        {
+            _count--;
+            _sum -= hit.Number;
+            if (hit.Value is { } value && --_values[value] == 0)
+            {
+                _values.Remove(value);
+            }
+            if (--_members[hit.Member] == 0)
+            {
+                _distinctMembers--;
+            }
+        }
+
+        public bool Holds()
+        {
+            if (_count == 0)
+            {
+                return false;
+            }
+            if (_correlation.Type == CorrelationType.Temporal && _correlation.Condition.Count == 0)
+            {
+                return _distinctMembers == _members.Length;
+            }
+            double value = _correlation.Type switch
+            {
+                CorrelationType.ValueCount => _values.Count,
+                CorrelationType.ValueSum => _sum,
+                CorrelationType.ValueAvg => _sum / _count,
+                CorrelationType.Temporal => _distinctMembers,
+                _ => _count,
+            };
+            return _correlation.Condition.All(b => b.Holds(value));
+        }
+    }
+}
