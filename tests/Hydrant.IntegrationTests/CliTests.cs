@@ -74,6 +74,26 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Rules_check_reports_every_document_of_a_correlation_file_and_refuses_a_correlation_naming_a_missing_rule()
+    {
+        using var folder = new TempDirectory();
+        var markdown = await File.ReadAllTextAsync(Hydrant.Tests.Corpus.Path("sigma", "specification", "specification", "sigma-correlation-rules-specification.md"));
+        var example = markdown[(markdown.IndexOf("```yml\ntitle: Correlation - Multiple Failed Logins", StringComparison.Ordinal) + 7)..];
+        await File.WriteAllTextAsync(Path.Combine(folder.Path, "mr_brute_force.yml"), example[..example.IndexOf("```", StringComparison.Ordinal)]);
+        await File.WriteAllTextAsync(Path.Combine(folder.Path, "mr_orphan.yml"),
+            "title: Orphan\ncorrelation:\n    type: event_count\n    rules: [no_such_rule]\n    group-by: [User]\n    timespan: 1h\n    condition: {gte: 2}\n");
+
+        var (exit, json, _) = await HydrantProcess.RunAsync(["rules", "check", folder.Path, "--json"]);
+        Assert.Equal(2, exit);
+        var lines = json.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(5, lines.Count);
+        Assert.Equal(4, lines.Count(l => l.GetProperty("path").GetString() == "mr_brute_force.yml" && l.GetProperty("status").GetString() == "compiled"));
+        var orphan = Assert.Single(lines, l => l.GetProperty("status").GetString() == "refused");
+        Assert.Equal("mr_orphan.yml", orphan.GetProperty("path").GetString());
+        Assert.Contains("names rule 'no_such_rule', which is not loaded", orphan.GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Hunt_runs_the_sigmahq_rules_over_the_stratus_detonations_offline()
     {
         var stratus = Directory.GetFiles(Hydrant.Tests.Corpus.Path("logs", "cloudtrail", "stratus-red-team-detonations"), "*.json");
