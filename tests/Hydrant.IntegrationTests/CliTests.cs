@@ -117,6 +117,49 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Hunt_runs_a_brute_force_correlation_over_the_real_openssh_log()
+    {
+        using var folder = new TempDirectory();
+        await File.WriteAllTextAsync(Path.Combine(folder.Path, "brute.yml"), """
+            title: SSH Brute Force
+            id: 7d4b2a10-0000-4f61-9a7b-8c9d0e1f2a30
+            correlation:
+                type: event_count
+                rules: [ssh_auth_failure]
+                group-by: [sourceIP]
+                timespan: 5m
+                condition:
+                    gte: 10
+            level: high
+            ---
+            title: SSH Authentication Failure
+            name: ssh_auth_failure
+            logsource:
+                product: linux
+                service: sshd
+            detection:
+                selection:
+                    eventType: ssh.auth.failure
+                condition: selection
+            """);
+        var log = Hydrant.Tests.Corpus.Path("logs", "loghub", "OpenSSH", "OpenSSH_2k.log");
+        var (exit, stdout, _) = await HydrantProcess.RunAsync(["hunt", "--rules", folder.Path, "--format", "syslog", "--year", "2024", "--json", log]);
+        Assert.Equal(0, exit);
+
+        // Failures per address, counted here from the raw lines.
+        var failures = File.ReadLines(log)
+            .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"sshd\[\d+\]: Failed \S+ for (?:invalid user )?.*? from (\S+) port"))
+            .Where(m => m.Success).GroupBy(m => m.Groups[1].Value).ToDictionary(g => g.Key, g => g.Count());
+        var counted = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .GroupBy(a => a.GetProperty("groupKey").GetString()!["sourceIP=".Length..])
+            .ToDictionary(g => g.Key, g => g.Sum(a => a.GetProperty("count").GetInt64()));
+        Assert.Equal(286, counted["183.62.140.253"]); // the busiest guesser: every one of its failures is in a burst
+        Assert.Equal(failures["183.62.140.253"], counted["183.62.140.253"]);
+        Assert.All(counted, c => Assert.InRange(c.Value, 10, failures[c.Key]));
+        Assert.DoesNotContain(failures.Where(f => f.Value < 10), f => counted.ContainsKey(f.Key));
+    }
+
+    [Fact]
     public async Task Commands_fail_clearly_on_bad_usage_and_unreachable_servers()
     {
         var (usage, _, usageError) = await HydrantProcess.RunAsync(["query", "--limit", "many"]);
