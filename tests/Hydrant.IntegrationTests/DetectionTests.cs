@@ -121,6 +121,38 @@ public sealed class DetectionTests
     }
 
     [Fact]
+    public async Task A_filter_posted_through_the_api_tunes_a_rule_from_the_folder()
+    {
+        var (data, server) = await StartAsync();
+        using var _ = data;
+        await using var __ = server;
+        using var client = Api.Client(server.BaseUrl);
+        var filter = $"""
+            title: Red team box is allowed mimikatz
+            id: 7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d
+            logsource:
+                product: test
+            filter:
+                rules:
+                    - {RuleId}
+                selection:
+                    sourceIP: 198.51.100.61
+                condition: selection
+            """;
+        var (added, body) = await Api.PostAsync(client, Encoding.UTF8.GetBytes(filter), "v1/rules");
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        Assert.Equal("7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d", body.GetProperty("id").GetString());
+        var (_, listed) = await Api.GetAsync(client, "v1/rules/7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d");
+        Assert.Equal("filter", listed.GetProperty("kind").GetString());
+
+        // In spool order: the filtered event is judged before the one that alerts.
+        var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - Minute;
+        Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(client, string.Join('\n', Event("f-1", ts, "mimikatz", "198.51.100.61"), Event("f-2", ts + 1, "mimikatz")))).Response.StatusCode);
+        await Eventually.TrueAsync(async () => (await AlertsAsync(client)).Count == 1, "the unfiltered event raised its alert");
+        Assert.Equal(["f-2"], (await AlertsAsync(client))[0].GetProperty("events").EnumerateArray().Select(e => e.GetProperty("id").GetString()));
+    }
+
+    [Fact]
     public async Task Rules_added_through_the_api_detect_survive_a_restart_and_can_be_removed()
     {
         var (data, server) = await StartAsync();
