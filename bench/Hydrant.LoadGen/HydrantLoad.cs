@@ -8,7 +8,8 @@ namespace Hydrant.LoadGen;
 /// <summary>Sends the workload to Hydrant over HTTP/1.1 keep-alive connections and times each acknowledgement.</summary>
 public static class HydrantLoad
 {
-    public static async Task<LoadResult> RunAsync(LoadSettings settings, Workload workload, CancellationToken cancellationToken)
+    /// <summary>Sends the workload; with a probe, every <see cref="LoadSettings.ProbeEvery"/>th request also carries a probe event.</summary>
+    public static async Task<LoadResult> RunAsync(LoadSettings settings, Workload workload, CancellationToken cancellationToken, AlertProbe? probe = null)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = settings.Connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
         using var http = new HttpClient(handler) { BaseAddress = new Uri(settings.Url.TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(2) };
@@ -43,6 +44,10 @@ public static class HydrantLoad
                     }
                 }
                 var body = workload.Bodies[(int)(n % workload.Bodies.Count)];
+                if (probe is not null && n % settings.ProbeEvery == 0)
+                {
+                    body = probe.Carry(body, n / settings.ProbeEvery);
+                }
                 var sent = Stopwatch.GetTimestamp();
                 while (true)
                 {

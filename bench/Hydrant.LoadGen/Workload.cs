@@ -3,7 +3,7 @@ using Hydrant.Generation;
 
 namespace Hydrant.LoadGen;
 
-public sealed record LoadSettings(string Url, int Connections, int Batch, long Events, int EventBytes, int? Rate, int? ServerPid, string? Key)
+public sealed record LoadSettings(string Url, int Connections, int Batch, long Events, int EventBytes, int? Rate, int? ServerPid, string? Key, int ProbeEvery = 10)
 {
     public long Requests => (Events + Batch - 1) / Batch;
 }

@@ -10,7 +10,7 @@ namespace Hydrant.RocksDb;
 /// <summary>
 /// Alerts in the alerts column family, keyed by id (a ULID, so key order is creation order); the
 /// detector's checkpoint, its open alerts and its correlation windows ("detector/state/...") in
-/// the meta family, all written in one synced batch.
+/// the meta family, all written in one atomic batch.
 /// </summary>
 internal sealed class RocksDbAlertStore(RocksDbEngine engine) : IAlertStore
 {
@@ -18,7 +18,11 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine) : IAlertStore
     private static readonly byte[] OpenKey = "detector/open"u8.ToArray();
     private const string StatePrefix = "detector/state/";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly WriteOptions _synced = new WriteOptions().SetSync(true);
+    // Not fsynced on its own: the batch is atomic and reaches the WAL (so it survives kill -9) at
+    // once, and a power loss can only take back the newest commits as a whole, checkpoint included,
+    // whose events are still in the synced spool, so detection redoes them. The WAL is durable as a
+    // prefix: a later synced write (an ingest) makes every commit before it durable too.
+    private readonly WriteOptions _written = new();
 
     public ValueTask<long> LoadCheckpointAsync(CancellationToken cancellationToken) =>
         ValueTask.FromResult(engine.Db.Get(CheckpointKey, engine.Meta) is { } bytes ? BinaryPrimitives.ReadInt64BigEndian(bytes) : 0L);
@@ -65,7 +69,7 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine) : IAlertStore
         var position = new byte[8];
         BinaryPrimitives.WriteInt64BigEndian(position, commit.Checkpoint);
         batch.Put(CheckpointKey, position, engine.Meta);
-        engine.Db.Write(batch, _synced);
+        engine.Db.Write(batch, _written);
         return ValueTask.CompletedTask;
     }
 

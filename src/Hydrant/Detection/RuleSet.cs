@@ -1,3 +1,4 @@
+using System.Buffers;
 using Hydrant.Detection.Correlation;
 using Hydrant.Detection.Sigma;
 
@@ -161,30 +162,41 @@ public sealed class RuleSet
 
     private static string?[] Options(string? value) => value is null ? [null] : [value, null];
 
-    /// <summary>The rules of one logsource: those indexed by a required field value, and the rest.</summary>
+    /// <summary>The rules of one logsource: those indexed by a required field value or substring, and the rest.</summary>
     private sealed class Bucket
     {
         private readonly List<SigmaRule> _always = [];
         private readonly Dictionary<string, Dictionary<string, List<SigmaRule>>> _byField = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, SubstringIndex> _bySubstring = new(StringComparer.Ordinal);
 
         public void Add(SigmaRule rule)
         {
-            if (rule.Requirement is not { } requirement)
+            switch (rule.Requirement)
             {
-                _always.Add(rule);
-                return;
-            }
-            if (!_byField.TryGetValue(requirement.Field, out var byValue))
-            {
-                _byField[requirement.Field] = byValue = new Dictionary<string, List<SigmaRule>>(StringComparer.OrdinalIgnoreCase);
-            }
-            foreach (var value in requirement.Values)
-            {
-                if (!byValue.TryGetValue(value, out var rules))
-                {
-                    byValue[value] = rules = [];
-                }
-                rules.Add(rule);
+                case null:
+                    _always.Add(rule);
+                    break;
+                case { IsSubstring: true } requirement:
+                    if (!_bySubstring.TryGetValue(requirement.Field, out var index))
+                    {
+                        _bySubstring[requirement.Field] = index = new SubstringIndex();
+                    }
+                    index.Add(rule, requirement.Values);
+                    break;
+                case var requirement:
+                    if (!_byField.TryGetValue(requirement.Field, out var byValue))
+                    {
+                        _byField[requirement.Field] = byValue = new Dictionary<string, List<SigmaRule>>(StringComparer.OrdinalIgnoreCase);
+                    }
+                    foreach (var value in requirement.Values)
+                    {
+                        if (!byValue.TryGetValue(value, out var rules))
+                        {
+                            byValue[value] = rules = [];
+                        }
+                        rules.Add(rule);
+                    }
+                    break;
             }
         }
 
@@ -194,35 +206,129 @@ public sealed class RuleSet
             {
                 yield return rule;
             }
+            // Several values or needles may point at one rule: each rule once.
+            HashSet<SigmaRule>? seen = null;
             foreach (var (field, byValue) in _byField)
             {
                 if (!e.TryGetField(field, out var value))
                 {
                     continue;
                 }
-                if (value.ValueKind != System.Text.Json.JsonValueKind.Array)
+                foreach (var text in Texts(value))
                 {
-                    if (EventView.Text(value) is { } text && byValue.TryGetValue(text, out var rules))
+                    if (byValue.TryGetValue(text, out var rules))
                     {
-                        foreach (var rule in rules)
-                        {
-                            yield return rule;
-                        }
-                    }
-                    continue;
-                }
-                // Several elements may point at one rule: each rule once.
-                var seen = new HashSet<SigmaRule>(ReferenceEqualityComparer.Instance);
-                foreach (var element in value.EnumerateArray())
-                {
-                    if (EventView.Text(element) is { } text && byValue.TryGetValue(text, out var rules))
-                    {
+                        seen ??= new HashSet<SigmaRule>(ReferenceEqualityComparer.Instance);
                         foreach (var rule in rules.Where(seen.Add))
                         {
                             yield return rule;
                         }
                     }
                 }
+            }
+            foreach (var (field, index) in _bySubstring)
+            {
+                IEnumerable<string> texts;
+                if (field == Requirement.AnyString)
+                {
+                    texts = e.Strings;
+                }
+                else if (e.TryGetField(field, out var value))
+                {
+                    texts = Texts(value);
+                }
+                else
+                {
+                    continue;
+                }
+                foreach (var text in texts)
+                {
+                    foreach (var rule in index.Find(text))
+                    {
+                        seen ??= new HashSet<SigmaRule>(ReferenceEqualityComparer.Instance);
+                        if (seen.Add(rule))
+                        {
+                            yield return rule;
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>The texts a field's value is compared as: itself, or each element of an array.</summary>
+        private static IEnumerable<string> Texts(System.Text.Json.JsonElement value)
+        {
+            if (value.ValueKind != System.Text.Json.JsonValueKind.Array)
+            {
+                if (EventView.Text(value) is { } text)
+                {
+                    yield return text;
+                }
+                yield break;
+            }
+            foreach (var element in value.EnumerateArray())
+            {
+                if (EventView.Text(element) is { } text)
+                {
+                    yield return text;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rules of one field keyed by substrings they need (case-insensitive). All needles are found
+    /// in one pass with <see cref="SearchValues{T}"/> (vectorised multi-string search), so an
+    /// event's value is scanned once however many rules there are, and copies of one needle cost
+    /// nothing more.
+    /// </summary>
+    private sealed class SubstringIndex
+    {
+        private readonly Dictionary<string, List<SigmaRule>> _byNeedle = new(StringComparer.OrdinalIgnoreCase);
+        private Dictionary<char, string[]>? _byFirstChar;
+        private SearchValues<string>? _needles;
+
+        public void Add(SigmaRule rule, IEnumerable<string> needles)
+        {
+            foreach (var needle in needles)
+            {
+                if (!_byNeedle.TryGetValue(needle, out var rules))
+                {
+                    _byNeedle[needle] = rules = [];
+                }
+                rules.Add(rule);
+            }
+            _needles = null;
+        }
+
+        public IEnumerable<SigmaRule> Find(string text)
+        {
+            if (_needles is null)
+            {
+                _needles = SearchValues.Create([.. _byNeedle.Keys], StringComparison.OrdinalIgnoreCase);
+                _byFirstChar = _byNeedle.Keys.GroupBy(n => char.ToLowerInvariant(n[0])).ToDictionary(g => g.Key, g => g.ToArray());
+            }
+            var offset = 0;
+            while (offset < text.Length)
+            {
+                var found = text.AsSpan(offset).IndexOfAny(_needles);
+                if (found < 0)
+                {
+                    yield break;
+                }
+                var at = offset + found;
+                // The search says some needle starts here; find which ones.
+                foreach (var needle in _byFirstChar![char.ToLowerInvariant(text[at])])
+                {
+                    if (text.AsSpan(at).StartsWith(needle, StringComparison.OrdinalIgnoreCase))
+                    {
+                        foreach (var rule in _byNeedle[needle])
+                        {
+                            yield return rule;
+                        }
+                    }
+                }
+                offset = at + 1;
             }
         }
     }

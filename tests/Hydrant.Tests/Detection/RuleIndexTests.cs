@@ -17,6 +17,9 @@ public sealed class RuleIndexTests
         {string.Join('\n', detection.Split('\n').Select(l => "    " + l))}
         """).Requirement;
 
+    private static string Substring(Requirement? requirement) =>
+        (requirement!.IsSubstring ? "contains " : "equals ") + string.Join(',', requirement.Values.Order(StringComparer.Ordinal));
+
     [Fact]
     public void Requirements_follow_the_condition_soundly()
     {
@@ -26,10 +29,21 @@ public sealed class RuleIndexTests
         Assert.Null(RequirementOf("a:\n    F: a\nb:\n    G: b\ncondition: a or b"));
         Assert.Equal(["a", "b"], RequirementOf("s1:\n    F: a\ns2:\n    F: b\ncondition: 1 of s*")!.Values.Order());
         Assert.Equal("F", RequirementOf("s1:\n    F: a\ns2:\n    G: b\n    H: c\ncondition: all of s*")!.Field);
-        Assert.Null(RequirementOf("sel:\n    F: 'a*'\ncondition: sel"));
-        Assert.Null(RequirementOf("sel:\n    F|contains: a\ncondition: sel"));
+        Assert.Equal("contains abc", Substring(RequirementOf("sel:\n    F: 'abc*d'\ncondition: sel")));
+        Assert.Equal("contains evil", Substring(RequirementOf("sel:\n    F|contains: evil\ncondition: sel")));
+        Assert.Equal("contains x.exe,y.dll", Substring(RequirementOf("sel:\n    F|endswith:\n        - x.exe\n        - y.dll\ncondition: sel")));
+        Assert.Equal("contains abcd", Substring(RequirementOf("sel:\n    F|contains|all:\n        - ab\n        - abcd\ncondition: sel")));
+        Assert.Equal("contains mimikatz", Substring(RequirementOf("keywords:\n    - mimikatz\ncondition: keywords")));
+        Assert.Null(RequirementOf("sel:\n    F|contains: ab\ncondition: sel")); // too short to be worth indexing
+        Assert.Null(RequirementOf("sel:\n    F: '*'\ncondition: sel"));
+        Assert.Null(RequirementOf("sel:\n    F|re: 'a.*b'\ncondition: sel"));
+        Assert.Null(RequirementOf("sel:\n    F|windash|contains: '-xyz'\ncondition: sel"));
+        // Equality implies containment: OR-ed with a substring it joins the needles.
+        Assert.Equal("contains abc,def", Substring(RequirementOf("s1:\n    F: abc\ns2:\n    F|contains: def\ncondition: s1 or s2")));
+        // AND-ed, equality is the better index unless the substrings are long enough to be rare.
+        Assert.Equal("equals GET", Substring(RequirementOf("s1:\n    M: GET\ns2:\n    U|contains: '../'\ncondition: s1 and s2")));
+        Assert.Equal("contains <script", Substring(RequirementOf("s1:\n    M: GET\ns2:\n    U|contains: '<script'\ncondition: s1 and s2")));
         Assert.Null(RequirementOf("sel:\n    F: null\ncondition: sel"));
-        Assert.Null(RequirementOf("keywords:\n    - a\ncondition: keywords"));
         Assert.Equal("F", RequirementOf("sel:\n    F|cased: A\ncondition: sel")!.Field);
     }
 

@@ -288,9 +288,9 @@ public sealed class SigmaCompiler(SigmaOptions options)
                 var maps = list.Children.Select(c => CompileMap((YamlMappingNode)c)).ToList();
                 return new Search(e => maps.Any(m => m.Matches(e)), maps.Select(m => m.Requirement).Aggregate(Requirement.Either));
             case YamlSequenceNode list when list.Children.All(c => c is YamlScalarNode):
-                return new Search(CompileKeywords(list, []), null);
+                return new Search(CompileKeywords(list, []), FieldRequirement(Requirement.AnyString, [], list));
             case YamlScalarNode scalar:
-                return new Search(CompileKeywords(new YamlSequenceNode(scalar), []), null);
+                return new Search(CompileKeywords(new YamlSequenceNode(scalar), []), FieldRequirement(Requirement.AnyString, [], scalar));
             default:
                 throw Error(node, "a search identifier must be a map, a list of maps or a list of keywords");
         }
@@ -309,10 +309,7 @@ public sealed class SigmaCompiler(SigmaOptions options)
                 fields.Add(parts[0].Length == 0
                     ? CompileKeywords(value as YamlSequenceNode ?? new YamlSequenceNode(value), parts[1..])
                     : CompileField(parts[0], parts[1..], value));
-                if (parts[0].Length > 0)
-                {
-                    requirement = Requirement.Both(requirement, EqualityRequirement(parts[0], parts[1..], value));
-                }
+                requirement = Requirement.Both(requirement, FieldRequirement(parts[0], parts[1..], value));
             }
             catch (SigmaException e) when (e.Line == 0)
             {
@@ -323,19 +320,42 @@ public sealed class SigmaCompiler(SigmaOptions options)
         return new Search(predicate, requirement);
     }
 
-    /// <summary>A field compared for plain equality (no modifier but cased, no wildcard, no null) requires one of its values.</summary>
-    private static Requirement? EqualityRequirement(string field, string[] modifierNames, YamlNode valueNode)
+    /// <summary>
+    /// What a field comparison requires: plain values (no modifier but cased, no wildcard) require
+    /// equality with one of them; values with wildcards, or under contains / startswith / endswith,
+    /// require their longest literal run as a substring (with <c>all</c>, any one of the values'
+    /// runs). Keywords (<see cref="Requirement.AnyString"/>) are substrings of some string of the
+    /// event, plain or not. Nothing for null, other modifiers, or a value without a literal run of
+    /// <see cref="Requirement.MinimumSubstring"/> characters.
+    /// </summary>
+    private static Requirement? FieldRequirement(string field, string[] modifierNames, YamlNode valueNode)
     {
-        if (modifierNames.Any(m => m != "cased"))
+        var rest = modifierNames.Where(m => m is not ("cased" or "all")).ToList();
+        if (rest.Count > 1 || (rest.Count == 1 && rest[0] is not ("contains" or "startswith" or "endswith")))
         {
             return null;
         }
         var values = valueNode is YamlSequenceNode list ? ScalarValues(list) : [ScalarValue(valueNode)];
-        if (values.Count == 0 || values.Any(v => v.IsNull || v.Pattern.PlainText is null))
+        if (values.Count == 0 || values.Any(v => v.IsNull))
         {
             return null;
         }
-        return new Requirement(field, new HashSet<string>(values.Select(v => v.Pattern.PlainText!), StringComparer.OrdinalIgnoreCase));
+        if (field != Requirement.AnyString && rest.Count == 0 && values.All(v => v.Pattern.PlainText is not null))
+        {
+            return modifierNames.Contains("all")
+                ? null
+                : new Requirement(field, new HashSet<string>(values.Select(v => v.Pattern.PlainText!), StringComparer.OrdinalIgnoreCase));
+        }
+        var runs = values.Select(v => v.Pattern.LongestLiteral).ToList();
+        if (modifierNames.Contains("all"))
+        {
+            return runs.Where(r => r is not null).MaxBy(r => r!.Length) is { Length: >= Requirement.MinimumSubstring } longest
+                ? new Requirement(field, new HashSet<string>([longest], StringComparer.OrdinalIgnoreCase), IsSubstring: true)
+                : null;
+        }
+        return runs.Any(r => r is not { Length: >= Requirement.MinimumSubstring })
+            ? null
+            : new Requirement(field, new HashSet<string>(runs!, StringComparer.OrdinalIgnoreCase), IsSubstring: true);
     }
 
     /// <summary>Keywords search every string value of the event, as substrings.</summary>

@@ -59,6 +59,9 @@ internal sealed class SigmaString
     /// <summary>The literal text, when the value has no wildcards.</summary>
     public string? PlainText => _parts.All(p => p.Kind == Part.Text) ? string.Concat(_parts.Select(p => p.Text)) : null;
 
+    /// <summary>The longest run of literal text (any match contains it), or null when there is none.</summary>
+    public string? LongestLiteral => Simplify().Where(p => p.Kind == Part.Text).Select(p => p.Text).MaxBy(t => t.Length);
+
     public Func<string, bool> Compile(bool cased)
     {
         var comparison = cased ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
