@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmarks behind BENCHMARKS.md.
-#   scripts/bench.sh load [LOADGEN ARGS...]   hydrant serve + PostgreSQL side-by-side, then a paced latency run
+#   scripts/bench.sh load [LOADGEN ARGS...]   hydrant serve + PostgreSQL side-by-side, then paced latency runs (ack and receipt-to-alert)
 #   scripts/bench.sh micro [BDN ARGS...]      BenchmarkDotNet kernels (parsing, keys)
 # Everything runs on 127.0.0.1; only the processes started here are stopped, by their id.
 set -euo pipefail
@@ -61,7 +61,12 @@ stop_hydrant
 # PostgreSQL's checkpointer would otherwise write back its load during the latency run.
 bash scripts/postgres.sh stop "$work/pg"
 
-echo "== ack latency at a paced 1,000 events/s (fresh server)"
+echo "== ack and receipt-to-alert latency at a paced 1,000 events/s (fresh server)"
 start_hydrant
-$loadgen --url "$url" --pid "$hydrant_pid" --rate 1000 --batch 100 --events 30000 --connections 4 --warmup 5000
+$loadgen --url "$url" --pid "$hydrant_pid" --rate 1000 --batch 100 --events 30000 --connections 4 --warmup 5000 --alert-latency --probe-every 1
+stop_hydrant
+
+echo "== receipt-to-alert latency asked for 100,000 events/s of ~256 B (fresh server)"
+start_hydrant
+$loadgen --url "$url" --pid "$hydrant_pid" --rate 100000 --batch 1000 --size 256 --events 2000000 --connections 16 --warmup 200000 --alert-latency --probe-every 10
 stop_hydrant

@@ -74,6 +74,18 @@ internal static class Windows
                 }
                 return null;
             default:
+                // Every window holding t lies inside [t - span, t + span]; the aggregates that
+                // only grow with more events cannot hold in any of them if they fail on all of it.
+                var superset = new Aggregate(node);
+                var end = FirstAtOrAfter(hits, t + span + 1);
+                for (var k = lo; k < end; k++)
+                {
+                    superset.Add(hits[k]);
+                }
+                if (!superset.Holds() && superset.OnlyGrows)
+                {
+                    return null;
+                }
                 var aggregate = new Aggregate(node);
                 var j = lo - 1;
                 for (var i = lo; i < hits.Count && hits[i].Ms <= t; i++)
@@ -178,10 +190,16 @@ internal static class Windows
         private int _distinctMembers;
         private double _sum;
 
+        private bool _negative;
+
+        /// <summary>True when adding events can only raise the aggregate (a sum of negative numbers can fall).</summary>
+        public bool OnlyGrows => _correlation.Type != CorrelationType.ValueSum || !_negative;
+
         public void Add(Hit hit)
         {
             _count++;
             _sum += hit.Number;
+            _negative |= hit.Number < 0;
             if (hit.Value is { } value)
             {
                 _values[value] = _values.GetValueOrDefault(value) + 1;
