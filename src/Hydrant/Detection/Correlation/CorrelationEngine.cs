@@ -86,9 +86,9 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         }
         var added = new Hit(hit.TimestampMs, hit.Target.Member, hit.Value, hit.Number, hit.Event);
         var at = group.Insert(added);
-        if (group.Hits.Count > options.MaxEventsPerGroup)
+        if (group.Count > options.MaxEventsPerGroup)
         {
-            group.Hits.RemoveAt(0);
+            group.RemoveFirst(1);
             at--;
             EvictedHits++;
         }
@@ -96,7 +96,7 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         Schedule(state, group);
         if (node.Correlation.FiresEarly && at >= 0 && Windows.FindSliding(node, group.Hits, at) is { } window)
         {
-            Fire(state, group, group.Hits.GetRange(window.From, window.To - window.From + 1), null, firings);
+            Fire(state, group, group.Report(window.From, window.To), null, firings);
         }
     }
 
@@ -184,7 +184,7 @@ public sealed class CorrelationEngine(CorrelationOptions options)
     /// <summary>When the group next needs attention: its oldest event leaving every window, or its first aligned window closing.</summary>
     private void Schedule(CorrelationState state, GroupWindow group)
     {
-        if (group.Hits.Count == 0)
+        if (group.Count == 0)
         {
             return;
         }
@@ -210,29 +210,31 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         if (node.Correlation.FiresEarly)
         {
             // No window that is still open reaches back past this.
-            var keepFrom = Watermark - _latenessMs - span;
-            group.Hits.RemoveAll(h => h.Ms < keepFrom);
+            group.RemoveOlderThan(Watermark - _latenessMs - span);
         }
         else
         {
-            while (group.Hits.Count > 0)
+            while (group.Count > 0)
             {
                 var start = Windows.AlignedStart(group.Hits[0].Ms, span);
                 if (start + span + _latenessMs > Watermark)
                 {
                     break;
                 }
-                var count = group.Hits.FindIndex(h => h.Ms >= start + span);
-                var window = group.Hits.GetRange(0, count < 0 ? group.Hits.Count : count);
-                group.Hits.RemoveRange(0, window.Count);
+                var count = 0;
+                while (count < group.Count && group.Hits[count].Ms < start + span)
+                {
+                    count++;
+                }
+                var window = group.RemoveFirst(count);
                 foreach (var (hits, valueKey) in Windows.Judge(node, window))
                 {
-                    Fire(state, group, hits, valueKey, firings);
+                    Fire(state, group, [.. hits.Where(h => !h.Reported).Select(h => (h.Ms, h.Report()))], valueKey, firings);
                 }
             }
         }
         _dirty.Add((node.Correlation.Id, group.Key));
-        if (group.Hits.Count == 0)
+        if (group.Count == 0)
         {
             state.Groups.Remove(group.Key);
         }
@@ -242,16 +244,12 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         }
     }
 
-    private void Fire(CorrelationState state, GroupWindow group, List<Hit> window, string? valueKey, List<CorrelationFiring> firings)
+    /// <summary>Raises a firing for the events it newly reports (none: nothing to say) and feeds the correlations chained to it.</summary>
+    private void Fire(CorrelationState state, GroupWindow group, List<(long Ms, AlertEvent Event)> reported, string? valueKey, List<CorrelationFiring> firings)
     {
-        var reported = window.Where(h => !h.Reported).ToList();
         if (reported.Count == 0)
         {
             return;
-        }
-        foreach (var hit in reported)
-        {
-            hit.Reported = true;
         }
         var node = state.Node;
         var correlation = node.Correlation;
@@ -265,7 +263,7 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         firings.Add(new CorrelationFiring(node, groupKey, [.. reported.Take(Alert.MaxEvents).Select(h => h.Event)], reported.Count, first, last));
 
         // A chained correlation sees this firing as one event, carrying this group's values.
-        var trigger = reported.MaxBy(h => h.Ms)!;
+        var trigger = reported.MaxBy(h => h.Ms);
         foreach (var parent in node.Parents)
         {
             var outer = parent.Node.Correlation;
@@ -304,17 +302,21 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         public Dictionary<string, GroupWindow> Groups { get; } = new(StringComparer.Ordinal);
     }
 
-    private sealed record StoredHit(long Ms, int Member, string? Value, double Number, bool Reported, AlertEvent Event);
+    /// <summary>A hit as stored; <c>Event</c> is null once reported.</summary>
+    private sealed record StoredHit(long Ms, int Member, string? Value, double Number, AlertEvent? Event);
 
     private sealed record StoredGroup(string Definition, string[] Values, List<StoredHit> Hits)
     {
         public static StoredGroup From(string definition, GroupWindow group) =>
-            new(definition, group.Values, [.. group.Hits.Select(h => new StoredHit(h.Ms, h.Member, h.Value, h.Number, h.Reported, h.Event))]);
+            new(definition, group.Values, [.. group.Hits.Select(h => new StoredHit(h.Ms, h.Member, h.Value, h.Number, h.Event))]);
 
         public GroupWindow ToGroup(string key)
         {
             var group = new GroupWindow(key, Values);
-            group.Hits.AddRange(Hits.Select(h => new Hit(h.Ms, h.Member, h.Value, h.Number, h.Event) { Reported = h.Reported }));
+            foreach (var h in Hits)
+            {
+                group.Insert(new Hit(h.Ms, h.Member, h.Value, h.Number, h.Event));
+            }
             return group;
         }
     }

@@ -4,7 +4,7 @@ using Hydrant.Detection.Sigma;
 namespace Hydrant.Detection.Correlation;
 
 /// <summary>One event in a correlation group's window.</summary>
-internal sealed class Hit(long ms, int member, string? value, double number, AlertEvent e)
+internal sealed class Hit(long ms, int member, string? value, double number, AlertEvent? e)
 {
     public long Ms { get; } = ms;
 
@@ -13,18 +13,33 @@ internal sealed class Hit(long ms, int member, string? value, double number, Ale
 
     public string? Value { get; } = value;
     public double Number { get; } = number;
-    public AlertEvent Event { get; } = e;
+
+    /// <summary>The event, until a firing has reported it (then only the aggregates need the hit).</summary>
+    public AlertEvent? Event { get; private set; } = e;
 
     /// <summary>Set once a firing has accounted for it, so later firings of the group count only new events.</summary>
-    public bool Reported { get; set; }
+    public bool Reported => Event is null;
+
+    public AlertEvent Report()
+    {
+        var reported = Event!;
+        Event = null;
+        return reported;
+    }
 }
 
-/// <summary>The events of one correlation group, in event-time order.</summary>
+/// <summary>The events of one correlation group, in event-time order, and how many are not reported yet.</summary>
 internal sealed class GroupWindow(string key, string[] values)
 {
+    private readonly List<Hit> _hits = [];
+
     public string Key { get; } = key;
     public string[] Values { get; } = values;
-    public List<Hit> Hits { get; } = [];
+    public IReadOnlyList<Hit> Hits => _hits;
+    public int Count => _hits.Count;
+
+    /// <summary>Hits no firing has reported yet.</summary>
+    public int Unreported { get; private set; }
 
     /// <summary>The due time it is queued under (older queue entries for it are stale).</summary>
     public long QueuedDue { get; set; } = long.MinValue;
@@ -32,13 +47,49 @@ internal sealed class GroupWindow(string key, string[] values)
     /// <summary>Inserts in time order, after events of the same time; returns the position.</summary>
     public int Insert(Hit hit)
     {
-        var at = Hits.Count;
-        while (at > 0 && Hits[at - 1].Ms > hit.Ms)
+        var at = _hits.Count;
+        while (at > 0 && _hits[at - 1].Ms > hit.Ms)
         {
             at--;
         }
-        Hits.Insert(at, hit);
+        _hits.Insert(at, hit);
+        Unreported += hit.Reported ? 0 : 1;
         return at;
+    }
+
+    /// <summary>Removes the first <paramref name="count"/> hits and returns them.</summary>
+    public List<Hit> RemoveFirst(int count)
+    {
+        var removed = _hits.GetRange(0, count);
+        _hits.RemoveRange(0, count);
+        Unreported -= removed.Count(h => !h.Reported);
+        return removed;
+    }
+
+    public void RemoveOlderThan(long ms)
+    {
+        var count = 0;
+        while (count < _hits.Count && _hits[count].Ms < ms)
+        {
+            count++;
+        }
+        RemoveFirst(count);
+    }
+
+    /// <summary>Reports the unreported hits of positions <paramref name="from"/>..<paramref name="to"/>, oldest first; from the newest end, stopping once every unreported hit of the group is found.</summary>
+    public List<(long Ms, AlertEvent Event)> Report(int from, int to)
+    {
+        var reported = new List<(long, AlertEvent)>();
+        for (var i = to; i >= from && reported.Count < Unreported; i--)
+        {
+            if (!_hits[i].Reported)
+            {
+                reported.Add((_hits[i].Ms, _hits[i].Report()));
+            }
+        }
+        Unreported -= reported.Count;
+        reported.Reverse();
+        return reported;
     }
 }
 
@@ -53,7 +104,7 @@ internal static class Windows
     /// holds the event at <paramref name="at"/> and satisfies the correlation: its first and last
     /// positions, or null when there is none.
     /// </summary>
-    public static (int From, int To)? FindSliding(CorrelationNode node, List<Hit> hits, int at)
+    public static (int From, int To)? FindSliding(CorrelationNode node, IReadOnlyList<Hit> hits, int at)
     {
         var correlation = node.Correlation;
         var span = (long)correlation.Timespan.TotalMilliseconds;
@@ -136,7 +187,7 @@ internal static class Windows
     }
 
     /// <summary>Each rule in order within the timespan: from each first-rule event, the earliest completion.</summary>
-    private static (int From, int To)? FindOrdered(CorrelationNode node, List<Hit> hits, int lo, long t, long span)
+    private static (int From, int To)? FindOrdered(CorrelationNode node, IReadOnlyList<Hit> hits, int lo, long t, long span)
     {
         var rules = node.Members.Count;
         for (var i = lo; i < hits.Count && hits[i].Ms <= t; i++)
@@ -162,7 +213,7 @@ internal static class Windows
         return null;
     }
 
-    private static int FirstAtOrAfter(List<Hit> hits, long ms)
+    private static int FirstAtOrAfter(IReadOnlyList<Hit> hits, long ms)
     {
         int lo = 0, hi = hits.Count;
         while (lo < hi)
