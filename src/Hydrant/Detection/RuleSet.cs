@@ -50,6 +50,10 @@ public sealed class RuleSet
             }
             bucket.Add(loaded.Rule);
         }
+        foreach (var bucket in _byLogsource.Values)
+        {
+            bucket.Seal();
+        }
     }
 
     public IReadOnlyList<LoadedRule> Rules { get; }
@@ -200,6 +204,15 @@ public sealed class RuleSet
             }
         }
 
+        /// <summary>Builds the substring searchers once all rules are in (the set is read by several threads after).</summary>
+        public void Seal()
+        {
+            foreach (var index in _bySubstring.Values)
+            {
+                index.Seal();
+            }
+        }
+
         public IEnumerable<SigmaRule> Candidates(EventView e)
         {
             foreach (var rule in _always)
@@ -285,8 +298,8 @@ public sealed class RuleSet
     private sealed class SubstringIndex
     {
         private readonly Dictionary<string, List<SigmaRule>> _byNeedle = new(StringComparer.OrdinalIgnoreCase);
-        private Dictionary<char, string[]>? _byFirstChar;
-        private SearchValues<string>? _needles;
+        private Dictionary<char, string[]> _byFirstChar = [];
+        private SearchValues<string> _needles = SearchValues.Create([], StringComparison.OrdinalIgnoreCase);
 
         public void Add(SigmaRule rule, IEnumerable<string> needles)
         {
@@ -298,16 +311,16 @@ public sealed class RuleSet
                 }
                 rules.Add(rule);
             }
-            _needles = null;
+        }
+
+        public void Seal()
+        {
+            _needles = SearchValues.Create([.. _byNeedle.Keys], StringComparison.OrdinalIgnoreCase);
+            _byFirstChar = _byNeedle.Keys.GroupBy(n => char.ToLowerInvariant(n[0])).ToDictionary(g => g.Key, g => g.ToArray());
         }
 
         public IEnumerable<SigmaRule> Find(string text)
         {
-            if (_needles is null)
-            {
-                _needles = SearchValues.Create([.. _byNeedle.Keys], StringComparison.OrdinalIgnoreCase);
-                _byFirstChar = _byNeedle.Keys.GroupBy(n => char.ToLowerInvariant(n[0])).ToDictionary(g => g.Key, g => g.ToArray());
-            }
             var offset = 0;
             while (offset < text.Length)
             {
@@ -318,7 +331,7 @@ public sealed class RuleSet
                 }
                 var at = offset + found;
                 // The search says some needle starts here; find which ones.
-                foreach (var needle in _byFirstChar![char.ToLowerInvariant(text[at])])
+                foreach (var needle in _byFirstChar.GetValueOrDefault(char.ToLowerInvariant(text[at]), []))
                 {
                     if (text.AsSpan(at).StartsWith(needle, StringComparison.OrdinalIgnoreCase))
                     {
