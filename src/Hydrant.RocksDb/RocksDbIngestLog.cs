@@ -134,17 +134,36 @@ internal sealed class RocksDbIngestLog : IIngestLog
         var entries = new List<SpoolEntry>(Math.Min(max, 1024));
         var start = new byte[8];
         BinaryPrimitives.WriteInt64BigEndian(start, Math.Max(fromSequence, 0));
-        using var iterator = _engine.Db.NewIterator(_engine.Spool);
-        for (iterator.Seek(start); iterator.Valid() && entries.Count < max; iterator.Next())
+        var pointers = new List<byte[]>();
+        using (var iterator = _engine.Db.NewIterator(_engine.Spool))
         {
-            var sequence = BinaryPrimitives.ReadInt64BigEndian(iterator.GetKeySpan());
-            if (sequence >= committed)
+            for (iterator.Seek(start); iterator.Valid() && entries.Count < max; iterator.Next())
             {
-                break;
+                var sequence = BinaryPrimitives.ReadInt64BigEndian(iterator.GetKeySpan());
+                if (sequence >= committed)
+                {
+                    break;
+                }
+                if (_writeStoreKeys)
+                {
+                    pointers.Add(iterator.Value());
+                    entries.Add(new SpoolEntry(sequence, ReadOnlyMemory<byte>.Empty));
+                }
+                else
+                {
+                    entries.Add(new SpoolEntry(sequence, iterator.Value()));
+                }
             }
-            // Embedded entries point at the main item; one dropped by retention meanwhile reads as empty.
-            var value = _writeStoreKeys ? _engine.Db.Get(iterator.GetValueSpan(), _engine.Main) ?? [] : iterator.Value();
-            entries.Add(new SpoolEntry(sequence, value));
+        }
+        if (pointers.Count > 0)
+        {
+            // Embedded entries point at the main item: one batched lookup for all of them. One
+            // dropped by retention meanwhile reads as empty.
+            var items = _engine.Db.MultiGet([.. pointers], [.. Enumerable.Repeat(_engine.Main, pointers.Count)], null);
+            for (var i = 0; i < entries.Count; i++)
+            {
+                entries[i] = entries[i] with { Json = items[i].Value ?? [] };
+            }
         }
         return entries;
     }
