@@ -123,6 +123,7 @@ public sealed class ApiTests(ServerFixture fixture)
         var metrics = await client.GetStringAsync("metrics");
         Assert.Contains("hydrant_ingest_events_accepted", metrics, StringComparison.Ordinal);
         Assert.Contains("hydrant_spool_depth", metrics, StringComparison.Ordinal);
+        Assert.Contains("hydrant_correlation_groups", metrics, StringComparison.Ordinal);
 
         var (_, stats) = await Api.GetAsync(client, "v1/stats");
         Assert.True(stats.GetProperty("ingest").GetProperty("accepted").GetInt64() >= 1);

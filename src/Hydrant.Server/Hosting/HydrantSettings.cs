@@ -39,6 +39,10 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
                 MaxEventsPerGroup = section.GetValue("Detection:MaxEventsPerGroup", new CorrelationOptions().MaxEventsPerGroup),
             },
         };
+        if (detection.Correlation.AllowedLateness < TimeSpan.Zero || detection.Correlation.MaxEventsPerGroup < 1)
+        {
+            throw new InvalidOperationException("Hydrant:Detection:AllowedLatenessSeconds must be 0 or more and Hydrant:Detection:MaxEventsPerGroup 1 or more");
+        }
         var webhooks = section.GetSection("Alerts:Webhooks").GetChildren().Select(w =>
             Uri.TryCreate(w["Url"], UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
                 ? new WebhookOptions(url, string.Equals(w["Format"], "slack", StringComparison.OrdinalIgnoreCase))

@@ -5,6 +5,7 @@ using Hydrant.Detection.Sigma;
 using Hydrant.Events;
 using Hydrant.Spool;
 using Hydrant.Storage;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace Hydrant.Detection;
@@ -25,35 +26,52 @@ public sealed record DetectionOptions
 /// live; so after kill -9 detection resumes at the first event whose alerts were not stored, and
 /// no alert is lost or doubled, no event counted twice in a window.
 /// </summary>
-public sealed class Detector(RuleRegistry rules, IAlertStore store, AlertFeed feed, DetectionOptions options, ILogger<Detector> logger) : ISpoolConsumer
+public sealed class Detector : ISpoolConsumer
 {
     private readonly Dictionary<(string RuleId, string? GroupKey), OpenAlert> _open = [];
-    private readonly CorrelationEngine _correlations = new(options.Correlation);
     private readonly List<CorrelationHit> _hits = [];
     private readonly List<CorrelationFiring> _firings = [];
+    private readonly RuleRegistry _rules;
+    private readonly IAlertStore _store;
+    private readonly AlertFeed _feed;
+    private readonly DetectionOptions _options;
+    private readonly ILogger<Detector> _logger;
+    private readonly CorrelationEngine _correlations;
+
+    public Detector(RuleRegistry rules, IAlertStore store, AlertFeed feed, DetectionOptions options, ILogger<Detector> logger, IMeterFactory meterFactory)
+    {
+        _rules = rules;
+        _store = store;
+        _feed = feed;
+        _options = options;
+        _logger = logger;
+        _correlations = new CorrelationEngine(_options.Correlation);
+        // The factory owns the meter (shared with the ingest counters) and disposes it.
+        var meter = meterFactory.Create(IngestStats.MeterName);
+        meter.CreateObservableGauge("correlation_groups", () => _correlations.OpenGroups, description: "Correlation groups with events in a window");
+        meter.CreateObservableCounter("correlation_late_events", () => _correlations.LateHits, description: "Events later than the allowed lateness, not counted in correlation windows");
+        meter.CreateObservableCounter("correlation_evicted_events", () => _correlations.EvictedHits, description: "Events dropped from correlation groups that held the most allowed");
+    }
 
     public string Name => "detector";
 
-    /// <summary>The correlation windows (for metrics).</summary>
-    public CorrelationEngine Correlations => _correlations;
-
     public async ValueTask<long> LoadPositionAsync(CancellationToken cancellationToken)
     {
-        await rules.LoadAsync(cancellationToken);
-        foreach (var alert in await store.LoadOpenAsync(cancellationToken))
+        await _rules.LoadAsync(cancellationToken);
+        foreach (var alert in await _store.LoadOpenAsync(cancellationToken))
         {
             _open[(alert.RuleId, alert.GroupKey)] = OpenAlert.From(alert);
         }
-        _correlations.Use(rules.Current.Plan);
-        _correlations.Restore(await store.LoadStateAsync(cancellationToken));
-        logger.LogInformation("Detector loaded {Rules} rules, {Correlations} correlations ({Refused} refused), {Open} open alerts, {Groups} correlation groups",
-            rules.Current.Rules.Count, rules.Current.Correlations.Count, rules.Current.Refusals.Count, _open.Count, _correlations.OpenGroups);
-        return await store.LoadCheckpointAsync(cancellationToken);
+        _correlations.Use(_rules.Current.Plan);
+        _correlations.Restore(await _store.LoadStateAsync(cancellationToken));
+        _logger.LogInformation("Detector loaded {Rules} rules, {Correlations} correlations ({Refused} refused), {Open} open alerts, {Groups} correlation groups",
+            _rules.Current.Rules.Count, _rules.Current.Correlations.Count, _rules.Current.Refusals.Count, _open.Count, _correlations.OpenGroups);
+        return await _store.LoadCheckpointAsync(cancellationToken);
     }
 
     public async ValueTask ConsumeAsync(IReadOnlyList<SpoolEntry> entries, CancellationToken cancellationToken)
     {
-        var ruleSet = rules.Current;
+        var ruleSet = _rules.Current;
         var plan = ruleSet.Plan;
         _correlations.Use(plan);
         var changed = new Dictionary<string, OpenAlert>(StringComparer.Ordinal);
@@ -91,24 +109,24 @@ public sealed class Detector(RuleRegistry rules, IAlertStore store, AlertFeed fe
             }
         }
 
-        var window = (long)options.SuppressionWindow.TotalMilliseconds;
+        var window = (long)_options.SuppressionWindow.TotalMilliseconds;
         foreach (var key in _open.Where(p => p.Value.LastMs < newest - window).Select(p => p.Key).ToList())
         {
             _open.Remove(key);
         }
-        await store.CommitAsync(
+        await _store.CommitAsync(
             new DetectorCommit([.. changed.Values.Select(a => a.Alert)], [.. _open.Values.Select(a => a.Alert)], _correlations.TakeChanges(), entries[^1].Sequence + 1),
             cancellationToken);
         foreach (var alert in changed.Values)
         {
-            feed.Publish(alert.Alert);
+            _feed.Publish(alert.Alert);
         }
     }
 
     private OpenAlert Raise(string ruleId, string title, string level, string? groupKey, IReadOnlyList<AlertEvent> events, long count, long firstMs, long lastMs)
     {
         var key = (ruleId, groupKey);
-        var window = (long)options.SuppressionWindow.TotalMilliseconds;
+        var window = (long)_options.SuppressionWindow.TotalMilliseconds;
         if (_open.TryGetValue(key, out var open) && lastMs >= open.FirstMs - window && firstMs <= open.LastMs + window)
         {
             open = open.Add(events, count, firstMs, lastMs);

@@ -32,6 +32,7 @@ public sealed class CorrelationEngine(CorrelationOptions options)
     private readonly HashSet<(string Correlation, string Group)> _dirty = [];
     private CorrelationPlan _plan = CorrelationPlan.Empty;
     private bool _watermarkDirty;
+    private int _groupCount;
 
     /// <summary>The newest event time seen (ms since the epoch); windows close relative to it.</summary>
     public long Watermark { get; private set; } = long.MinValue;
@@ -42,8 +43,8 @@ public sealed class CorrelationEngine(CorrelationOptions options)
     /// <summary>Events dropped from a group that held <see cref="CorrelationOptions.MaxEventsPerGroup"/>.</summary>
     public long EvictedHits { get; private set; }
 
-    /// <summary>Groups with events in a window.</summary>
-    public int OpenGroups => _states.Values.Sum(s => s.Groups.Count);
+    /// <summary>Groups with events in a window (safe to read from any thread).</summary>
+    public int OpenGroups => Volatile.Read(ref _groupCount);
 
     /// <summary>Switches to another rule set's correlations; windows of correlations gone or redefined are dropped.</summary>
     public void Use(CorrelationPlan plan)
@@ -62,6 +63,7 @@ public sealed class CorrelationEngine(CorrelationOptions options)
                 continue;
             }
             _states.Remove(id);
+            Volatile.Write(ref _groupCount, _groupCount - state.Groups.Count);
             foreach (var key in state.Groups.Keys)
             {
                 _dirty.Add((id, key));
@@ -83,6 +85,7 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         if (!state.Groups.TryGetValue(key, out var group))
         {
             state.Groups[key] = group = new GroupWindow(key, hit.GroupValues);
+            Volatile.Write(ref _groupCount, _groupCount + 1);
         }
         var added = new Hit(hit.TimestampMs, hit.Target.Member, hit.Value, hit.Number, hit.Event);
         var at = group.Insert(added);
@@ -167,7 +170,10 @@ public sealed class CorrelationEngine(CorrelationOptions options)
             }
             var state = StateOf(node);
             var group = stored.ToGroup(key);
-            state.Groups[key] = group;
+            if (state.Groups.TryAdd(key, group))
+            {
+                Volatile.Write(ref _groupCount, _groupCount + 1);
+            }
             Schedule(state, group);
         }
     }
@@ -237,6 +243,7 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         if (group.Count == 0)
         {
             state.Groups.Remove(group.Key);
+            Volatile.Write(ref _groupCount, _groupCount - 1);
         }
         else
         {
