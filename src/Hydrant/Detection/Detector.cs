@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Correlation;
@@ -5,7 +6,6 @@ using Hydrant.Detection.Sigma;
 using Hydrant.Events;
 using Hydrant.Spool;
 using Hydrant.Storage;
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace Hydrant.Detection;
