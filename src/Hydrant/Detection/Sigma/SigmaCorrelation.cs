@@ -64,6 +64,8 @@ public sealed class SigmaCorrelation : SigmaDocument
         Field = field;
         Aliases = aliases;
         Generate = generate;
+        FiresEarly = type is CorrelationType.Temporal or CorrelationType.TemporalOrdered or CorrelationType.EventCount or CorrelationType.ValueCount or CorrelationType.ValueSum
+            && condition.All(b => b.IsLower);
     }
 
     public string Level { get; }
@@ -95,12 +97,7 @@ public sealed class SigmaCorrelation : SigmaDocument
     /// or sum, or temporal): such a correlation fires as soon as it holds, on sliding windows.
     /// The others are judged when a window closes.
     /// </summary>
-    public bool FiresEarly => Type switch
-    {
-        CorrelationType.Temporal or CorrelationType.TemporalOrdered => Condition.All(b => b.IsLower),
-        CorrelationType.EventCount or CorrelationType.ValueCount or CorrelationType.ValueSum => Condition.All(b => b.IsLower),
-        _ => false,
-    };
+    public bool FiresEarly { get; }
 
     /// <summary>What the window state depends on; state saved under another definition is discarded.</summary>
     public string Definition => string.Join('|',
