@@ -1,4 +1,3 @@
-using Hydrant.Analytics;
 using Hydrant.Keys;
 using Hydrant.Server.Auth;
 using Hydrant.Storage;
@@ -8,9 +7,8 @@ namespace Hydrant.Server.Api;
 public static class StatsEndpoints
 {
     public static void MapStats(this IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/stats", async (IngestStats stats, IIngestLog spool, StoreOptions store, IAnalyticsStore analytics, CancellationToken cancellationToken) =>
+        app.MapGet("/v1/stats", (IngestStats stats, IIngestLog spool, StoreOptions store) =>
             {
-                var loaded = await analytics.StatusAsync(cancellationToken);
                 var shards = stats.ShardWrites();
                 var mean = shards.Average();
                 return Results.Json(new
@@ -26,7 +24,6 @@ public static class StatsEndpoints
                         bytes = stats.Bytes,
                     },
                     spool = new { depth = spool.Depth, nextSequence = spool.NextSequence, highWaterMark = store.SpoolHighWaterMark },
-                    analytics = new { rows = loaded.Rows, position = loaded.Checkpoint, lagEvents = Math.Max(0, spool.NextSequence - loaded.Checkpoint), schemaVersion = loaded.SchemaVersion },
                     shards = new
                     {
                         count = SourceShard.MainShards,
@@ -37,5 +34,5 @@ public static class StatsEndpoints
             })
             .RequireScope(Scopes.Query)
             .WithName("Stats")
-            .WithSummary("Ingest counters, spool depth, analytics loading and writes per shard");
+            .WithSummary("Ingest counters, spool depth and writes per shard");
 }
