@@ -96,11 +96,7 @@ public sealed class Detector : ISpoolConsumer
                 CorrelationHit.Extract(plan, rule, view, behind, timestampMs, _hits);
             }
             _firings.Clear();
-            foreach (var hit in _hits)
-            {
-                _correlations.Add(hit, _firings);
-            }
-            _correlations.Advance(timestampMs, _firings);
+            _correlations.Observe(_hits, timestampMs, _firings);
             foreach (var firing in _firings.Where(f => f.Node.RaisesAlerts))
             {
                 var c = firing.Node.Correlation;
@@ -133,18 +129,7 @@ public sealed class Detector : ISpoolConsumer
         }
         else
         {
-            open = new OpenAlert(new Alert
-            {
-                Id = Ulid.NewUlid().ToString(),
-                RuleId = ruleId,
-                Title = title,
-                Level = level,
-                GroupKey = groupKey,
-                Count = count,
-                FirstSeen = Timestamps.ToText(firstMs),
-                LastSeen = Timestamps.ToText(lastMs),
-                Events = [.. events.Take(Alert.MaxEvents)],
-            }, firstMs, lastMs);
+            open = new OpenAlert(Alert.Raise(ruleId, title, level, groupKey, events, count, firstMs, lastMs), firstMs, lastMs);
         }
         _open[key] = open;
         return open;

@@ -103,8 +103,7 @@ public sealed partial class CorrelationTests
                     }
                     CorrelationHit.Extract(_rules.Plan, rule, view, behind, ms, hits);
                 }
-                hits.ForEach(h => Engine.Add(h, Firings));
-                Engine.Advance(ms, Firings);
+                Engine.Observe(hits, ms, Firings);
             }
             return this;
         }

@@ -1,3 +1,5 @@
+using Hydrant.Events;
+
 namespace Hydrant.Detection.Alerts;
 
 /// <summary>The event behind an alert, as the alert shows it.</summary>
@@ -20,6 +22,20 @@ public sealed record Alert
     public required string FirstSeen { get; init; }
     public required string LastSeen { get; init; }
     public required IReadOnlyList<AlertEvent> Events { get; init; }
+
+    /// <summary>A new alert (fresh id) for a rule or correlation, keeping the first <see cref="MaxEvents"/> events.</summary>
+    public static Alert Raise(string ruleId, string title, string level, string? groupKey, IReadOnlyList<AlertEvent> events, long count, long firstMs, long lastMs) => new()
+    {
+        Id = Ulid.NewUlid().ToString(),
+        RuleId = ruleId,
+        Title = title,
+        Level = level,
+        GroupKey = groupKey,
+        Count = count,
+        FirstSeen = Timestamps.ToText(firstMs),
+        LastSeen = Timestamps.ToText(lastMs),
+        Events = events.Count <= MaxEvents ? events : [.. events.Take(MaxEvents)],
+    };
 }
 
 /// <summary>A filter over stored alerts, newest first.</summary>

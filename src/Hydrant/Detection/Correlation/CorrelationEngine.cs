@@ -103,6 +103,16 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         }
     }
 
+    /// <summary>One event's hits, then event time moved to it: the order a stream of events is fed in.</summary>
+    public void Observe(IReadOnlyList<CorrelationHit> hits, long timestampMs, List<CorrelationFiring> firings)
+    {
+        foreach (var hit in hits)
+        {
+            Add(hit, firings);
+        }
+        Advance(timestampMs, firings);
+    }
+
     /// <summary>Moves event time forward to <paramref name="timestampMs"/> (if it is newer), closing the windows that are due.</summary>
     public void Advance(long timestampMs, List<CorrelationFiring> firings)
     {

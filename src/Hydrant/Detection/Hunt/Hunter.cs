@@ -87,11 +87,7 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
         var firings = new List<CorrelationFiring>();
         foreach (var (timestampMs, hits) in chunk.Hits)
         {
-            foreach (var hit in hits)
-            {
-                _correlations.Add(hit, firings);
-            }
-            _correlations.Advance(timestampMs, firings);
+            _correlations.Observe(hits, timestampMs, firings);
         }
         _correlations.Advance(chunk.NewestMs, firings);
         await EmitAsync(firings, summary, emit);
@@ -102,18 +98,7 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
         foreach (var firing in firings.Where(f => f.Node.RaisesAlerts))
         {
             var correlation = firing.Node.Correlation;
-            var alert = new Alert
-            {
-                Id = Ulid.NewUlid().ToString(),
-                RuleId = correlation.Id,
-                Title = correlation.Title,
-                Level = correlation.Level,
-                GroupKey = firing.GroupKey,
-                Count = firing.Count,
-                FirstSeen = Timestamps.ToText(firing.FirstMs),
-                LastSeen = Timestamps.ToText(firing.LastMs),
-                Events = firing.Events,
-            };
+            var alert = Alert.Raise(correlation.Id, correlation.Title, correlation.Level, firing.GroupKey, firing.Events, firing.Count, firing.FirstMs, firing.LastMs);
             summary.Add(alert);
             await emit(alert);
         }
@@ -234,22 +219,8 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
         return line;
     }
 
-    private static Alert AlertFor(SigmaRule rule, SecurityEvent e)
-    {
-        var timestamp = Timestamps.ToText(e.TimestampMs);
-        return new Alert
-        {
-            Id = Ulid.NewUlid().ToString(),
-            RuleId = rule.Id,
-            Title = rule.Title,
-            Level = rule.Level,
-            GroupKey = null,
-            Count = 1,
-            FirstSeen = timestamp,
-            LastSeen = timestamp,
-            Events = [new AlertEvent(e.Id, timestamp, e.EventType, e.SourceIP)],
-        };
-    }
+    private static Alert AlertFor(SigmaRule rule, SecurityEvent e) =>
+        Alert.Raise(rule.Id, rule.Title, rule.Level, groupKey: null, [new AlertEvent(e.Id, Timestamps.ToText(e.TimestampMs), e.EventType, e.SourceIP)], 1, e.TimestampMs, e.TimestampMs);
 
     private sealed record Chunk(long Number, byte[] Data, long FirstLine);
 
