@@ -1,3 +1,4 @@
+using Hydrant.Analytics;
 using Hydrant.Keys;
 using Hydrant.Server.Auth;
 using Hydrant.Storage;
@@ -7,8 +8,9 @@ namespace Hydrant.Server.Api;
 public static class StatsEndpoints
 {
     public static void MapStats(this IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/stats", (IngestStats stats, IIngestLog spool, StoreOptions store) =>
+        app.MapGet("/v1/stats", async (IngestStats stats, IIngestLog spool, StoreOptions store, IAnalyticsStore analytics, CancellationToken cancellationToken) =>
             {
+                var loaded = await analytics.StatusAsync(cancellationToken);
                 var shards = stats.ShardWrites();
                 var mean = shards.Average();
                 return Results.Json(new
@@ -24,6 +26,7 @@ public static class StatsEndpoints
                         bytes = stats.Bytes,
                     },
                     spool = new { depth = spool.Depth, nextSequence = spool.NextSequence, highWaterMark = store.SpoolHighWaterMark },
+                    analytics = new { rows = loaded.Rows, position = loaded.Checkpoint, lagEvents = Math.Max(0, spool.NextSequence - loaded.Checkpoint), schemaVersion = loaded.SchemaVersion },
                     shards = new
                     {
                         count = SourceShard.MainShards,
@@ -34,5 +37,5 @@ public static class StatsEndpoints
             })
             .RequireScope(Scopes.Query)
             .WithName("Stats")
-            .WithSummary("Ingest counters, spool depth and writes per shard");
+            .WithSummary("Ingest counters, spool depth, analytics loading and writes per shard");
 }

@@ -1,7 +1,9 @@
 using System.Net;
+using Hydrant.Analytics;
 using Hydrant.Detection;
 using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Sigma;
+using Hydrant.DuckDb;
 using Hydrant.Events;
 using Hydrant.RocksDb;
 using Hydrant.Server.Alerts;
@@ -81,6 +83,15 @@ public static class HydrantHost
             default:
                 throw new ConfigurationException($"Hydrant:Store:Kind '{settings.StoreKind}' is not available; use 'rocksdb'");
         }
+        switch (settings.AnalyticsKind)
+        {
+            case "duckdb":
+                services.AddSingleton<IAnalyticsStore>(sp => new DuckDbAnalyticsStore(sp.GetRequiredService<StoreOptions>(), settings.AnalyticsMemoryLimitMB));
+                break;
+            default:
+                throw new ConfigurationException($"Hydrant:Analytics:Kind '{settings.AnalyticsKind}' is not available; use 'duckdb'");
+        }
+        services.AddSingleton<ISpoolConsumer, AnalyticsLoader>();
         if (settings.RulesPath is { } rulesPath && !Directory.Exists(rulesPath))
         {
             throw new ConfigurationException($"rules folder {Path.GetFullPath(rulesPath)} does not exist");

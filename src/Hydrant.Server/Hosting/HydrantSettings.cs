@@ -8,7 +8,7 @@ using Hydrant.Storage;
 namespace Hydrant.Server.Hosting;
 
 /// <summary>The "Hydrant" configuration section, read once at start into immutable options.</summary>
-public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IReadOnlyList<ApiKey> Keys, string StoreKind, string? RulesPath, DetectionOptions Detection, IReadOnlyList<WebhookOptions> Webhooks)
+public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IReadOnlyList<ApiKey> Keys, string StoreKind, string? RulesPath, DetectionOptions Detection, IReadOnlyList<WebhookOptions> Webhooks, string AnalyticsKind, int AnalyticsMemoryLimitMB)
 {
     public static HydrantSettings From(IConfiguration configuration)
     {
@@ -47,6 +47,12 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
             Uri.TryCreate(w["Url"], UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
                 ? new WebhookOptions(url, string.Equals(w["Format"], "slack", StringComparison.OrdinalIgnoreCase))
                 : throw new InvalidOperationException($"Hydrant:Alerts:Webhooks: '{w["Url"]}' is not an http(s) URL")).ToList();
-        return new HydrantSettings(store, limits, keys, kind, section["Rules"] is { Length: > 0 } rules ? rules : null, detection, webhooks);
+        var analyticsMemory = section.GetValue("Analytics:MemoryLimitMB", 512);
+        if (analyticsMemory < 16)
+        {
+            throw new InvalidOperationException("Hydrant:Analytics:MemoryLimitMB must be 16 or more");
+        }
+        return new HydrantSettings(store, limits, keys, kind, section["Rules"] is { Length: > 0 } rules ? rules : null, detection, webhooks,
+            section["Analytics:Kind"] ?? "duckdb", analyticsMemory);
     }
 }

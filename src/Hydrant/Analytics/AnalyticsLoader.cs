@@ -1,0 +1,85 @@
+using System.Text.Json;
+using Hydrant.Events;
+using Hydrant.Keys;
+using Hydrant.Spool;
+using Hydrant.Storage;
+
+namespace Hydrant.Analytics;
+
+/// <summary>
+/// The spool consumer that loads every accepted event into the analytics store, a batch at a
+/// time, with its position committed in the same transaction as the rows.
+/// </summary>
+public sealed class AnalyticsLoader(IAnalyticsStore store) : ISpoolConsumer
+{
+    public string Name => "analytics";
+
+    public ValueTask<long> LoadPositionAsync(CancellationToken cancellationToken) => store.LoadCheckpointAsync(cancellationToken);
+
+    public async ValueTask ConsumeAsync(IReadOnlyList<SpoolEntry> entries, CancellationToken cancellationToken)
+    {
+        var rows = new List<AnalyticsRow>(entries.Count);
+        foreach (var entry in entries)
+        {
+            if (!entry.Json.IsEmpty)
+            {
+                rows.Add(RowOf(entry.Json)); // empty: dropped by retention before the loader reached it
+            }
+        }
+        await store.AppendAsync(rows, entries[^1].Sequence + 1, cancellationToken);
+    }
+
+    /// <summary>The columns of a canonical event (docs/formats.md): the fields every event has, and its logsource.</summary>
+    public static AnalyticsRow RowOf(ReadOnlyMemory<byte> json)
+    {
+        var reader = new Utf8JsonReader(json.Span);
+        string id = string.Empty, timestamp = string.Empty, type = string.Empty, source = string.Empty;
+        string? product = null, service = null, category = null;
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            switch (name)
+            {
+                case "id" when reader.TokenType == JsonTokenType.String:
+                    id = reader.GetString()!;
+                    break;
+                case "timestamp" when reader.TokenType == JsonTokenType.String:
+                    timestamp = reader.GetString()!;
+                    break;
+                case "eventType" when reader.TokenType == JsonTokenType.String:
+                    type = reader.GetString()!;
+                    break;
+                case "sourceIP" when reader.TokenType == JsonTokenType.String:
+                    source = reader.GetString()!;
+                    break;
+                case "logsource" when reader.TokenType == JsonTokenType.StartObject:
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var key = reader.GetString();
+                        reader.Read();
+                        var value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                        switch (key)
+                        {
+                            case "product":
+                                product = value;
+                                break;
+                            case "service":
+                                service = value;
+                                break;
+                            case "category":
+                                category = value;
+                                break;
+                        }
+                        reader.Skip();
+                    }
+                    break;
+                default:
+                    reader.Skip();
+                    break;
+            }
+        }
+        return new AnalyticsRow(id, Timestamps.ParseCanonical(timestamp), type, source, SourceShard.Main(SourceShard.Hash(source)), product, service, category, json);
+    }
+}
