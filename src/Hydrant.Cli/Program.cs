@@ -10,6 +10,8 @@ var root = new RootCommand("Hydrant: security event store and detection service"
     GenerateCommand.Create(),
     RulesCommand.Create(),
     HuntCommand.Create(),
+    ReportCommand.Create(),
+    SqlCommand.Create(),
 };
 
 var parsed = root.Parse(args);

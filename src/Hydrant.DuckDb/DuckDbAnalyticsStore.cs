@@ -1,5 +1,12 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using DuckDB.NET.Data;
 using Hydrant.Analytics;
+using Hydrant.Detection.Alerts;
+using Hydrant.Events;
+using Hydrant.Keys;
+using Hydrant.Reports;
 using Hydrant.Storage;
 
 namespace Hydrant.DuckDb;
@@ -8,21 +15,26 @@ namespace Hydrant.DuckDb;
 /// The embedded analytics store: one DuckDB file in the data folder, schema from the numbered
 /// migrations embedded in this assembly (the version applied is recorded in schema_version).
 /// Rows go in through DuckDB's Appender inside the transaction that also moves the loader's
-/// checkpoint, so a crash between the two leaves neither. DuckDB's memory is capped so loading
-/// never grows the process without bound.
+/// checkpoint, so a crash between the two leaves neither. Writes share one connection; reports and
+/// ad-hoc queries each get their own, so a long query never holds up loading. DuckDB's memory is
+/// capped so loading never grows the process without bound, and SQL cannot reach the file system.
 /// </summary>
 public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
 {
-    private readonly DuckDBConnection _connection;
+    private readonly string _connectionString;
+    private readonly DuckDBConnection _writer;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     public DuckDbAnalyticsStore(StoreOptions store, int memoryLimitMB)
     {
         Directory.CreateDirectory(store.DataPath);
-        _connection = new DuckDBConnection($"Data Source={Path.Combine(store.DataPath, "analytics.duckdb")}");
-        _connection.Open();
-        Execute($"SET memory_limit = '{memoryLimitMB}MB'");
+        _connectionString = $"Data Source={Path.Combine(store.DataPath, "analytics.duckdb")}";
+        _writer = new DuckDBConnection(_connectionString);
+        _writer.Open();
+        Execute(_writer, $"SET memory_limit = '{memoryLimitMB}MB'");
         SchemaVersion = Migrate();
+        // Once off it cannot be turned back on: ad-hoc SQL can neither read nor write files.
+        Execute(_writer, "SET enable_external_access = false");
     }
 
     public int SchemaVersion { get; }
@@ -32,7 +44,7 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            return Scalar("SELECT position FROM loader_checkpoint");
+            return Scalar(_writer, "SELECT position FROM loader_checkpoint");
         }
         finally
         {
@@ -45,8 +57,8 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            using var transaction = _connection.BeginTransaction();
-            using (var appender = _connection.CreateAppender("events"))
+            using var transaction = _writer.BeginTransaction();
+            using (var appender = _writer.CreateAppender("events"))
             {
                 foreach (var row in rows)
                 {
@@ -61,14 +73,12 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
                         .AppendValue(row.Product)
                         .AppendValue(row.Service)
                         .AppendValue(row.Category)
-                        .AppendValue(System.Text.Encoding.UTF8.GetString(row.Json.Span))
+                        .AppendValue(Encoding.UTF8.GetString(row.Json.Span))
                         .EndRow();
                 }
             }
-            using (var command = _connection.CreateCommand())
+            using (var command = Command(_writer, "UPDATE loader_checkpoint SET position = $position", ("position", checkpoint)))
             {
-                command.CommandText = "UPDATE loader_checkpoint SET position = $position";
-                command.Parameters.Add(new DuckDBParameter("position", checkpoint));
                 command.ExecuteNonQuery();
             }
             transaction.Commit();
@@ -84,7 +94,7 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            return new AnalyticsStatus(Scalar("SELECT count(*) FROM events"), Scalar("SELECT position FROM loader_checkpoint"), SchemaVersion);
+            return new AnalyticsStatus(Scalar(_writer, "SELECT count(*) FROM events"), Scalar(_writer, "SELECT position FROM loader_checkpoint"), SchemaVersion);
         }
         finally
         {
@@ -92,48 +102,288 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         }
     }
 
+    public async ValueTask ReplaceAlertsAsync(DateOnly day, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            using var transaction = _writer.BeginTransaction();
+            using (var delete = Command(_writer, "DELETE FROM alerts WHERE day = CAST($day AS DATE)", ("day", DailyReport.DateText(day))))
+            {
+                delete.ExecuteNonQuery();
+            }
+            using (var appender = _writer.CreateAppender("alerts"))
+            {
+                foreach (var alert in alerts)
+                {
+                    appender.CreateRow()
+                        .AppendValue(alert.Id)
+                        .AppendValue(day)
+                        .AppendValue(alert.RuleId)
+                        .AppendValue(alert.Title)
+                        .AppendValue(alert.Level)
+                        .AppendValue(alert.GroupKey)
+                        .AppendValue(alert.Count)
+                        .AppendValue(DateTime.UnixEpoch.AddMilliseconds(Timestamps.ParseCanonical(alert.FirstSeen)))
+                        .AppendValue(DateTime.UnixEpoch.AddMilliseconds(Timestamps.ParseCanonical(alert.LastSeen)))
+                        .EndRow();
+                }
+            }
+            transaction.Commit();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public ValueTask<DailyReport> AggregateDayAsync(DateOnly day, CancellationToken cancellationToken)
+    {
+        using var connection = OpenReader();
+        // One transaction: every figure comes from the same snapshot, while loading goes on.
+        using var transaction = connection.BeginTransaction();
+        var date = DailyReport.DateText(day);
+        (string, object) dayParameter = ("day", date);
+
+        var byType = new Dictionary<string, long>();
+        foreach (var (type, count) in Pairs<string>(connection, "SELECT event_type, count(*) AS n FROM events WHERE day = CAST($day AS DATE) GROUP BY event_type ORDER BY n DESC, event_type", dayParameter))
+        {
+            byType[type] = count;
+        }
+        var byHour = new long[24];
+        foreach (var (hour, count) in Pairs<long>(connection, "SELECT hour(timestamp)::BIGINT, count(*) FROM events WHERE day = CAST($day AS DATE) GROUP BY 1", dayParameter))
+        {
+            byHour[hour] = count;
+        }
+        var shards = new long[SourceShard.MainShards];
+        foreach (var (shard, count) in Pairs<long>(connection, "SELECT shard::BIGINT, count(*) FROM events WHERE day = CAST($day AS DATE) GROUP BY 1", dayParameter))
+        {
+            shards[shard] = count;
+        }
+        var topSources = Pairs<string>(connection,
+                $"SELECT source_ip, count(*) AS n FROM events WHERE day = CAST($day AS DATE) AND source_ip <> '' GROUP BY source_ip ORDER BY n DESC, source_ip LIMIT {DailyReport.TopSourceCount}",
+                dayParameter)
+            .Select(p => new SourceCount(p.Key, p.Count))
+            .ToList();
+        var newSources = Strings(connection,
+            $"""
+            SELECT DISTINCT source_ip FROM events today
+            WHERE day = CAST($day AS DATE) AND source_ip <> ''
+              AND NOT EXISTS (SELECT 1 FROM events before
+                              WHERE before.day >= CAST($day AS DATE) - {DailyReport.NewSourceLookbackDays} AND before.day < CAST($day AS DATE)
+                                AND before.source_ip = today.source_ip)
+            ORDER BY source_ip
+            """,
+            dayParameter);
+        var byRule = new Dictionary<string, long>();
+        var byLevel = new Dictionary<string, long>();
+        foreach (var (rule, count) in Pairs<string>(connection, "SELECT rule_id, count(*) AS n FROM alerts WHERE day = CAST($day AS DATE) GROUP BY rule_id ORDER BY n DESC, rule_id", dayParameter))
+        {
+            byRule[rule] = count;
+        }
+        foreach (var (level, count) in Pairs<string>(connection, "SELECT level, count(*) AS n FROM alerts WHERE day = CAST($day AS DATE) GROUP BY level ORDER BY n DESC, level", dayParameter))
+        {
+            byLevel[level] = count;
+        }
+        transaction.Rollback();
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(new DailyReport(
+            date, byType.Values.Sum(), byType, byHour, topSources, newSources,
+            new AlertFigures(byRule.Values.Sum(), byRule, byLevel), DailyReport.HeatOf(shards)));
+    }
+
+    public async ValueTask SaveReportAsync(DailyReport report, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            using var transaction = _writer.BeginTransaction();
+            using (var delete = Command(_writer, "DELETE FROM daily_reports WHERE day = CAST($day AS DATE)", ("day", report.Date)))
+            {
+                delete.ExecuteNonQuery();
+            }
+            using (var insert = Command(_writer, "INSERT INTO daily_reports VALUES (CAST($day AS DATE), $builtAt, $report)",
+                ("day", report.Date), ("builtAt", DateTime.UtcNow), ("report", report.ToJson())))
+            {
+                insert.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public ValueTask<DailyReport?> LoadReportAsync(DateOnly day, CancellationToken cancellationToken)
+    {
+        using var connection = OpenReader();
+        using var command = Command(connection, "SELECT report FROM daily_reports WHERE day = CAST($day AS DATE)", ("day", DailyReport.DateText(day)));
+        return ValueTask.FromResult(command.ExecuteScalar() is string json ? DailyReport.FromJson(json) : null);
+    }
+
+    public ValueTask<IReadOnlyList<DateOnly>> DaysWithoutReportAsync(DateOnly before, CancellationToken cancellationToken)
+    {
+        using var connection = OpenReader();
+        using var command = Command(connection,
+            "SELECT DISTINCT day FROM events WHERE day < CAST($before AS DATE) AND day NOT IN (SELECT day FROM daily_reports) ORDER BY day",
+            ("before", DailyReport.DateText(before)));
+        using var reader = command.ExecuteReader();
+        var days = new List<DateOnly>();
+        while (reader.Read())
+        {
+            days.Add(reader.GetFieldValue<DateOnly>(0));
+        }
+        return ValueTask.FromResult<IReadOnlyList<DateOnly>>(days);
+    }
+
+    public async ValueTask<QueryAnswer> QueryAsync(AnalyticsQuery query, CancellationToken cancellationToken)
+    {
+        using var connection = OpenReader();
+        RefuseAllButOneSelect(connection, query.Sql);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(query.Timeout);
+        // Whatever the query might change, the transaction is never kept.
+        using var transaction = connection.BeginTransaction();
+        using var command = Command(connection, query.Sql);
+        await using var cancel = limit.Token.Register(command.Cancel);
+        try
+        {
+            using var reader = command.ExecuteReader();
+            var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
+            var rows = new List<object?[]>();
+            var truncated = false;
+            while (reader.Read())
+            {
+                if (rows.Count == query.MaxRows)
+                {
+                    truncated = true;
+                    break;
+                }
+                var row = new object?[reader.FieldCount];
+                for (var i = 0; i < row.Length; i++)
+                {
+                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                }
+                rows.Add(row);
+            }
+            return new QueryAnswer(columns, rows, truncated);
+        }
+        catch (Exception e) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new AnalyticsQueryException(QueryFailure.TimedOut, $"the query ran past its time limit of {query.Timeout.TotalSeconds:0.#} s and was stopped", e);
+        }
+        catch (DuckDBException e)
+        {
+            throw new AnalyticsQueryException(QueryFailure.Failed, e.Message, e);
+        }
+        finally
+        {
+            transaction.Rollback();
+        }
+    }
+
     public void Dispose()
     {
-        _connection.Dispose();
+        _writer.Dispose();
         _gate.Dispose();
+    }
+
+    /// <summary>DuckDB's own parser decides: exactly one statement, and a SELECT (a WITH query included).</summary>
+    private static void RefuseAllButOneSelect(DuckDBConnection connection, string sql)
+    {
+        using var command = Command(connection, $"SELECT json_serialize_sql('{sql.Replace("'", "''", StringComparison.Ordinal)}')");
+        using var parsed = JsonDocument.Parse((string)command.ExecuteScalar()!);
+        var root = parsed.RootElement;
+        if (root.GetProperty("error").GetBoolean())
+        {
+            var message = root.TryGetProperty("error_message", out var m) ? m.GetString() : null;
+            throw message is not null && message.StartsWith("Only SELECT", StringComparison.Ordinal)
+                ? new AnalyticsQueryException(QueryFailure.Refused, "only read-only queries (SELECT or WITH) are allowed")
+                : new AnalyticsQueryException(QueryFailure.Failed, message ?? "the query does not parse");
+        }
+        if (root.GetProperty("statements").GetArrayLength() != 1)
+        {
+            throw new AnalyticsQueryException(QueryFailure.Refused, "only one statement is allowed");
+        }
+    }
+
+    private DuckDBConnection OpenReader()
+    {
+        var connection = new DuckDBConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private static List<(TKey Key, long Count)> Pairs<TKey>(DuckDBConnection connection, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(connection, sql, parameters);
+        using var reader = command.ExecuteReader();
+        var pairs = new List<(TKey, long)>();
+        while (reader.Read())
+        {
+            pairs.Add((reader.GetFieldValue<TKey>(0), reader.GetInt64(1)));
+        }
+        return pairs;
+    }
+
+    private static List<string> Strings(DuckDBConnection connection, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(connection, sql, parameters);
+        using var reader = command.ExecuteReader();
+        var values = new List<string>();
+        while (reader.Read())
+        {
+            values.Add(reader.GetString(0));
+        }
+        return values;
     }
 
     /// <summary>Applies the embedded migrations newer than the recorded version, each in its own transaction.</summary>
     private int Migrate()
     {
-        Execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-        var current = (int)Scalar("SELECT coalesce(max(version), 0) FROM schema_version");
+        Execute(_writer, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+        var current = (int)Scalar(_writer, "SELECT coalesce(max(version), 0) FROM schema_version");
         var assembly = typeof(DuckDbAnalyticsStore).Assembly;
         const string Prefix = "Hydrant.DuckDb.Migrations.";
         var migrations = assembly.GetManifestResourceNames()
             .Where(n => n.StartsWith(Prefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
-            .Select(n => (Version: int.Parse(n[Prefix.Length..n.IndexOf('_', Prefix.Length)], System.Globalization.CultureInfo.InvariantCulture), Name: n))
+            .Select(n => (Version: int.Parse(n[Prefix.Length..n.IndexOf('_', Prefix.Length)], CultureInfo.InvariantCulture), Name: n))
             .OrderBy(m => m.Version)
             .ToList();
         foreach (var (version, name) in migrations.Where(m => m.Version > current))
         {
             using var stream = assembly.GetManifestResourceStream(name)!;
             using var reader = new StreamReader(stream);
-            using var transaction = _connection.BeginTransaction();
-            Execute(reader.ReadToEnd());
-            Execute($"INSERT INTO schema_version VALUES ({version})");
+            using var transaction = _writer.BeginTransaction();
+            Execute(_writer, reader.ReadToEnd());
+            Execute(_writer, $"INSERT INTO schema_version VALUES ({version})");
             transaction.Commit();
             current = version;
         }
         return current;
     }
 
-    private void Execute(string sql)
+    private static DuckDBCommand Command(DuckDBConnection connection, string sql, params (string Name, object Value)[] parameters)
     {
-        using var command = _connection.CreateCommand();
+        var command = connection.CreateCommand();
         command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.Add(new DuckDBParameter(name, value));
+        }
+        return command;
+    }
+
+    private static void Execute(DuckDBConnection connection, string sql)
+    {
+        using var command = Command(connection, sql);
         command.ExecuteNonQuery();
     }
 
-    private long Scalar(string sql)
+    private static long Scalar(DuckDBConnection connection, string sql)
     {
-        using var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        using var command = Command(connection, sql);
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 
 namespace Hydrant.IntegrationTests;
 
@@ -47,14 +48,22 @@ public sealed class AuthTests
             Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(ingest, body)).Response.StatusCode);
             Assert.Equal(HttpStatusCode.Forbidden, (await Api.GetAsync(ingest, "v1/events")).Response.StatusCode);
         }
+        var sql = """{"sql":"SELECT count(*) AS n FROM events"}""";
+        var yesterday = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
         using (var query = Api.Client(server.BaseUrl, QueryKey))
         {
             Assert.Single((await Api.GetAsync(query, "v1/events?sourceIP=198.51.100.9")).Body.GetProperty("events").EnumerateArray());
+            // Ad-hoc SQL and building reports are admin work; reading a report is not.
+            Assert.Equal(HttpStatusCode.Forbidden, (await Api.PostAsync(query, Encoding.UTF8.GetBytes(sql), "v1/analytics/query")).Response.StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await Api.PostAsync(query, [], $"v1/reports/daily/{yesterday}")).Response.StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(query, $"v1/reports/daily/{yesterday}")).Response.StatusCode);
         }
         using (var admin = Api.Client(server.BaseUrl, AdminKey))
         {
             Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(admin, body)).Response.StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(admin, "v1/stats")).Response.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(admin, Encoding.UTF8.GetBytes(sql), "v1/analytics/query")).Response.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(admin, [], $"v1/reports/daily/{yesterday}")).Response.StatusCode);
         }
         // The open-node warning would come just before this start-up line.
         await Eventually.TrueAsync(() => Task.FromResult(server.Output.Contains("Hydrant data in", StringComparison.Ordinal)), "the start-up log is written");

@@ -19,6 +19,8 @@ public sealed class BackPressureTests
 
         public string Name => "held";
 
+        public SpoolBatching Batching => SpoolBatching.Immediate;
+
         public long Consumed => Interlocked.Read(ref _consumed);
 
         public void Release() => _release.TrySetResult();

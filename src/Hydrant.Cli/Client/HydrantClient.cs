@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Polly;
 using Polly.Retry;
@@ -76,6 +77,10 @@ internal sealed class HydrantClient : IDisposable
 
     public Task<HttpResponseMessage> GetAsync(string pathAndQuery, CancellationToken cancellationToken) =>
         SendAsync(() => new HttpRequestMessage(HttpMethod.Get, pathAndQuery), cancellationToken);
+
+    /// <summary>A POST whose repeat is harmless (a report build, a read-only query), so it is retried like a GET.</summary>
+    public Task<HttpResponseMessage> PostAsync(string pathAndQuery, object? json, CancellationToken cancellationToken) =>
+        SendAsync(() => new HttpRequestMessage(HttpMethod.Post, pathAndQuery) { Content = json is null ? null : JsonContent.Create(json) }, cancellationToken);
 
     /// <summary>The error text of a failed answer: the problem body's error and detail, or the status.</summary>
     public static async Task<string> DescribeFailureAsync(HttpResponseMessage response, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using Hydrant.Analytics;
 using Hydrant.Keys;
 using Hydrant.Server.Auth;
+using Hydrant.Spool;
 using Hydrant.Storage;
 
 namespace Hydrant.Server.Api;
@@ -8,9 +9,10 @@ namespace Hydrant.Server.Api;
 public static class StatsEndpoints
 {
     public static void MapStats(this IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/stats", async (IngestStats stats, IIngestLog spool, StoreOptions store, IAnalyticsStore analytics, CancellationToken cancellationToken) =>
+        app.MapGet("/v1/stats", async (IngestStats stats, IIngestLog spool, StoreOptions store, IAnalyticsStore analytics, SpoolConsumerRunner consumers, CancellationToken cancellationToken) =>
             {
                 var loaded = await analytics.StatusAsync(cancellationToken);
+                var loaderLag = consumers.LagOf(AnalyticsLoader.ConsumerName);
                 var shards = stats.ShardWrites();
                 var mean = shards.Average();
                 return Results.Json(new
@@ -26,7 +28,15 @@ public static class StatsEndpoints
                         bytes = stats.Bytes,
                     },
                     spool = new { depth = spool.Depth, nextSequence = spool.NextSequence, highWaterMark = store.SpoolHighWaterMark },
-                    analytics = new { rows = loaded.Rows, position = loaded.Checkpoint, lagEvents = Math.Max(0, spool.NextSequence - loaded.Checkpoint), schemaVersion = loaded.SchemaVersion },
+                    analytics = new
+                    {
+                        rows = loaded.Rows,
+                        position = loaded.Checkpoint,
+                        lagEvents = Math.Max(0, spool.NextSequence - loaded.Checkpoint),
+                        lagSeconds = loaderLag?.Seconds ?? 0,
+                        schemaVersion = loaded.SchemaVersion,
+                    },
+                    consumers = consumers.Lags().Select(l => new { name = l.Consumer, position = l.Position, lagEvents = l.Events, lagSeconds = l.Seconds }),
                     shards = new
                     {
                         count = SourceShard.MainShards,

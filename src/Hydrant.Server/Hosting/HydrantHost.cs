@@ -5,10 +5,12 @@ using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Sigma;
 using Hydrant.DuckDb;
 using Hydrant.Events;
+using Hydrant.Reports;
 using Hydrant.RocksDb;
 using Hydrant.Server.Alerts;
 using Hydrant.Server.Api;
 using Hydrant.Server.Auth;
+using Hydrant.Server.Reports;
 using Hydrant.Spool;
 using Hydrant.Storage;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -83,15 +85,16 @@ public static class HydrantHost
             default:
                 throw new ConfigurationException($"Hydrant:Store:Kind '{settings.StoreKind}' is not available; use 'rocksdb'");
         }
-        switch (settings.AnalyticsKind)
+        switch (settings.Analytics.Kind)
         {
             case "duckdb":
-                services.AddSingleton<IAnalyticsStore>(sp => new DuckDbAnalyticsStore(sp.GetRequiredService<StoreOptions>(), settings.AnalyticsMemoryLimitMB));
+                services.AddSingleton<IAnalyticsStore>(sp => new DuckDbAnalyticsStore(sp.GetRequiredService<StoreOptions>(), settings.Analytics.MemoryLimitMB));
                 break;
             default:
-                throw new ConfigurationException($"Hydrant:Analytics:Kind '{settings.AnalyticsKind}' is not available; use 'duckdb'");
+                throw new ConfigurationException($"Hydrant:Analytics:Kind '{settings.Analytics.Kind}' is not available; use 'duckdb'");
         }
         services.AddSingleton<ISpoolConsumer, AnalyticsLoader>();
+        services.AddSingleton<DailyReports>();
         if (settings.RulesPath is { } rulesPath && !Directory.Exists(rulesPath))
         {
             throw new ConfigurationException($"rules folder {Path.GetFullPath(rulesPath)} does not exist");
@@ -110,7 +113,10 @@ public static class HydrantHost
             sp.GetRequiredService<ILogger<WebhookDispatcher>>()));
         // Before the spool runner: the dispatcher subscribes to the feed before detection starts.
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
-        services.AddHostedService<SpoolConsumerRunner>();
+        services.AddSingleton<SpoolConsumerRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<SpoolConsumerRunner>());
+        // After the spool runner: it waits for the loader the runner drives.
+        services.AddHostedService<ReportScheduler>();
         services.AddHostedService<RetentionService>();
         services.AddHealthChecks().AddCheck<SpoolHealthCheck>("spool");
         services.AddOpenApi();
@@ -129,6 +135,8 @@ public static class HydrantHost
         app.MapStats();
         app.MapAlerts();
         app.MapRules();
+        app.MapReports();
+        app.MapAnalytics();
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).WithName("Liveness");
         app.MapHealthChecks("/readyz", new HealthCheckOptions { ResponseWriter = WriteReadinessAsync });
         app.MapMetrics("/metrics");

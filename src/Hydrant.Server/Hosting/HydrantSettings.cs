@@ -1,3 +1,4 @@
+using Hydrant.Analytics;
 using Hydrant.Detection;
 using Hydrant.Detection.Correlation;
 using Hydrant.Events;
@@ -8,7 +9,7 @@ using Hydrant.Storage;
 namespace Hydrant.Server.Hosting;
 
 /// <summary>The "Hydrant" configuration section, read once at start into immutable options.</summary>
-public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IReadOnlyList<ApiKey> Keys, string StoreKind, string? RulesPath, DetectionOptions Detection, IReadOnlyList<WebhookOptions> Webhooks, string AnalyticsKind, int AnalyticsMemoryLimitMB)
+public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IReadOnlyList<ApiKey> Keys, string StoreKind, string? RulesPath, DetectionOptions Detection, IReadOnlyList<WebhookOptions> Webhooks, AnalyticsSettings Analytics)
 {
     public static HydrantSettings From(IConfiguration configuration)
     {
@@ -47,12 +48,32 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
             Uri.TryCreate(w["Url"], UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
                 ? new WebhookOptions(url, string.Equals(w["Format"], "slack", StringComparison.OrdinalIgnoreCase))
                 : throw new InvalidOperationException($"Hydrant:Alerts:Webhooks: '{w["Url"]}' is not an http(s) URL")).ToList();
-        var analyticsMemory = section.GetValue("Analytics:MemoryLimitMB", 512);
-        if (analyticsMemory < 16)
+        return new HydrantSettings(store, limits, keys, kind, section["Rules"] is { Length: > 0 } rules ? rules : null, detection, webhooks,
+            AnalyticsSettings.From(section));
+    }
+}
+
+/// <summary>The analytics engine, its limits, and when the daily report is built.</summary>
+public sealed record AnalyticsSettings(string Kind, int MemoryLimitMB, TimeSpan QueryTimeout, int MaxRows, TimeOnly DailyReportAt)
+{
+    public static AnalyticsSettings From(IConfigurationSection hydrant)
+    {
+        var memory = hydrant.GetValue("Analytics:MemoryLimitMB", 512);
+        if (memory < 16)
         {
             throw new InvalidOperationException("Hydrant:Analytics:MemoryLimitMB must be 16 or more");
         }
-        return new HydrantSettings(store, limits, keys, kind, section["Rules"] is { Length: > 0 } rules ? rules : null, detection, webhooks,
-            section["Analytics:Kind"] ?? "duckdb", analyticsMemory);
+        var timeout = hydrant.GetValue("Analytics:QueryTimeoutSeconds", AnalyticsQuery.DefaultTimeout.TotalSeconds);
+        var maxRows = hydrant.GetValue("Analytics:MaxRows", AnalyticsQuery.DefaultMaxRows);
+        if (timeout <= 0 || maxRows < 1)
+        {
+            throw new InvalidOperationException("Hydrant:Analytics:QueryTimeoutSeconds and Hydrant:Analytics:MaxRows must be positive");
+        }
+        var at = hydrant["Reports:DailyAt"] ?? "00:15";
+        if (!TimeOnly.TryParseExact(at, ["HH:mm", "HH:mm:ss"], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var dailyAt))
+        {
+            throw new InvalidOperationException($"Hydrant:Reports:DailyAt '{at}' is not a UTC time of day as HH:mm");
+        }
+        return new AnalyticsSettings(hydrant["Analytics:Kind"] ?? "duckdb", memory, TimeSpan.FromSeconds(timeout), maxRows, dailyAt);
     }
 }

@@ -8,11 +8,20 @@ namespace Hydrant.Analytics;
 
 /// <summary>
 /// The spool consumer that loads every accepted event into the analytics store, a batch at a
-/// time, with its position committed in the same transaction as the rows.
+/// time, with its position committed in the same transaction as the rows. A commit costs far
+/// more than a row (measured: 4,096-row commits load half as fast as 32,768-row ones), so the
+/// loader takes big batches and waits up to a second to fill one: analytics trail ingest by about
+/// a second, which reports and ad-hoc SQL do not notice.
 /// </summary>
 public sealed class AnalyticsLoader(IAnalyticsStore store) : ISpoolConsumer
 {
-    public string Name => "analytics";
+    private static readonly SpoolBatching LoaderBatching = new(32_768, TimeSpan.FromSeconds(1));
+
+    public const string ConsumerName = "analytics";
+
+    public string Name => ConsumerName;
+
+    public SpoolBatching Batching => LoaderBatching;
 
     public ValueTask<long> LoadPositionAsync(CancellationToken cancellationToken) => store.LoadCheckpointAsync(cancellationToken);
 

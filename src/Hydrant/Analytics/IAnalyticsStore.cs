@@ -1,3 +1,6 @@
+using Hydrant.Detection.Alerts;
+using Hydrant.Reports;
+
 namespace Hydrant.Analytics;
 
 /// <summary>One event as the analytics store keeps it: the queryable columns and the event as stored.</summary>
@@ -16,9 +19,10 @@ public sealed record AnalyticsRow(
 public sealed record AnalyticsStatus(long Rows, long Checkpoint, int SchemaVersion);
 
 /// <summary>
-/// The analytics store (DuckDB embedded, PostgreSQL at scale): events in columns for reports and
-/// ad-hoc SQL. The loader's checkpoint lives in it, committed in the same transaction as the rows
-/// it reflects, so after a crash at any moment every event is in it exactly once.
+/// The analytics store (DuckDB embedded, PostgreSQL at scale): events and alerts in columns for
+/// reports and ad-hoc SQL, and the reports built from them. The loader's checkpoint lives in it,
+/// committed in the same transaction as the rows it reflects, so after a crash at any moment every
+/// event is in it exactly once.
 /// </summary>
 public interface IAnalyticsStore
 {
@@ -29,4 +33,25 @@ public interface IAnalyticsStore
     ValueTask AppendAsync(IReadOnlyList<AnalyticsRow> rows, long checkpoint, CancellationToken cancellationToken);
 
     ValueTask<AnalyticsStatus> StatusAsync(CancellationToken cancellationToken);
+
+    /// <summary>Replaces the alerts first seen on <paramref name="day"/> (UTC) with these, in one transaction.</summary>
+    ValueTask ReplaceAlertsAsync(DateOnly day, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken);
+
+    /// <summary>The figures of one UTC day, computed from the rows and alerts stored now.</summary>
+    ValueTask<DailyReport> AggregateDayAsync(DateOnly day, CancellationToken cancellationToken);
+
+    /// <summary>Stores (or replaces) the report of its day.</summary>
+    ValueTask SaveReportAsync(DailyReport report, CancellationToken cancellationToken);
+
+    ValueTask<DailyReport?> LoadReportAsync(DateOnly day, CancellationToken cancellationToken);
+
+    /// <summary>Days before <paramref name="before"/> that have events but no stored report, oldest first.</summary>
+    ValueTask<IReadOnlyList<DateOnly>> DaysWithoutReportAsync(DateOnly before, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs one read-only query (already passed by <see cref="ReadOnlySql.Check"/>) with nothing it
+    /// could write kept: at most <see cref="AnalyticsQuery.MaxRows"/> rows, cancelled after its time limit.
+    /// </summary>
+    /// <exception cref="AnalyticsQueryException">The engine refused or failed the query, or it ran out of time.</exception>
+    ValueTask<QueryAnswer> QueryAsync(AnalyticsQuery query, CancellationToken cancellationToken);
 }

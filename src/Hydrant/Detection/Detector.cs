@@ -55,6 +55,8 @@ public sealed class Detector : ISpoolConsumer
 
     public string Name => "detector";
 
+    public SpoolBatching Batching => SpoolBatching.Immediate;
+
     public async ValueTask<long> LoadPositionAsync(CancellationToken cancellationToken)
     {
         await _rules.LoadAsync(cancellationToken);

@@ -11,9 +11,23 @@ public interface ISpoolConsumer
 {
     string Name { get; }
 
+    /// <summary>How many entries one call takes, and how long to wait for a fuller batch.</summary>
+    SpoolBatching Batching { get; }
+
     /// <summary>The sequence to resume from: one past the last entry whose effects are durable.</summary>
     ValueTask<long> LoadPositionAsync(CancellationToken cancellationToken);
 
     /// <summary>Handles the entries and durably records the position one past the last of them.</summary>
     ValueTask ConsumeAsync(IReadOnlyList<SpoolEntry> entries, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// How a consumer takes the spool: at most <paramref name="MaxEntries"/> entries per call, and once
+/// an entry is there, up to <paramref name="Linger"/> for more to arrive, for a consumer whose cost
+/// is per commit rather than per entry (the analytics loader) and that may trail ingest a little.
+/// </summary>
+public sealed record SpoolBatching(int MaxEntries, TimeSpan Linger)
+{
+    /// <summary>What is there, at once: for consumers that must keep up in real time (the detector).</summary>
+    public static SpoolBatching Immediate { get; } = new(4096, TimeSpan.Zero);
 }

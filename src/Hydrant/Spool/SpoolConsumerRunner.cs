@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Hydrant.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,25 +9,58 @@ namespace Hydrant.Spool;
 /// <summary>
 /// Drives every registered <see cref="ISpoolConsumer"/>: batches, back-off after failures, and
 /// progress reports to the spool. Consumers are registered before the host serves requests, so
-/// nothing they have not read can be trimmed.
+/// nothing they have not read can be trimmed. Each consumer's lag behind the spool is measured
+/// here, the same way for all of them.
 /// </summary>
-public sealed class SpoolConsumerRunner(IIngestLog spool, IEnumerable<ISpoolConsumer> consumers, ILogger<SpoolConsumerRunner> logger)
-    : IHostedService, IAsyncDisposable
+public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
 {
-    private const int BatchSize = 4096;
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan LagTick = TimeSpan.FromSeconds(1);
 
+    private readonly IIngestLog _spool;
+    private readonly IReadOnlyList<ISpoolConsumer> _consumers;
+    private readonly ILogger<SpoolConsumerRunner> _logger;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
+    private readonly ConcurrentDictionary<string, long> _positions = new();
+    private readonly SpoolLag _lag = new(TimeSpan.FromHours(6));
+    private int _disposed;
+
+    public SpoolConsumerRunner(IIngestLog spool, IEnumerable<ISpoolConsumer> consumers, ILogger<SpoolConsumerRunner> logger, TimeProvider time, IMeterFactory meterFactory)
+    {
+        _spool = spool;
+        _consumers = [.. consumers];
+        _logger = logger;
+        _time = time;
+        var meter = meterFactory.Create(IngestStats.MeterName);
+        meter.CreateObservableGauge("spool_consumer_lag_events", () => Lags().Select(l => new Measurement<long>(l.Events, new KeyValuePair<string, object?>("consumer", l.Consumer))),
+            description: "Spool entries a consumer has not handled yet");
+        meter.CreateObservableGauge("spool_consumer_lag_seconds", () => Lags().Select(l => new Measurement<double>(l.Seconds, new KeyValuePair<string, object?>("consumer", l.Consumer))),
+            description: "How long ago the oldest entry a consumer has not handled was appended");
+    }
+
+    /// <summary>Where one consumer stands against the spool now; null before it is registered.</summary>
+    public ConsumerLag? LagOf(string consumer) => Lags().Where(l => l.Consumer == consumer).Select(l => (ConsumerLag?)l).FirstOrDefault();
+
+    /// <summary>Where each consumer stands against the spool now.</summary>
+    public IReadOnlyList<ConsumerLag> Lags()
+    {
+        var head = _spool.NextSequence;
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        return [.. _positions.Select(p => new ConsumerLag(p.Key, p.Value, Math.Max(0, head - p.Value), _lag.SecondsBehind(p.Value, head, now)))];
+    }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var consumer in consumers)
+        foreach (var consumer in _consumers)
         {
             var position = await consumer.LoadPositionAsync(cancellationToken);
-            spool.RegisterConsumer(consumer.Name, position);
+            _spool.RegisterConsumer(consumer.Name, position);
+            _positions[consumer.Name] = position;
             _loops.Add(Task.Run(() => RunAsync(consumer, position, _stopping.Token), CancellationToken.None));
         }
+        _loops.Add(Task.Run(() => SampleHeadAsync(_stopping.Token), CancellationToken.None));
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -36,8 +71,38 @@ public sealed class SpoolConsumerRunner(IIngestLog spool, IEnumerable<ISpoolCons
 
     public async ValueTask DisposeAsync()
     {
+        // The container may hand this out as a singleton and as a hosted service: disposed twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         await StopAsync(CancellationToken.None);
         _stopping.Dispose();
+    }
+
+    private async Task SampleHeadAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(LagTick, _time);
+        try
+        {
+            do
+            {
+                _lag.Sample(_time.GetUtcNow().ToUnixTimeMilliseconds(), _spool.NextSequence);
+            }
+            while (await timer.WaitForNextTickAsync(stopping));
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // stopping
+        }
+    }
+
+    private async Task LingerAsync(long fullBatch, TimeSpan linger, CancellationToken stopping)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        deadline.CancelAfter(linger);
+        await _spool.WaitForEntriesAsync(fullBatch, deadline.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        stopping.ThrowIfCancellationRequested();
     }
 
     private async Task RunAsync(ISpoolConsumer consumer, long position, CancellationToken stopping)
@@ -47,17 +112,23 @@ public sealed class SpoolConsumerRunner(IIngestLog spool, IEnumerable<ISpoolCons
         {
             try
             {
-                await spool.WaitForEntriesAsync(position, stopping);
-                var entries = spool.Read(position, BatchSize);
+                await _spool.WaitForEntriesAsync(position, stopping);
+                var batching = consumer.Batching;
+                if (batching.Linger > TimeSpan.Zero)
+                {
+                    await LingerAsync(position + batching.MaxEntries - 1, batching.Linger, stopping);
+                }
+                var entries = _spool.Read(position, batching.MaxEntries);
                 if (entries.Count == 0)
                 {
                     // Entries below the spool's trim point are gone; resume at the first kept one.
-                    position = Math.Max(position, spool.NextSequence);
+                    position = Math.Max(position, _spool.NextSequence);
                     continue;
                 }
                 await consumer.ConsumeAsync(entries, stopping);
                 position = entries[^1].Sequence + 1;
-                spool.ReportProgress(consumer.Name, position);
+                _spool.ReportProgress(consumer.Name, position);
+                _positions[consumer.Name] = position;
                 backoff = TimeSpan.FromMilliseconds(100);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -66,7 +137,7 @@ public sealed class SpoolConsumerRunner(IIngestLog spool, IEnumerable<ISpoolCons
             }
             catch (Exception e)
             {
-                logger.LogWarning(e, "Spool consumer {Consumer} failed at position {Position}; retrying in {Backoff}", consumer.Name, position, backoff);
+                _logger.LogWarning(e, "Spool consumer {Consumer} failed at position {Position}; retrying in {Backoff}", consumer.Name, position, backoff);
                 await Task.Delay(backoff, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }

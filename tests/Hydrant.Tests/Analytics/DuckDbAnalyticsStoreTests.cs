@@ -21,11 +21,11 @@ public sealed class DuckDbAnalyticsStoreTests : IDisposable
     {
         using (var store = Open())
         {
-            Assert.Equal(1, store.SchemaVersion);
+            Assert.Equal(2, store.SchemaVersion);
             Assert.Equal(0, await store.LoadCheckpointAsync(CancellationToken.None));
         }
         using var reopened = Open();
-        Assert.Equal(new AnalyticsStatus(0, 0, 1), await reopened.StatusAsync(CancellationToken.None));
+        Assert.Equal(new AnalyticsStatus(0, 0, 2), await reopened.StatusAsync(CancellationToken.None));
     }
 
     [Fact]
@@ -35,7 +35,7 @@ public sealed class DuckDbAnalyticsStoreTests : IDisposable
         {
             var loader = new AnalyticsLoader(store);
             await loader.ConsumeAsync([.. Enumerable.Range(0, 500).Select(i => new SpoolEntry(i, Canonical(i))), new SpoolEntry(500, ReadOnlyMemory<byte>.Empty)], CancellationToken.None);
-            Assert.Equal(new AnalyticsStatus(500, 501, 1), await store.StatusAsync(CancellationToken.None));
+            Assert.Equal(new AnalyticsStatus(500, 501, 2), await store.StatusAsync(CancellationToken.None));
         }
         using var reopened = Open();
         Assert.Equal(501, await new AnalyticsLoader(reopened).LoadPositionAsync(CancellationToken.None));
@@ -49,6 +49,87 @@ public sealed class DuckDbAnalyticsStoreTests : IDisposable
         Assert.Equal(("e-7", 1_700_000_007_000, "auth.failure", "198.51.100.7"), (row.Id, row.TimestampMs, row.EventType, row.SourceIP));
         Assert.Equal(("hydrant", "auth", (string?)null), (row.Product, row.Service, row.Category));
         Assert.Equal(Hydrant.Keys.SourceShard.Main(Hydrant.Keys.SourceShard.Hash("198.51.100.7")), row.Shard);
+    }
+
+    private static AnalyticsQuery Query(string sql, int maxRows = 100, double seconds = 30) => new(sql, maxRows, TimeSpan.FromSeconds(seconds));
+
+    private async Task<DuckDbAnalyticsStore> LoadedAsync(int events)
+    {
+        var store = Open();
+        await new AnalyticsLoader(store).ConsumeAsync([.. Enumerable.Range(0, events).Select(i => new SpoolEntry(i, Canonical(i)))], CancellationToken.None);
+        return store;
+    }
+
+    [Theory]
+    [InlineData("INSERT INTO events SELECT * FROM events")]
+    [InlineData("WITH x AS (SELECT 1) INSERT INTO events SELECT * FROM events")]
+    [InlineData("DELETE FROM events")]
+    [InlineData("SELECT 1; SELECT 2")]
+    [InlineData("CREATE TABLE t AS SELECT 1")]
+    public async Task The_engine_itself_refuses_anything_but_one_select_even_past_the_first_gate(string sql)
+    {
+        using var store = await LoadedAsync(10);
+        var refused = await Assert.ThrowsAsync<AnalyticsQueryException>(async () => await store.QueryAsync(Query(sql), CancellationToken.None));
+        Assert.Equal(QueryFailure.Refused, refused.Failure);
+        Assert.Equal(10, (await store.StatusAsync(CancellationToken.None)).Rows);
+    }
+
+    [Fact]
+    public async Task A_query_cannot_read_files_and_one_past_its_time_limit_is_stopped()
+    {
+        using var store = await LoadedAsync(10);
+        var file = await Assert.ThrowsAsync<AnalyticsQueryException>(async () => await store.QueryAsync(Query("SELECT * FROM read_text('/etc/hostname')"), CancellationToken.None));
+        Assert.Equal(QueryFailure.Failed, file.Failure);
+        var slow = await Assert.ThrowsAsync<AnalyticsQueryException>(async () =>
+            await store.QueryAsync(Query("SELECT count(*) FROM range(1000000000000) a", seconds: 0.3), CancellationToken.None));
+        Assert.Equal(QueryFailure.TimedOut, slow.Failure);
+        // The store still answers afterwards.
+        Assert.Equal(10L, (await store.QueryAsync(Query("SELECT count(*) FROM events"), CancellationToken.None)).Rows[0][0]);
+    }
+
+    [Fact]
+    public async Task A_query_answer_stops_at_the_row_limit_and_says_so()
+    {
+        using var store = await LoadedAsync(50);
+        var answer = await store.QueryAsync(Query("SELECT id, timestamp, day FROM events ORDER BY timestamp", maxRows: 7), CancellationToken.None);
+        Assert.Equal(["id", "timestamp", "day"], answer.Columns);
+        Assert.Equal(7, answer.Rows.Count);
+        Assert.True(answer.Truncated);
+        Assert.Equal("e-0", answer.Rows[0][0]);
+        var all = await store.QueryAsync(Query("SELECT id FROM events", maxRows: 50), CancellationToken.None);
+        Assert.False(all.Truncated);
+    }
+
+    [Fact]
+    public async Task Reports_are_stored_per_day_replaced_on_rebuild_and_days_without_one_are_listed()
+    {
+        using var store = await LoadedAsync(200); // one a second from 2023-11-14T22:13:20Z
+        var day = new DateOnly(2023, 11, 14);
+        Assert.Equal([day], await store.DaysWithoutReportAsync(new DateOnly(2023, 11, 15), CancellationToken.None));
+        Assert.Empty(await store.DaysWithoutReportAsync(day, CancellationToken.None));
+        Assert.Null(await store.LoadReportAsync(day, CancellationToken.None));
+
+        var report = await store.AggregateDayAsync(day, CancellationToken.None);
+        Assert.Equal(200, report.TotalEvents);
+        Assert.Equal(200, report.ByHour[22]);
+        await store.SaveReportAsync(report, CancellationToken.None);
+        await store.SaveReportAsync(report with { TotalEvents = 7 }, CancellationToken.None);
+        Assert.Equal(7, (await store.LoadReportAsync(day, CancellationToken.None))!.TotalEvents);
+        Assert.Empty(await store.DaysWithoutReportAsync(new DateOnly(2023, 11, 15), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_days_alerts_are_replaced_as_a_whole_and_counted_per_rule_and_level()
+    {
+        using var store = Open();
+        var day = new DateOnly(2023, 11, 14);
+        static Hydrant.Detection.Alerts.Alert Alert(string rule, string level) => Hydrant.Detection.Alerts.Alert.Raise(rule, rule, level, null, [], 1, 1_699_999_999_000, 1_700_000_000_000);
+        await store.ReplaceAlertsAsync(day, [Alert("a", "high"), Alert("a", "high"), Alert("b", "low")], CancellationToken.None);
+        await store.ReplaceAlertsAsync(day, [Alert("a", "high"), Alert("b", "low"), Alert("b", "critical")], CancellationToken.None);
+        var alerts = (await store.AggregateDayAsync(day, CancellationToken.None)).Alerts;
+        Assert.Equal(3, alerts.Total);
+        Assert.Equal(new Dictionary<string, long> { ["b"] = 2, ["a"] = 1 }, alerts.ByRule);
+        Assert.Equal(new Dictionary<string, long> { ["critical"] = 1, ["high"] = 1, ["low"] = 1 }, alerts.ByLevel);
     }
 
     public void Dispose()

@@ -1,0 +1,53 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Hydrant.Reports;
+
+/// <summary>How many events one source sent.</summary>
+public sealed record SourceCount(string SourceIP, long Count);
+
+/// <summary>The day's alerts (those first seen that day), per rule and per level.</summary>
+public sealed record AlertFigures(long Total, IReadOnlyDictionary<string, long> ByRule, IReadOnlyDictionary<string, long> ByLevel);
+
+/// <summary>Events per main shard and how far the busiest shard is above the mean (1 is perfectly even).</summary>
+public sealed record PartitionHeat(IReadOnlyList<long> Shards, double MaxOverMean);
+
+/// <summary>
+/// The report of one UTC day (CONTRACT "Shapes"): totals, events per type and per hour, the top
+/// 20 sources, sources new against the 7 days before, alerts, and partition heat.
+/// </summary>
+public sealed record DailyReport(
+    string Date,
+    long TotalEvents,
+    IReadOnlyDictionary<string, long> ByType,
+    IReadOnlyList<long> ByHour,
+    IReadOnlyList<SourceCount> TopSources,
+    IReadOnlyList<string> NewSources,
+    AlertFigures Alerts,
+    PartitionHeat PartitionHeat)
+{
+    public const int TopSourceCount = 20;
+    public const int NewSourceLookbackDays = 7;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        NumberHandling = JsonNumberHandling.Strict,
+    };
+
+    [JsonIgnore]
+    public DateOnly Day => DateOnly.ParseExact(Date, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static DailyReport FromJson(string json) =>
+        JsonSerializer.Deserialize<DailyReport>(json, Json) ?? throw new JsonException("a stored report is null");
+
+    public static string DateText(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Partition heat from events per shard: max over mean, 0 for a day without events.</summary>
+    public static PartitionHeat HeatOf(long[] shards)
+    {
+        var total = shards.Sum();
+        return new PartitionHeat(shards, total == 0 ? 0 : Math.Round(shards.Max() / ((double)total / shards.Length), 3));
+    }
+}

@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text;
+
+namespace Hydrant.Reports;
+
+/// <summary>A daily report as Markdown tables, for chat, tickets and terminals.</summary>
+public static class MarkdownReport
+{
+    /// <summary>New sources beyond this many are counted, not listed (the JSON has them all).</summary>
+    public const int ListedNewSources = 100;
+
+    public static string Render(DailyReport report)
+    {
+        var text = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        text.Append(c, $"# Hydrant daily report {report.Date} (UTC)\n\n");
+        text.Append(c, $"- Events: **{report.TotalEvents:N0}**\n");
+        text.Append(c, $"- Alerts: **{report.Alerts.Total:N0}**\n");
+        text.Append(c, $"- New sources (not seen in the {DailyReport.NewSourceLookbackDays} days before): **{report.NewSources.Count:N0}**\n");
+        text.Append(c, $"- Partition heat (busiest shard over mean): **{report.PartitionHeat.MaxOverMean:0.###}**\n\n");
+
+        Table(text, "Events per type", ["Type", "Events"], report.ByType.Select(t => new[] { t.Key, Count(t.Value) }));
+        Table(text, "Events per hour", ["Hour (UTC)", "Events"], report.ByHour.Select((n, hour) => new[] { hour.ToString("00", c) + ":00", Count(n) }));
+        Table(text, "Top sources", ["Source IP", "Events"], report.TopSources.Select(s => new[] { s.SourceIP, Count(s.Count) }));
+        Table(text, "Alerts per level", ["Level", "Alerts"], report.Alerts.ByLevel.Select(l => new[] { l.Key, Count(l.Value) }));
+        Table(text, "Alerts per rule", ["Rule", "Alerts"], report.Alerts.ByRule.Select(r => new[] { r.Key, Count(r.Value) }));
+
+        text.Append("## New sources\n\n");
+        if (report.NewSources.Count == 0)
+        {
+            text.Append("None.\n");
+        }
+        foreach (var source in report.NewSources.Take(ListedNewSources))
+        {
+            text.Append(c, $"- {source}\n");
+        }
+        if (report.NewSources.Count > ListedNewSources)
+        {
+            text.Append(c, $"- and {report.NewSources.Count - ListedNewSources:N0} more\n");
+        }
+        return text.ToString();
+    }
+
+    private static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static void Table(StringBuilder text, string title, string[] header, IEnumerable<string[]> rows)
+    {
+        text.Append("## ").Append(title).Append("\n\n");
+        text.Append("| ").AppendJoin(" | ", header).Append(" |\n");
+        text.Append('|').AppendJoin('|', header.Select((_, i) => i == 0 ? "---" : "---:")).Append("|\n");
+        var any = false;
+        foreach (var row in rows)
+        {
+            text.Append("| ").AppendJoin(" | ", row.Select(Escape)).Append(" |\n");
+            any = true;
+        }
+        if (!any)
+        {
+            text.Append("| none |").Append(string.Concat(Enumerable.Repeat(" |", header.Length - 1))).Append('\n');
+        }
+        text.Append('\n');
+    }
+
+    private static string Escape(string cell) => cell.Replace("|", "\\|", StringComparison.Ordinal);
+}

@@ -1,0 +1,58 @@
+using Hydrant.Reports;
+using Hydrant.Server.Reports;
+
+namespace Hydrant.Tests.Reports;
+
+public sealed class ReportRenderingTests
+{
+    private static DailyReport Report(string type = "auth.failure") => new(
+        "2026-11-23",
+        30,
+        new Dictionary<string, long> { [type] = 20, ["dns.query"] = 10 },
+        [.. Enumerable.Range(0, 24).Select(h => h == 5 ? 30L : 0L)],
+        [new SourceCount("198.51.100.7", 25), new SourceCount("2001:db8::1", 5)],
+        [.. Enumerable.Range(0, 120).Select(i => $"10.0.0.{i}")],
+        new AlertFigures(3, new Dictionary<string, long> { ["ssh-brute-force"] = 3 }, new Dictionary<string, long> { ["high"] = 3 }),
+        DailyReport.HeatOf([.. Enumerable.Range(0, 100).Select(i => i == 0 ? 30L : 0L)]));
+
+    [Fact]
+    public void Json_has_the_contract_shape_and_reads_back()
+    {
+        var json = Report().ToJson();
+        Assert.StartsWith("""{"date":"2026-11-23","totalEvents":30,"byType":{"auth.failure":20,"dns.query":10},"byHour":[0,0,0,0,0,30,""", json, StringComparison.Ordinal);
+        Assert.Contains("\"topSources\":[{\"sourceIP\":\"198.51.100.7\",\"count\":25},", json, StringComparison.Ordinal);
+        Assert.Contains("\"alerts\":{\"total\":3,\"byRule\":{\"ssh-brute-force\":3},\"byLevel\":{\"high\":3}},\"partitionHeat\":{\"shards\":[30,0,", json, StringComparison.Ordinal);
+        Assert.EndsWith("\"maxOverMean\":100}}", json, StringComparison.Ordinal);
+        Assert.Equal(json, DailyReport.FromJson(json).ToJson());
+    }
+
+    [Fact]
+    public void Html_is_one_page_with_four_charts_and_no_markup_from_the_data()
+    {
+        var html = HtmlReport.Render(Report("<script>alert(1)</script>"));
+        Assert.StartsWith("<!DOCTYPE html>", html, StringComparison.Ordinal);
+        Assert.Equal(4, html.Split("<svg").Length - 1);
+        Assert.DoesNotContain("<script", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<?xml", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("src=", html, StringComparison.Ordinal); // nothing fetched
+        Assert.Contains("and 20 more", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Markdown_lists_every_figure_as_tables()
+    {
+        var markdown = MarkdownReport.Render(Report("a|b"));
+        Assert.Contains("# Hydrant daily report 2026-11-23 (UTC)", markdown, StringComparison.Ordinal);
+        Assert.Contains("| a\\|b | 20 |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| 05:00 | 30 |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| ssh-brute-force | 3 |", markdown, StringComparison.Ordinal);
+        Assert.Contains("- and 20 more", markdown, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("2026-11-24T00:10:00Z", "00:15", 300)]
+    [InlineData("2026-11-24T00:15:00Z", "00:15", 86_400)]
+    [InlineData("2026-11-24T23:00:00Z", "00:15", 4_500)]
+    public void The_next_scheduled_build_is_the_next_time_of_day_never_now(string now, string at, int seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), ReportScheduler.UntilNext(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture), TimeOnly.Parse(at, System.Globalization.CultureInfo.InvariantCulture)));
+}
