@@ -15,15 +15,17 @@ namespace Hydrant.DuckDb;
 /// The embedded analytics store: one DuckDB file in the data folder, schema from the numbered
 /// migrations embedded in this assembly (the version applied is recorded in schema_version).
 /// Rows go in through DuckDB's Appender inside the transaction that also moves the loader's
-/// checkpoint, so a crash between the two leaves neither. Writes share one connection; reports and
-/// ad-hoc queries each get their own, so a long query never holds up loading. DuckDB's memory is
-/// capped so loading never grows the process without bound, and SQL cannot reach the file system.
+/// checkpoint, so a crash between the two leaves neither. Writes share one connection, used only
+/// by one low-priority thread (<see cref="LowPriorityWorker"/>), which also puts them in order;
+/// reads, reports and ad-hoc queries each get their own connection, so a long query never holds
+/// up loading and loading never holds up /v1/stats. DuckDB's memory is capped so loading never
+/// grows the process without bound, and SQL cannot reach the file system.
 /// </summary>
 public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
 {
     private readonly string _connectionString;
     private readonly DuckDBConnection _writer;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly LowPriorityWorker _worker = new("analytics-writer");
 
     public DuckDbAnalyticsStore(StoreOptions store, int memoryLimitMB)
     {
@@ -32,6 +34,15 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         _writer = new DuckDBConnection(_connectionString);
         _writer.Open();
         Execute(_writer, $"SET memory_limit = '{memoryLimitMB}MB'");
+        // DuckDB checkpoints when its WAL passes this, recompressing the table's last, partly filled
+        // row group each time: at the default 16 MB that is twice per loader batch of 1 KB events,
+        // and loading 1M of them fell from 35k to 15k rows/s as the file grew. At 256 MB it held
+        // 42k rows/s and the file was 28 % smaller (bigger runs compress better).
+        Execute(_writer, "SET checkpoint_threshold = '256MB'");
+        // All DuckDB work on the calling thread, so loading stays on the nice-19 writer thread and
+        // yields to ingest (measured: 28-29k -> 33-37k events/s ingest while loading; a 10M-event
+        // report takes 0.88 s instead of 0.60 s).
+        Execute(_writer, "SET threads = 1");
         SchemaVersion = Migrate();
         // Once off it cannot be turned back on: ad-hoc SQL can neither read nor write files.
         Execute(_writer, "SET enable_external_access = false");
@@ -39,23 +50,14 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
 
     public int SchemaVersion { get; }
 
-    public async ValueTask<long> LoadCheckpointAsync(CancellationToken cancellationToken)
+    public ValueTask<long> LoadCheckpointAsync(CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            return Scalar(_writer, "SELECT position FROM loader_checkpoint");
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        using var connection = OpenReader();
+        return ValueTask.FromResult(Scalar(connection, "SELECT position FROM loader_checkpoint"));
     }
 
-    public async ValueTask AppendAsync(IReadOnlyList<AnalyticsRow> rows, long checkpoint, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
+    public async ValueTask AppendAsync(IReadOnlyList<AnalyticsRow> rows, long checkpoint, CancellationToken cancellationToken) =>
+        await _worker.RunAsync(() =>
         {
             using var transaction = _writer.BeginTransaction();
             using (var appender = _writer.CreateAppender("events"))
@@ -82,30 +84,18 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
                 command.ExecuteNonQuery();
             }
             transaction.Commit();
-        }
-        finally
-        {
-            _gate.Release();
-        }
+            return true;
+        });
+
+    public ValueTask<AnalyticsStatus> StatusAsync(CancellationToken cancellationToken)
+    {
+        using var connection = OpenReader();
+        return ValueTask.FromResult(new AnalyticsStatus(
+            Scalar(connection, "SELECT count(*) FROM events"), Scalar(connection, "SELECT position FROM loader_checkpoint"), SchemaVersion));
     }
 
-    public async ValueTask<AnalyticsStatus> StatusAsync(CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            return new AnalyticsStatus(Scalar(_writer, "SELECT count(*) FROM events"), Scalar(_writer, "SELECT position FROM loader_checkpoint"), SchemaVersion);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    public async ValueTask ReplaceAlertsAsync(DateOnly day, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
+    public async ValueTask ReplaceAlertsAsync(DateOnly day, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken) =>
+        await _worker.RunAsync(() =>
         {
             using var transaction = _writer.BeginTransaction();
             using (var delete = Command(_writer, "DELETE FROM alerts WHERE day = CAST($day AS DATE)", ("day", DailyReport.DateText(day))))
@@ -130,17 +120,14 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
                 }
             }
             transaction.Commit();
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+            return true;
+        });
 
     public ValueTask<DailyReport> AggregateDayAsync(DateOnly day, CancellationToken cancellationToken)
     {
         using var connection = OpenReader();
-        // One transaction: every figure comes from the same snapshot, while loading goes on.
+        // One transaction, never kept: every figure comes from the same snapshot while loading goes
+        // on, and the temporary table goes with it.
         using var transaction = connection.BeginTransaction();
         var date = DailyReport.DateText(day);
         (string, object) dayParameter = ("day", date);
@@ -160,18 +147,22 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         {
             shards[shard] = count;
         }
-        var topSources = Pairs<string>(connection,
-                $"SELECT source_ip, count(*) AS n FROM events WHERE day = CAST($day AS DATE) AND source_ip <> '' GROUP BY source_ip ORDER BY n DESC, source_ip LIMIT {DailyReport.TopSourceCount}",
-                dayParameter)
+        // The day's sources are counted once, then ranked and compared with the week before
+        // (measured on 10M events: 0.5 s, against 3 s for a NOT EXISTS over the events).
+        using (var daySources = Command(connection,
+            "CREATE TEMP TABLE day_sources AS SELECT source_ip, count(*) AS n FROM events WHERE day = CAST($day AS DATE) AND source_ip <> '' GROUP BY source_ip",
+            dayParameter))
+        {
+            daySources.ExecuteNonQuery();
+        }
+        var topSources = Pairs<string>(connection, $"SELECT source_ip, n FROM day_sources ORDER BY n DESC, source_ip LIMIT {DailyReport.TopSourceCount}")
             .Select(p => new SourceCount(p.Key, p.Count))
             .ToList();
         var newSources = Strings(connection,
             $"""
-            SELECT DISTINCT source_ip FROM events today
-            WHERE day = CAST($day AS DATE) AND source_ip <> ''
-              AND NOT EXISTS (SELECT 1 FROM events before
-                              WHERE before.day >= CAST($day AS DATE) - {DailyReport.NewSourceLookbackDays} AND before.day < CAST($day AS DATE)
-                                AND before.source_ip = today.source_ip)
+            SELECT source_ip FROM day_sources
+            ANTI JOIN (SELECT DISTINCT source_ip FROM events
+                       WHERE day >= CAST($day AS DATE) - {DailyReport.NewSourceLookbackDays} AND day < CAST($day AS DATE)) before USING (source_ip)
             ORDER BY source_ip
             """,
             dayParameter);
@@ -192,10 +183,8 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
             new AlertFigures(byRule.Values.Sum(), byRule, byLevel), DailyReport.HeatOf(shards)));
     }
 
-    public async ValueTask SaveReportAsync(DailyReport report, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
+    public async ValueTask SaveReportAsync(DailyReport report, CancellationToken cancellationToken) =>
+        await _worker.RunAsync(() =>
         {
             using var transaction = _writer.BeginTransaction();
             using (var delete = Command(_writer, "DELETE FROM daily_reports WHERE day = CAST($day AS DATE)", ("day", report.Date)))
@@ -208,12 +197,8 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
                 insert.ExecuteNonQuery();
             }
             transaction.Commit();
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+            return true;
+        });
 
     public ValueTask<DailyReport?> LoadReportAsync(DateOnly day, CancellationToken cancellationToken)
     {
@@ -285,8 +270,8 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
 
     public void Dispose()
     {
+        _worker.Dispose(); // finishes the writes already queued
         _writer.Dispose();
-        _gate.Dispose();
     }
 
     /// <summary>DuckDB's own parser decides: exactly one statement, and a SELECT (a WITH query included).</summary>
