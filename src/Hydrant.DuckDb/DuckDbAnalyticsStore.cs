@@ -132,11 +132,7 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         var date = DailyReport.DateText(day);
         (string, object) dayParameter = ("day", date);
 
-        var byType = new Dictionary<string, long>();
-        foreach (var (type, count) in Pairs<string>(connection, "SELECT event_type, count(*) AS n FROM events WHERE day = CAST($day AS DATE) GROUP BY event_type ORDER BY n DESC, event_type", dayParameter))
-        {
-            byType[type] = count;
-        }
+        var byType = Counts(connection, "SELECT event_type, count(*) AS n FROM events WHERE day = CAST($day AS DATE) GROUP BY event_type ORDER BY n DESC, event_type", dayParameter);
         var byHour = new long[24];
         foreach (var (hour, count) in Pairs<long>(connection, "SELECT hour(timestamp)::BIGINT, count(*) FROM events WHERE day = CAST($day AS DATE) GROUP BY 1", dayParameter))
         {
@@ -166,16 +162,8 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
             ORDER BY source_ip
             """,
             dayParameter);
-        var byRule = new Dictionary<string, long>();
-        var byLevel = new Dictionary<string, long>();
-        foreach (var (rule, count) in Pairs<string>(connection, "SELECT rule_id, count(*) AS n FROM alerts WHERE day = CAST($day AS DATE) GROUP BY rule_id ORDER BY n DESC, rule_id", dayParameter))
-        {
-            byRule[rule] = count;
-        }
-        foreach (var (level, count) in Pairs<string>(connection, "SELECT level, count(*) AS n FROM alerts WHERE day = CAST($day AS DATE) GROUP BY level ORDER BY n DESC, level", dayParameter))
-        {
-            byLevel[level] = count;
-        }
+        var byRule = Counts(connection, "SELECT rule_id, count(*) AS n FROM alerts WHERE day = CAST($day AS DATE) GROUP BY rule_id ORDER BY n DESC, rule_id", dayParameter);
+        var byLevel = Counts(connection, "SELECT level, count(*) AS n FROM alerts WHERE day = CAST($day AS DATE) GROUP BY level ORDER BY n DESC, level", dayParameter);
         transaction.Rollback();
         cancellationToken.ThrowIfCancellationRequested();
         return ValueTask.FromResult(new DailyReport(
@@ -311,6 +299,10 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         }
         return pairs;
     }
+
+    /// <summary>Name-to-count pairs in the query's order (a Dictionary keeps insertion order while nothing is removed).</summary>
+    private static Dictionary<string, long> Counts(DuckDBConnection connection, string sql, params (string Name, object Value)[] parameters) =>
+        Pairs<string>(connection, sql, parameters).ToDictionary(p => p.Key, p => p.Count);
 
     private static List<string> Strings(DuckDBConnection connection, string sql, params (string Name, object Value)[] parameters)
     {

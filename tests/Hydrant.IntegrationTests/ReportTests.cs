@@ -57,8 +57,9 @@ public sealed class ReportTests
 
         var dayStart = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / DayMs - 2) * DayMs;
         var date = DateText(dayStart);
-        var generator = new EventGenerator(new GeneratorOptions { Count = 8000, Days = 3, EndMs = dayStart + DayMs + (3 * 3_600_000), Sources = 300, Attacker = "203.0.113.66" });
-        var lines = Encoding.UTF8.GetString(Api.Generate(new GeneratorOptions { Count = 8000, Days = 3, EndMs = dayStart + DayMs + (3 * 3_600_000), Sources = 300, Attacker = "203.0.113.66" }))
+        var options = new GeneratorOptions { Count = 8000, Days = 3, EndMs = dayStart + DayMs + (3 * 3_600_000), Sources = 300, Attacker = "203.0.113.66" };
+        var generator = new EventGenerator(options);
+        var lines = Encoding.UTF8.GetString(Api.Generate(options))
             .Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
         // A millisecond either side of both midnights.
         lines.Add(Line("edge-1", dayStart - 1, "edge.before", "198.51.100.1"));
