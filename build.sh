@@ -31,6 +31,29 @@ summarize() {
   ' "$1"
 }
 
+# The scale-out backends' tests run against real servers on 127.0.0.1, started here (installed
+# first where missing) and given to the tests in HYDRANT_TEST_* variables.
+start_servers() {
+  local pg redis dynamo
+  # The postgres user must reach its folder.
+  chmod 755 "$servers"
+  pg=$(bash scripts/postgres.sh start "$servers/postgres")
+  redis=$(bash scripts/redis.sh start "$servers/redis")
+  dynamo=$(bash scripts/dynalite.sh start "$servers/dynalite")
+  export HYDRANT_TEST_POSTGRES="Host=127.0.0.1;Port=${pg#PGPORT=};Username=postgres;Database=postgres"
+  export HYDRANT_TEST_REDIS="127.0.0.1:${redis#REDIS_PORT=}"
+  export HYDRANT_TEST_DYNAMODB="http://127.0.0.1:${dynamo#DYNALITE_PORT=}"
+  export HYDRANT_TEST_SERVERS="$servers"
+  echo "build.sh: PostgreSQL, Redis and dynalite on 127.0.0.1 ($HYDRANT_TEST_POSTGRES; $HYDRANT_TEST_REDIS; $HYDRANT_TEST_DYNAMODB)"
+}
+
+stop_servers() {
+  [ -n "${servers:-}" ] || return 0
+  bash scripts/dynalite.sh stop "$servers/dynalite" || true
+  bash scripts/redis.sh stop "$servers/redis" || true
+  bash scripts/postgres.sh stop "$servers/postgres" || true
+}
+
 case "$command" in
   test)
     require_dotnet
@@ -38,7 +61,9 @@ case "$command" in
     dotnet build Hydrant.slnx -c "$configuration" --no-restore
     dotnet format Hydrant.slnx --verify-no-changes --no-restore
     log=$(mktemp)
-    trap 'rm -f "$log"' EXIT
+    servers=$(mktemp -d)
+    trap 'stop_servers; rm -rf "$log" "$servers"' EXIT
+    start_servers
     status=0
     dotnet test Hydrant.slnx -c "$configuration" --no-build 2>&1 | tee "$log" || status=$?
     summarize "$log" || status=1

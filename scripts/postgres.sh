@@ -4,22 +4,10 @@
 #   scripts/postgres.sh stop DIR
 # initdb and pg_ctl refuse to run as root, so they run as the postgres user (runuser).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 find_bin() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
-}
-
-free_port() {
-  local port
-  for _ in $(seq 200); do
-    port=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return 0
-    fi
-  done
-  echo "postgres.sh: no free port found" >&2
-  return 1
 }
 
 as_postgres() {
@@ -34,9 +22,7 @@ case "$cmd" in
   start)
     bin=$(find_bin)
     if [ -z "$bin" ]; then
-      echo "postgres.sh: installing Debian's postgresql" >&2
-      apt-get update -qq >&2
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+      apt_install postgresql
       bin=$(find_bin)
     fi
     mkdir -p "$dir"

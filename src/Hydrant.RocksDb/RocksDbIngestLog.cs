@@ -54,6 +54,8 @@ internal sealed class RocksDbIngestLog : IIngestLog
 
     public long NextSequence => _watermark.Committed;
 
+    public long FirstSequence => Interlocked.Read(ref _trimmedTo);
+
     public long Depth
     {
         get

@@ -1,11 +1,22 @@
 using System.Net;
 using DuckDB.NET.Data;
+using Hydrant.TestServers;
+using Npgsql;
 
 namespace Hydrant.IntegrationTests;
 
-/// <summary>The analytics loader on a real server: every accepted event in DuckDB exactly once, across kill -9.</summary>
-public sealed class AnalyticsTests
+/// <summary>The analytics loader on a real server: every accepted event in the analytics store exactly once, across kill -9.</summary>
+public abstract class AnalyticsTests
 {
+    /// <summary>Flags that choose the analytics backend under test.</summary>
+    protected abstract IReadOnlyList<string> BackendArgs { get; }
+
+    /// <summary>Asks the store itself, not the server: rows, distinct ids, the lowest id, rows with every column as sent.</summary>
+    protected abstract (long Rows, long Ids, string FirstId, long Whole) ReadStore(string dataPath);
+
+    protected const string CountSql =
+        "SELECT count(*), count(DISTINCT id), min(id), count(*) FILTER (WHERE event_type = 'firewall.deny' AND product = 'hydrant' AND service = 'firewall') FROM events";
+
     private const int Events = 60_000;
     private const int BatchSize = 1000;
 
@@ -21,7 +32,7 @@ public sealed class AnalyticsTests
         using var data = new TempDirectory();
         var db = Path.Combine(data.Path, "db");
         var start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (2 * 3_600_000);
-        var server = await HydrantProcess.ServeAsync(db);
+        var server = await HydrantProcess.ServeAsync(db, BackendArgs);
         using (var client = Api.Client(server.BaseUrl))
         {
             // Ingest goes on while the loader commits; the kill lands wherever they both are.
@@ -38,7 +49,7 @@ public sealed class AnalyticsTests
         }
         await server.DisposeAsync();
 
-        await using (var restarted = await HydrantProcess.ServeAsync(db))
+        await using (var restarted = await HydrantProcess.ServeAsync(db, BackendArgs))
         {
             using var client = Api.Client(restarted.BaseUrl);
             // Everything is sent again: what was accepted before the crash comes back as duplicates.
@@ -54,13 +65,42 @@ public sealed class AnalyticsTests
             Assert.Equal(Events, await StatAsync(client, "rows"));
         }
 
+        Assert.Equal((Events, Events, "an-0", Events), ReadStore(db));
+    }
+}
+
+public sealed class DuckDbAnalyticsTests : AnalyticsTests
+{
+    protected override IReadOnlyList<string> BackendArgs => [];
+
+    protected override (long Rows, long Ids, string FirstId, long Whole) ReadStore(string dataPath)
+    {
         // The server is stopped: read its DuckDB file directly.
-        using var connection = new DuckDBConnection($"Data Source={Path.Combine(db, "analytics.duckdb")}");
+        using var connection = new DuckDBConnection($"Data Source={Path.Combine(dataPath, "analytics.duckdb")}");
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*), count(DISTINCT id), min(id), count(*) FILTER (WHERE event_type = 'firewall.deny' AND product = 'hydrant' AND service = 'firewall') FROM events";
+        command.CommandText = CountSql;
         using var reader = command.ExecuteReader();
         Assert.True(reader.Read());
-        Assert.Equal((Events, Events, "an-0", Events), (reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt64(3)));
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt64(3));
     }
+}
+
+public sealed class PostgresAnalyticsTests : AnalyticsTests, IDisposable
+{
+    private readonly PostgresDatabase _database = new();
+
+    protected override IReadOnlyList<string> BackendArgs => ["--Hydrant:Analytics:Kind=postgres", $"--Hydrant:Postgres:ConnectionString={_database.ConnectionString}"];
+
+    protected override (long Rows, long Ids, string FirstId, long Whole) ReadStore(string dataPath)
+    {
+        using var connection = new NpgsqlConnection(_database.ConnectionString);
+        connection.Open();
+        using var command = new NpgsqlCommand(CountSql, connection);
+        using var reader = command.ExecuteReader();
+        Assert.True(reader.Read());
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt64(3));
+    }
+
+    public void Dispose() => _database.Dispose();
 }

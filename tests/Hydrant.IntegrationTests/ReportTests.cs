@@ -5,6 +5,7 @@ using System.Text.Json;
 using Hydrant.Events;
 using Hydrant.Generation;
 using Hydrant.Keys;
+using Hydrant.TestServers;
 
 namespace Hydrant.IntegrationTests;
 
@@ -12,8 +13,19 @@ namespace Hydrant.IntegrationTests;
 /// Daily reports and ad-hoc SQL on a real server: every figure is checked against aggregates this
 /// test computes itself from the events it sent, sent out of order, partly twice, across midnight.
 /// </summary>
-public sealed class ReportTests
+public abstract class ReportTests
 {
+    /// <summary>Flags that choose the analytics backend under test.</summary>
+    protected abstract IReadOnlyList<string> BackendArgs { get; }
+
+    /// <summary>The engine's literal for the list [1, 2].</summary>
+    protected abstract string ListLiteral { get; }
+
+    /// <summary>A SELECT that would read /etc/passwd on the engine's machine.</summary>
+    protected abstract string FileReadingSql { get; }
+
+    private Task<HydrantProcess> ServeAsync(string dataPath, params string[] args) => HydrantProcess.ServeAsync(dataPath, [.. BackendArgs, .. args]);
+
     private const long DayMs = 86_400_000;
 
     private sealed record Sent(string Id, long TimestampMs, string EventType, string SourceIP);
@@ -52,7 +64,7 @@ public sealed class ReportTests
     public async Task A_daily_report_equals_the_aggregates_of_the_events_sent_across_midnight_out_of_order_and_resent()
     {
         using var data = new TempDirectory();
-        await using var server = await HydrantProcess.ServeAsync(data.Path);
+        await using var server = await ServeAsync(data.Path);
         using var client = Api.Client(server.BaseUrl);
 
         var dayStart = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / DayMs - 2) * DayMs;
@@ -164,7 +176,7 @@ public sealed class ReportTests
         var at = now.AddSeconds(15).UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
         var yesterday = DateText(today - DayMs);
         var earlier = DateText(today - (3 * DayMs));
-        await using (var server = await HydrantProcess.ServeAsync(data.Path, [$"--Hydrant:Reports:DailyAt={at}"]))
+        await using (var server = await ServeAsync(data.Path, $"--Hydrant:Reports:DailyAt={at}"))
         {
             using var client = Api.Client(server.BaseUrl);
             await PostLinesAsync(client, [
@@ -179,7 +191,7 @@ public sealed class ReportTests
             // The schedule builds the day before only.
             Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(client, $"v1/reports/daily/{earlier}")).Response.StatusCode);
         }
-        await using (var restarted = await HydrantProcess.ServeAsync(data.Path))
+        await using (var restarted = await ServeAsync(data.Path))
         {
             using var client = Api.Client(restarted.BaseUrl);
             await Eventually.TrueAsync(
@@ -193,7 +205,7 @@ public sealed class ReportTests
     public async Task Ad_hoc_sql_answers_one_read_only_query_as_json_or_csv_and_refuses_everything_else()
     {
         using var data = new TempDirectory();
-        await using var server = await HydrantProcess.ServeAsync(data.Path);
+        await using var server = await ServeAsync(data.Path);
         using var client = Api.Client(server.BaseUrl);
         var start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 3_600_000;
         await PostLinesAsync(client, Enumerable.Range(0, 300).Select(i => Line($"q-{i}", start + i, i % 3 == 0 ? "auth.failure" : "dns.query", $"10.1.0.{i % 7}")));
@@ -208,10 +220,10 @@ public sealed class ReportTests
         var (status, answer) = await QueryAsync("SELECT count(*) AS n FROM events");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("""{"columns":["n"],"rows":[[300]],"truncated":false}""", answer.GetRawText());
-        (status, answer) = await QueryAsync("""
+        (status, answer) = await QueryAsync($"""
             -- a comment; with a semicolon
             WITH f AS (SELECT * FROM events WHERE event_type = 'auth.failure;')
-            SELECT event_type, count(*) AS n, min(timestamp) AS first_at, [1, 2] AS list FROM events GROUP BY event_type ORDER BY n DESC;
+            SELECT event_type, count(*) AS n, min(timestamp) AS first_at, {ListLiteral} AS list FROM events GROUP BY event_type ORDER BY n DESC;
             """);
         Assert.Equal(HttpStatusCode.OK, status);
         var rows = answer.GetProperty("rows");
@@ -239,6 +251,7 @@ public sealed class ReportTests
             "WITH x AS (SELECT 1) INSERT INTO events SELECT * FROM events",
             "COPY events TO '/tmp/hydrant-leak.csv'",
             "SELECT * FROM read_csv('/etc/passwd')",
+            FileReadingSql,
             "ATTACH '/tmp/other.duckdb'",
             "SET memory_limit = '64GB'",
         })
@@ -257,4 +270,26 @@ public sealed class ReportTests
         Assert.Equal(2, exit);
         Assert.Contains("DELETE", stderr, StringComparison.Ordinal);
     }
+}
+
+public sealed class EmbeddedReportTests : ReportTests
+{
+    protected override IReadOnlyList<string> BackendArgs => [];
+
+    protected override string ListLiteral => "[1, 2]";
+
+    protected override string FileReadingSql => "SELECT * FROM read_text('/etc/passwd')";
+}
+
+public sealed class PostgresReportTests : ReportTests, IDisposable
+{
+    private readonly PostgresDatabase _database = new();
+
+    protected override IReadOnlyList<string> BackendArgs => ["--Hydrant:Analytics:Kind=postgres", $"--Hydrant:Postgres:ConnectionString={_database.ConnectionString}"];
+
+    protected override string ListLiteral => "ARRAY[1, 2]";
+
+    protected override string FileReadingSql => "SELECT pg_read_file('/etc/passwd')";
+
+    public void Dispose() => _database.Dispose();
 }

@@ -8,11 +8,29 @@ namespace Hydrant.Server.Api;
 
 public static class StatsEndpoints
 {
+    private static readonly TimeSpan AnalyticsStatusLimit = TimeSpan.FromSeconds(5);
+
     public static void MapStats(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/stats", async (IngestStats stats, IIngestLog spool, StoreOptions store, IAnalyticsStore analytics, SpoolConsumerRunner consumers, CancellationToken cancellationToken) =>
             {
-                var loaded = await analytics.StatusAsync(cancellationToken);
                 var loaderLag = consumers.LagOf(AnalyticsLoader.ConsumerName);
+                // The analytics store may be down (the loader waits, the spool keeps its events):
+                // the stats still answer, with the loader's own view of where it stands.
+                AnalyticsStatus? loaded = null;
+                string? unavailable = null;
+                using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    limit.CancelAfter(AnalyticsStatusLimit);
+                    try
+                    {
+                        loaded = await analytics.StatusAsync(limit.Token);
+                    }
+                    catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        unavailable = e.Message;
+                    }
+                }
+                var position = loaded?.Checkpoint ?? loaderLag?.Position ?? 0;
                 var shards = stats.ShardWrites();
                 var mean = shards.Average();
                 return Results.Json(new
@@ -30,11 +48,13 @@ public static class StatsEndpoints
                     spool = new { depth = spool.Depth, nextSequence = spool.NextSequence, highWaterMark = store.SpoolHighWaterMark },
                     analytics = new
                     {
-                        rows = loaded.Rows,
-                        position = loaded.Checkpoint,
-                        lagEvents = Math.Max(0, spool.NextSequence - loaded.Checkpoint),
+                        available = loaded is not null,
+                        error = unavailable,
+                        rows = loaded?.Rows,
+                        position,
+                        lagEvents = Math.Max(0, spool.NextSequence - position),
                         lagSeconds = loaderLag?.Seconds ?? 0,
-                        schemaVersion = loaded.SchemaVersion,
+                        schemaVersion = loaded?.SchemaVersion,
                     },
                     consumers = consumers.Lags().Select(l => new { name = l.Consumer, position = l.Position, lagEvents = l.Events, lagSeconds = l.Seconds }),
                     shards = new

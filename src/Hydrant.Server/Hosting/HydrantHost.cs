@@ -5,6 +5,7 @@ using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Sigma;
 using Hydrant.DuckDb;
 using Hydrant.Events;
+using Hydrant.Postgres;
 using Hydrant.Reports;
 using Hydrant.RocksDb;
 using Hydrant.Server.Alerts;
@@ -73,6 +74,7 @@ public static class HydrantHost
         services.AddSingleton(settings);
         services.AddSingleton(settings.Store);
         services.AddSingleton(settings.Limits);
+        services.AddSingleton(settings.Analytics);
         services.AddSingleton(new ApiKeyAuthorization(settings.Keys));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<EventParser>();
@@ -90,8 +92,13 @@ public static class HydrantHost
             case "duckdb":
                 services.AddSingleton<IAnalyticsStore>(sp => new DuckDbAnalyticsStore(sp.GetRequiredService<StoreOptions>(), settings.Analytics.MemoryLimitMB));
                 break;
+            case "postgres":
+                var connectionString = settings.Analytics.PostgresConnectionString
+                    ?? throw new ConfigurationException("Hydrant:Analytics:Kind is 'postgres' but Hydrant:Postgres:ConnectionString is not set");
+                services.AddSingleton<IAnalyticsStore>(sp => new PostgresAnalyticsStore(connectionString, NodeIdentity.Load(sp.GetRequiredService<StoreOptions>())));
+                break;
             default:
-                throw new ConfigurationException($"Hydrant:Analytics:Kind '{settings.Analytics.Kind}' is not available; use 'duckdb'");
+                throw new ConfigurationException($"Hydrant:Analytics:Kind '{settings.Analytics.Kind}' is not available; use 'duckdb' or 'postgres'");
         }
         services.AddSingleton<ISpoolConsumer, AnalyticsLoader>();
         services.AddSingleton<DailyReports>();
@@ -118,7 +125,7 @@ public static class HydrantHost
         // After the spool runner: it waits for the loader the runner drives.
         services.AddHostedService<ReportScheduler>();
         services.AddHostedService<RetentionService>();
-        services.AddHealthChecks().AddCheck<SpoolHealthCheck>("spool");
+        services.AddHealthChecks().AddCheck<SpoolHealthCheck>("spool").AddCheck<AnalyticsHealthCheck>("analytics");
         services.AddOpenApi();
         configureServices?.Invoke(services);
 

@@ -54,7 +54,7 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
 }
 
 /// <summary>The analytics engine, its limits, and when the daily report is built.</summary>
-public sealed record AnalyticsSettings(string Kind, int MemoryLimitMB, TimeSpan QueryTimeout, int MaxRows, TimeOnly DailyReportAt)
+public sealed record AnalyticsSettings(string Kind, int MemoryLimitMB, TimeSpan QueryTimeout, int MaxRows, TimeOnly DailyReportAt, string? PostgresConnectionString)
 {
     public static AnalyticsSettings From(IConfigurationSection hydrant)
     {
@@ -74,6 +74,7 @@ public sealed record AnalyticsSettings(string Kind, int MemoryLimitMB, TimeSpan 
         {
             throw new InvalidOperationException($"Hydrant:Reports:DailyAt '{at}' is not a UTC time of day as HH:mm");
         }
-        return new AnalyticsSettings(hydrant["Analytics:Kind"] ?? "duckdb", memory, TimeSpan.FromSeconds(timeout), maxRows, dailyAt);
+        return new AnalyticsSettings(hydrant["Analytics:Kind"] ?? "duckdb", memory, TimeSpan.FromSeconds(timeout), maxRows, dailyAt,
+            hydrant["Postgres:ConnectionString"] is { Length: > 0 } postgres ? postgres : null);
     }
 }

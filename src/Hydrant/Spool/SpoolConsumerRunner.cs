@@ -15,6 +15,7 @@ namespace Hydrant.Spool;
 public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan PositionTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan LagTick = TimeSpan.FromSeconds(1);
 
     private readonly IIngestLog _spool;
@@ -53,11 +54,19 @@ public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Every consumer is registered before any runs, so none trims entries another still needs.
+        var starts = new List<(ISpoolConsumer Consumer, long? Position)>();
         foreach (var consumer in _consumers)
         {
-            var position = await consumer.LoadPositionAsync(cancellationToken);
-            _spool.RegisterConsumer(consumer.Name, position);
-            _positions[consumer.Name] = position;
+            var position = await TryLoadPositionAsync(consumer, cancellationToken);
+            // A consumer whose backend does not answer yet holds every entry still kept until it does.
+            var held = position ?? _spool.FirstSequence;
+            _spool.RegisterConsumer(consumer.Name, held);
+            _positions[consumer.Name] = held;
+            starts.Add((consumer, position));
+        }
+        foreach (var (consumer, position) in starts)
+        {
             _loops.Add(Task.Run(() => RunAsync(consumer, position, _stopping.Token), CancellationToken.None));
         }
         _loops.Add(Task.Run(() => SampleHeadAsync(_stopping.Token), CancellationToken.None));
@@ -105,9 +114,37 @@ public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
         stopping.ThrowIfCancellationRequested();
     }
 
-    private async Task RunAsync(ISpoolConsumer consumer, long position, CancellationToken stopping)
+    private async Task<long?> TryLoadPositionAsync(ISpoolConsumer consumer, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(PositionTimeout);
+        try
+        {
+            return await consumer.LoadPositionAsync(limit.Token);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogWarning(e, "Spool consumer {Consumer} cannot read its position yet; the spool keeps its entries until it can", consumer.Name);
+            return null;
+        }
+    }
+
+    private async Task RunAsync(ISpoolConsumer consumer, long? startPosition, CancellationToken stopping)
     {
         var backoff = TimeSpan.FromMilliseconds(100);
+        while (startPosition is null && !stopping.IsCancellationRequested)
+        {
+            await Task.Delay(backoff, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            startPosition = await TryLoadPositionAsync(consumer, stopping);
+        }
+        if (startPosition is not { } position)
+        {
+            return;
+        }
+        _spool.ReportProgress(consumer.Name, position);
+        _positions[consumer.Name] = position;
+        backoff = TimeSpan.FromMilliseconds(100);
         while (!stopping.IsCancellationRequested)
         {
             try

@@ -18,6 +18,9 @@ public interface IIngestLog
     /// <summary>The sequence the next appended entry gets.</summary>
     long NextSequence { get; }
 
+    /// <summary>The oldest entry still kept: everything below it is trimmed.</summary>
+    long FirstSequence { get; }
+
     /// <summary>Reads up to <paramref name="max"/> entries starting at <paramref name="fromSequence"/>.</summary>
     IReadOnlyList<SpoolEntry> Read(long fromSequence, int max);
 

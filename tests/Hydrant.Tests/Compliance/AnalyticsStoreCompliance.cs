@@ -2,16 +2,30 @@ using System.Text;
 using Hydrant.Analytics;
 using Hydrant.DuckDb;
 using Hydrant.Events;
+using Hydrant.Postgres;
 using Hydrant.Storage;
+using Hydrant.TestServers;
 
-namespace Hydrant.Tests.Analytics;
+namespace Hydrant.Tests.Compliance;
 
-/// <summary>The embedded analytics store on a real DuckDB file, and the loader that feeds it.</summary>
-public sealed class DuckDbAnalyticsStoreTests : IDisposable
+/// <summary>
+/// What every analytics store does, run unchanged against each backend on a real engine:
+/// embedded DuckDB and PostgreSQL. <see cref="Open"/> opens the same store again each time it is
+/// called, so a test can reopen it as a restarted node would.
+/// </summary>
+public abstract class AnalyticsStoreCompliance<TStore> : IDisposable
+    where TStore : IAnalyticsStore, IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "hydrant-duckdb-" + Guid.NewGuid().ToString("N"));
+    protected abstract TStore Open();
 
-    private DuckDbAnalyticsStore Open() => new(new StoreOptions { DataPath = _directory }, memoryLimitMB: 64);
+    /// <summary>The newest migration the backend embeds.</summary>
+    protected abstract int SchemaVersion { get; }
+
+    /// <summary>A SELECT that would read a file on the server's machine.</summary>
+    protected abstract string FileReadingQuery { get; }
+
+    /// <summary>A SELECT that runs for far longer than a second.</summary>
+    protected abstract string EndlessQuery { get; }
 
     private static byte[] Canonical(int i) => Encoding.UTF8.GetBytes(
         $$"""{"id":"e-{{i}}","timestamp":"{{Timestamps.ToText(1_700_000_000_000 + (i * 1000L))}}","eventType":"auth.failure","sourceIP":"198.51.100.{{i % 250}}","logsource":{"product":"hydrant","service":"auth"},"user":"u{{i}}"}""");
@@ -21,11 +35,11 @@ public sealed class DuckDbAnalyticsStoreTests : IDisposable
     {
         using (var store = Open())
         {
-            Assert.Equal(2, store.SchemaVersion);
             Assert.Equal(0, await store.LoadCheckpointAsync(CancellationToken.None));
+            Assert.Equal(new AnalyticsStatus(0, 0, SchemaVersion), await store.StatusAsync(CancellationToken.None));
         }
         using var reopened = Open();
-        Assert.Equal(new AnalyticsStatus(0, 0, 2), await reopened.StatusAsync(CancellationToken.None));
+        Assert.Equal(new AnalyticsStatus(0, 0, SchemaVersion), await reopened.StatusAsync(CancellationToken.None));
     }
 
     [Fact]
@@ -35,7 +49,7 @@ public sealed class DuckDbAnalyticsStoreTests : IDisposable
         {
             var loader = new AnalyticsLoader(store);
             await loader.ConsumeAsync([.. Enumerable.Range(0, 500).Select(i => new SpoolEntry(i, Canonical(i))), new SpoolEntry(500, ReadOnlyMemory<byte>.Empty)], CancellationToken.None);
-            Assert.Equal(new AnalyticsStatus(500, 501, 2), await store.StatusAsync(CancellationToken.None));
+            Assert.Equal(new AnalyticsStatus(500, 501, SchemaVersion), await store.StatusAsync(CancellationToken.None));
         }
         using var reopened = Open();
         Assert.Equal(501, await new AnalyticsLoader(reopened).LoadPositionAsync(CancellationToken.None));
@@ -53,7 +67,7 @@ public sealed class DuckDbAnalyticsStoreTests : IDisposable
 
     private static AnalyticsQuery Query(string sql, int maxRows = 100, double seconds = 30) => new(sql, maxRows, TimeSpan.FromSeconds(seconds));
 
-    private async Task<DuckDbAnalyticsStore> LoadedAsync(int events)
+    private async Task<TStore> LoadedAsync(int events)
     {
         var store = Open();
         await new AnalyticsLoader(store).ConsumeAsync([.. Enumerable.Range(0, events).Select(i => new SpoolEntry(i, Canonical(i)))], CancellationToken.None);
@@ -78,10 +92,10 @@ public sealed class DuckDbAnalyticsStoreTests : IDisposable
     public async Task A_query_cannot_read_files_and_one_past_its_time_limit_is_stopped()
     {
         using var store = await LoadedAsync(10);
-        var file = await Assert.ThrowsAsync<AnalyticsQueryException>(async () => await store.QueryAsync(Query("SELECT * FROM read_text('/etc/hostname')"), CancellationToken.None));
+        var file = await Assert.ThrowsAsync<AnalyticsQueryException>(async () => await store.QueryAsync(Query(FileReadingQuery), CancellationToken.None));
         Assert.Equal(QueryFailure.Failed, file.Failure);
         var slow = await Assert.ThrowsAsync<AnalyticsQueryException>(async () =>
-            await store.QueryAsync(Query("SELECT count(*) FROM range(1000000000000) a", seconds: 0.3), CancellationToken.None));
+            await store.QueryAsync(Query(EndlessQuery, seconds: 0.3), CancellationToken.None));
         Assert.Equal(QueryFailure.TimedOut, slow.Failure);
         // The store still answers afterwards.
         Assert.Equal(10L, (await store.QueryAsync(Query("SELECT count(*) FROM events"), CancellationToken.None)).Rows[0][0]);
@@ -132,11 +146,46 @@ public sealed class DuckDbAnalyticsStoreTests : IDisposable
         Assert.Equal(new Dictionary<string, long> { ["critical"] = 1, ["high"] = 1, ["low"] = 1 }, alerts.ByLevel);
     }
 
-    public void Dispose()
+    public virtual void Dispose() => GC.SuppressFinalize(this);
+}
+
+public sealed class DuckDbAnalyticsCompliance : AnalyticsStoreCompliance<DuckDbAnalyticsStore>
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "hydrant-duckdb-" + Guid.NewGuid().ToString("N"));
+
+    protected override int SchemaVersion => 2;
+
+    protected override string FileReadingQuery => "SELECT * FROM read_text('/etc/hostname')";
+
+    protected override string EndlessQuery => "SELECT count(*) FROM range(1000000000000) a";
+
+    protected override DuckDbAnalyticsStore Open() => new(new StoreOptions { DataPath = _directory }, memoryLimitMB: 64);
+
+    public override void Dispose()
     {
         if (Directory.Exists(_directory))
         {
             Directory.Delete(_directory, recursive: true);
         }
+        base.Dispose();
+    }
+}
+
+public sealed class PostgresAnalyticsCompliance : AnalyticsStoreCompliance<PostgresAnalyticsStore>
+{
+    private readonly PostgresDatabase _database = new();
+
+    protected override int SchemaVersion => 3;
+
+    protected override string FileReadingQuery => "SELECT pg_read_file('/etc/hostname')";
+
+    protected override string EndlessQuery => "SELECT count(*) FROM generate_series(1, 1000000000000) a";
+
+    protected override PostgresAnalyticsStore Open() => new(_database.ConnectionString, node: "test-node");
+
+    public override void Dispose()
+    {
+        _database.Dispose();
+        base.Dispose();
     }
 }

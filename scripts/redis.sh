@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Starts or stops a throwaway Redis on 127.0.0.1 for tests and benchmarks.
+#   scripts/redis.sh start DIR   -> prints REDIS_PORT=<port> ; pid file, log and working folder under DIR
+#   scripts/redis.sh stop DIR
+# Nothing is saved to disk (--save ""): the tests own their data and start from empty.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+cmd=${1:-}
+dir=${2:-}
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+
+case "$cmd" in
+  start)
+    command -v redis-server >/dev/null || apt_install redis-server
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    port=$(free_port)
+    redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize yes \
+      --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" --appendonly no
+    wait_for_port "$port" 30
+    echo "$port" >"$dir/port"
+    echo "REDIS_PORT=$port"
+    ;;
+  stop)
+    stop_pid_file "$dir/redis.pid"
+    ;;
+  *)
+    echo "usage: $0 start|stop DIR" >&2
+    exit 2
+    ;;
+esac

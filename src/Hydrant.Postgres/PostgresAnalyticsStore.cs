@@ -1,0 +1,402 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using Hydrant.Analytics;
+using Hydrant.Detection.Alerts;
+using Hydrant.Events;
+using Hydrant.Keys;
+using Hydrant.Reports;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Hydrant.Postgres;
+
+/// <summary>
+/// The scale-out analytics store on PostgreSQL (Aurora-compatible), shared by every node. The
+/// schema comes from the numbered migrations embedded in this assembly, applied under an advisory
+/// lock so nodes starting together apply each once. Events are partitioned by UTC day; rows go in
+/// by binary COPY inside the transaction that also moves this node's loader position, so a crash
+/// between the two leaves neither. Nothing is asked of the server until the first call, and a
+/// failed start is tried again on the next one: a node starts, and keeps its spool, while
+/// PostgreSQL is down.
+/// </summary>
+public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
+{
+    /// <summary>The role ad-hoc SQL runs as (created by migration 3): SELECT on the analytics tables only.</summary>
+    public const string ReaderRole = "hydrant_reader";
+
+    private const string CopyEvents =
+        "COPY events (id, timestamp, day, event_type, source_ip, shard, product, service, category, raw) FROM STDIN (FORMAT BINARY)";
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _node;
+    private readonly SemaphoreSlim _startLock = new(1, 1);
+    private readonly ConcurrentDictionary<DateOnly, bool> _partitions = new();
+    private volatile bool _started;
+    private int _schemaVersion;
+
+    /// <param name="connectionString">An Npgsql connection string; the session time zone is set to UTC.</param>
+    /// <param name="node">This node's name (<see cref="Hydrant.Storage.NodeIdentity"/>): its loader position and alerts are its own.</param>
+    public PostgresAnalyticsStore(string connectionString, string node)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        builder.ConnectionStringBuilder.Timezone = "UTC";
+        _dataSource = builder.Build();
+        _node = node;
+    }
+
+    public int SchemaVersion => _schemaVersion;
+
+    public async ValueTask<long> LoadCheckpointAsync(CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        await using var command = _dataSource.CreateCommand("SELECT position FROM loader_checkpoint WHERE node = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = _node });
+        return await command.ExecuteScalarAsync(cancellationToken) is long position ? position : 0;
+    }
+
+    public async ValueTask AppendAsync(IReadOnlyList<AnalyticsRow> rows, long checkpoint, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await EnsurePartitionsAsync(connection, rows.Select(r => DayOf(r.TimestampMs)), cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (rows.Count > 0)
+        {
+            await using var importer = await connection.BeginBinaryImportAsync(CopyEvents, cancellationToken);
+            foreach (var row in rows)
+            {
+                var timestamp = DateTime.UnixEpoch.AddMilliseconds(row.TimestampMs);
+                await importer.StartRowAsync(cancellationToken);
+                await importer.WriteAsync(row.Id, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(timestamp, NpgsqlDbType.TimestampTz, cancellationToken);
+                await importer.WriteAsync(DateOnly.FromDateTime(timestamp), NpgsqlDbType.Date, cancellationToken);
+                await importer.WriteAsync(row.EventType, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(row.SourceIP, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync((short)row.Shard, NpgsqlDbType.Smallint, cancellationToken);
+                await WriteTextOrNullAsync(importer, row.Product, cancellationToken);
+                await WriteTextOrNullAsync(importer, row.Service, cancellationToken);
+                await WriteTextOrNullAsync(importer, row.Category, cancellationToken);
+                await importer.WriteAsync(Encoding.UTF8.GetString(row.Json.Span), NpgsqlDbType.Jsonb, cancellationToken);
+            }
+            await importer.CompleteAsync(cancellationToken);
+        }
+        await using (var command = new NpgsqlCommand(
+            "INSERT INTO loader_checkpoint (node, position) VALUES ($1, $2) ON CONFLICT (node) DO UPDATE SET position = excluded.position",
+            connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = _node });
+            command.Parameters.Add(new NpgsqlParameter { Value = checkpoint });
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async ValueTask<AnalyticsStatus> StatusAsync(CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        await using var command = _dataSource.CreateCommand(
+            "SELECT (SELECT count(*) FROM events), coalesce((SELECT position FROM loader_checkpoint WHERE node = $1), 0)");
+        command.Parameters.Add(new NpgsqlParameter { Value = _node });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new AnalyticsStatus(reader.GetInt64(0), reader.GetInt64(1), _schemaVersion);
+    }
+
+    public async ValueTask ReplaceAlertsAsync(DateOnly day, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var delete = new NpgsqlCommand("DELETE FROM alerts WHERE day = $1 AND node = $2", connection, transaction))
+        {
+            delete.Parameters.Add(new NpgsqlParameter { Value = day });
+            delete.Parameters.Add(new NpgsqlParameter { Value = _node });
+            await delete.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using (var importer = await connection.BeginBinaryImportAsync(
+            "COPY alerts (id, node, day, rule_id, title, level, group_key, count, first_seen, last_seen) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        {
+            foreach (var alert in alerts)
+            {
+                await importer.StartRowAsync(cancellationToken);
+                await importer.WriteAsync(alert.Id, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(_node, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(day, NpgsqlDbType.Date, cancellationToken);
+                await importer.WriteAsync(alert.RuleId, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(alert.Title, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(alert.Level, NpgsqlDbType.Text, cancellationToken);
+                await WriteTextOrNullAsync(importer, alert.GroupKey, cancellationToken);
+                await importer.WriteAsync((long)alert.Count, NpgsqlDbType.Bigint, cancellationToken);
+                await importer.WriteAsync(DateTime.UnixEpoch.AddMilliseconds(Timestamps.ParseCanonical(alert.FirstSeen)), NpgsqlDbType.TimestampTz, cancellationToken);
+                await importer.WriteAsync(DateTime.UnixEpoch.AddMilliseconds(Timestamps.ParseCanonical(alert.LastSeen)), NpgsqlDbType.TimestampTz, cancellationToken);
+            }
+            await importer.CompleteAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async ValueTask<DailyReport> AggregateDayAsync(DateOnly day, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        // One snapshot for every figure while loading goes on.
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var byType = await CountsAsync(connection, "SELECT event_type, count(*) AS n FROM events WHERE day = $1 GROUP BY event_type ORDER BY n DESC, event_type COLLATE \"C\"", day, cancellationToken);
+        var byHour = new long[24];
+        foreach (var (hour, count) in await PairsAsync<int>(connection, "SELECT extract(hour FROM timestamp)::int, count(*) FROM events WHERE day = $1 GROUP BY 1", day, cancellationToken))
+        {
+            byHour[hour] = count;
+        }
+        var shards = new long[SourceShard.MainShards];
+        foreach (var (shard, count) in await PairsAsync<short>(connection, "SELECT shard, count(*) FROM events WHERE day = $1 GROUP BY 1", day, cancellationToken))
+        {
+            shards[shard] = count;
+        }
+        var topSources = (await PairsAsync<string>(connection,
+                $"SELECT source_ip, count(*) AS n FROM events WHERE day = $1 AND source_ip <> '' GROUP BY source_ip ORDER BY n DESC, source_ip COLLATE \"C\" LIMIT {DailyReport.TopSourceCount}",
+                day, cancellationToken))
+            .Select(p => new SourceCount(p.Key, p.Count))
+            .ToList();
+        var newSources = (await PairsAsync<string>(connection,
+                $"""
+                SELECT source_ip, 0::bigint FROM (
+                    SELECT source_ip FROM events WHERE day = $1 AND source_ip <> ''
+                    EXCEPT
+                    SELECT source_ip FROM events WHERE day >= $1 - {DailyReport.NewSourceLookbackDays} AND day < $1) fresh
+                ORDER BY source_ip COLLATE "C"
+                """,
+                day, cancellationToken))
+            .Select(p => p.Key)
+            .ToList();
+        var byRule = await CountsAsync(connection, "SELECT rule_id, count(*) AS n FROM alerts WHERE day = $1 GROUP BY rule_id ORDER BY n DESC, rule_id COLLATE \"C\"", day, cancellationToken);
+        var byLevel = await CountsAsync(connection, "SELECT level, count(*) AS n FROM alerts WHERE day = $1 GROUP BY level ORDER BY n DESC, level COLLATE \"C\"", day, cancellationToken);
+        await transaction.RollbackAsync(cancellationToken);
+        return new DailyReport(
+            DailyReport.DateText(day), byType.Values.Sum(), byType, byHour, topSources, newSources,
+            new AlertFigures(byRule.Values.Sum(), byRule, byLevel), DailyReport.HeatOf(shards));
+    }
+
+    public async ValueTask SaveReportAsync(DailyReport report, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        await using var command = _dataSource.CreateCommand(
+            "INSERT INTO daily_reports (day, built_at, report) VALUES ($1, now(), $2) ON CONFLICT (day) DO UPDATE SET built_at = excluded.built_at, report = excluded.report");
+        command.Parameters.Add(new NpgsqlParameter { Value = report.Day });
+        command.Parameters.Add(new NpgsqlParameter { Value = report.ToJson(), NpgsqlDbType = NpgsqlDbType.Json });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async ValueTask<DailyReport?> LoadReportAsync(DateOnly day, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        await using var command = _dataSource.CreateCommand("SELECT report::text FROM daily_reports WHERE day = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = day });
+        return await command.ExecuteScalarAsync(cancellationToken) is string json ? DailyReport.FromJson(json) : null;
+    }
+
+    public async ValueTask<IReadOnlyList<DateOnly>> DaysWithoutReportAsync(DateOnly before, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        // Each day is a partition: ask each day's partition whether it has a row, not the whole table.
+        var days = new List<DateOnly>();
+        foreach (var day in await PartitionDaysAsync(cancellationToken))
+        {
+            if (day >= before)
+            {
+                continue;
+            }
+            await using var command = _dataSource.CreateCommand(
+                "SELECT EXISTS (SELECT 1 FROM events WHERE day = $1) AND NOT EXISTS (SELECT 1 FROM daily_reports WHERE day = $1)");
+            command.Parameters.Add(new NpgsqlParameter { Value = day });
+            if (await command.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                days.Add(day);
+            }
+        }
+        return days;
+    }
+
+    public async ValueTask<QueryAnswer> QueryAsync(AnalyticsQuery query, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        // Whatever the query might try, it runs read-only, as a role that may only read the
+        // analytics tables, and the transaction is never kept.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var limits = new NpgsqlCommand(
+            $"SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {(long)Math.Ceiling(query.Timeout.TotalMilliseconds)}; SET LOCAL ROLE {ReaderRole}",
+            connection, transaction))
+        {
+            await limits.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using var command = new NpgsqlCommand(query.Sql, connection, transaction);
+        // One positional parameter turns off Npgsql's own splitting at semicolons, so the server
+        // gets the text as one statement and refuses more than one itself.
+        command.Parameters.Add(new NpgsqlParameter { Value = 0, NpgsqlDbType = NpgsqlDbType.Integer });
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
+            var rows = new List<object?[]>();
+            var truncated = false;
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                if (rows.Count == query.MaxRows)
+                {
+                    truncated = true;
+                    break;
+                }
+                var row = new object?[reader.FieldCount];
+                for (var i = 0; i < row.Length; i++)
+                {
+                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                }
+                rows.Add(row);
+            }
+            return new QueryAnswer(columns, rows, truncated);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled)
+        {
+            throw new AnalyticsQueryException(QueryFailure.TimedOut, $"the query ran past its time limit of {query.Timeout.TotalSeconds:0.#} s and was stopped", e);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction)
+        {
+            throw new AnalyticsQueryException(QueryFailure.Refused, "only read-only queries (SELECT or WITH) are allowed", e);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.SyntaxError && e.MessageText.Contains("multiple commands", StringComparison.Ordinal))
+        {
+            throw new AnalyticsQueryException(QueryFailure.Refused, "only one statement is allowed", e);
+        }
+        catch (PostgresException e)
+        {
+            throw new AnalyticsQueryException(QueryFailure.Failed, e.MessageText, e);
+        }
+    }
+
+    public void Dispose()
+    {
+        _dataSource.Dispose();
+        _startLock.Dispose();
+    }
+
+    /// <summary>Applies the migrations (once, whichever node comes first) and creates the partitions around today.</summary>
+    private async ValueTask StartAsync(CancellationToken cancellationToken)
+    {
+        if (_started)
+        {
+            return;
+        }
+        await _startLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_started)
+            {
+                return;
+            }
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+            _schemaVersion = await MigrateAsync(connection, cancellationToken);
+            var today = DateOnly.FromDateTime(DateTime.UtcNow);
+            await EnsurePartitionsAsync(connection, [today.AddDays(-1), today, today.AddDays(1), today.AddDays(2)], cancellationToken);
+            _started = true;
+        }
+        finally
+        {
+            _startLock.Release();
+        }
+    }
+
+    private static async Task<int> MigrateAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtext('hydrant.migrations'))", cancellationToken);
+        await ExecuteAsync(connection, transaction, "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)", cancellationToken);
+        await using (var read = new NpgsqlCommand("SELECT coalesce(max(version), 0) FROM schema_version", connection, transaction))
+        {
+            var current = (int)(await read.ExecuteScalarAsync(cancellationToken))!;
+            var assembly = typeof(PostgresAnalyticsStore).Assembly;
+            const string Prefix = "Hydrant.Postgres.Migrations.";
+            var migrations = assembly.GetManifestResourceNames()
+                .Where(n => n.StartsWith(Prefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+                .Select(n => (Version: int.Parse(n[Prefix.Length..n.IndexOf('_', Prefix.Length)], CultureInfo.InvariantCulture), Name: n))
+                .OrderBy(m => m.Version)
+                .ToList();
+            foreach (var (version, name) in migrations.Where(m => m.Version > current))
+            {
+                await using var stream = assembly.GetManifestResourceStream(name)!;
+                using var text = new StreamReader(stream);
+                await ExecuteAsync(connection, transaction, await text.ReadToEndAsync(cancellationToken), cancellationToken);
+                await ExecuteAsync(connection, transaction, $"INSERT INTO schema_version VALUES ({version})", cancellationToken);
+                current = version;
+            }
+            await transaction.CommitAsync(cancellationToken);
+            return current;
+        }
+    }
+
+    /// <summary>Creates the day partitions not known to exist yet, each in its own short transaction under a lock all nodes share.</summary>
+    private async Task EnsurePartitionsAsync(NpgsqlConnection connection, IEnumerable<DateOnly> days, CancellationToken cancellationToken)
+    {
+        foreach (var day in days.Distinct())
+        {
+            if (_partitions.ContainsKey(day))
+            {
+                continue;
+            }
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtext('hydrant.partitions'))", cancellationToken);
+            await ExecuteAsync(connection, transaction,
+                $"CREATE TABLE IF NOT EXISTS {PartitionName(day)} PARTITION OF events FOR VALUES FROM ('{DailyReport.DateText(day)}') TO ('{DailyReport.DateText(day.AddDays(1))}')",
+                cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            _partitions[day] = true;
+        }
+    }
+
+    private async Task<List<DateOnly>> PartitionDaysAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var days = new List<DateOnly>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (DateOnly.TryParseExact(reader.GetString(0)["events_".Length..], "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+            {
+                days.Add(day);
+            }
+        }
+        days.Sort();
+        return days;
+    }
+
+    private static string PartitionName(DateOnly day) => "events_" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+
+    private static DateOnly DayOf(long timestampMs) => DateOnly.FromDateTime(DateTime.UnixEpoch.AddMilliseconds(timestampMs));
+
+    private static Task WriteTextOrNullAsync(NpgsqlBinaryImporter importer, string? value, CancellationToken cancellationToken) =>
+        value is null ? importer.WriteNullAsync(cancellationToken) : importer.WriteAsync(value, NpgsqlDbType.Text, cancellationToken);
+
+    private static async Task<List<(TKey Key, long Count)>> PairsAsync<TKey>(NpgsqlConnection connection, string sql, DateOnly day, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = day });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var pairs = new List<(TKey, long)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            pairs.Add((reader.GetFieldValue<TKey>(0), reader.GetInt64(1)));
+        }
+        return pairs;
+    }
+
+    /// <summary>Name-to-count pairs in the query's order (a Dictionary keeps insertion order while nothing is removed).</summary>
+    private static async Task<Dictionary<string, long>> CountsAsync(NpgsqlConnection connection, string sql, DateOnly day, CancellationToken cancellationToken) =>
+        (await PairsAsync<string>(connection, sql, day, cancellationToken)).ToDictionary(p => p.Key, p => p.Count);
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
