@@ -19,11 +19,14 @@ public static class RocksDbServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             writeStoreKeys: asEventStore));
         services.AddSingleton<Hydrant.Detection.Alerts.IAlertStore>(sp => new RocksDbAlertStore(sp.GetRequiredService<RocksDbEngine>()));
-        services.AddSingleton<Hydrant.Detection.IRuleStore>(sp => new RocksDbRuleStore(sp.GetRequiredService<RocksDbEngine>()));
         if (asEventStore)
         {
             services.AddSingleton<IEventStore>(sp => new RocksDbEventStore(sp.GetRequiredService<RocksDbEngine>()));
         }
         return services;
     }
+
+    /// <summary>API rules kept in this node's RocksDB (Hydrant:Cache:Kind=memory): one node, nothing shared.</summary>
+    public static IServiceCollection AddRocksDbRuleCache(this IServiceCollection services) =>
+        services.AddSingleton<Hydrant.Detection.IRuleCache>(sp => new RocksDbRuleCache(sp.GetRequiredService<RocksDbEngine>()));
 }

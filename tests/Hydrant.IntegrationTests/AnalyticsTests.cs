@@ -1,6 +1,6 @@
 using System.Net;
 using DuckDB.NET.Data;
-using Hydrant.TestServers;
+using Hydrant.Testing;
 using Npgsql;
 
 namespace Hydrant.IntegrationTests;

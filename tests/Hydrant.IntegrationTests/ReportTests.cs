@@ -5,7 +5,7 @@ using System.Text.Json;
 using Hydrant.Events;
 using Hydrant.Generation;
 using Hydrant.Keys;
-using Hydrant.TestServers;
+using Hydrant.Testing;
 
 namespace Hydrant.IntegrationTests;
 

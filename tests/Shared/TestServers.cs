@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Hydrant.TestServers;
+namespace Hydrant.Testing;
 
 /// <summary>
 /// The real servers the scale-out backends are tested against. ./build.sh test starts them on

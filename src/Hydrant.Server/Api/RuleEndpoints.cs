@@ -11,16 +11,20 @@ public static class RuleEndpoints
 
     public static void MapRules(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/rules", (RuleRegistry registry) => Results.Json(new
-        {
-            rules = Describe(registry.Current),
-            refused = registry.Current.Refusals.Select(r => new { source = r.Source, reason = r.Reason }),
-        }, ApiJson.Options))
+        app.MapGet("/v1/rules", async (RuleRegistry registry, CancellationToken cancellationToken) =>
+            {
+                var current = await registry.LookupAsync(cancellationToken);
+                return Results.Json(new
+                {
+                    rules = Describe(current),
+                    refused = current.Refusals.Select(r => new { source = r.Source, reason = r.Reason }),
+                }, ApiJson.Options);
+            })
             .RequireScope(Scopes.Query)
             .WithName("ListRules")
             .WithSummary("Loaded rules with their source and status, and the rules that were refused");
-        app.MapGet("/v1/rules/{id}", (string id, RuleRegistry registry) =>
-                Describe(registry.Current).FirstOrDefault(r => r.Id == id) is { } rule
+        app.MapGet("/v1/rules/{id}", async (string id, RuleRegistry registry, CancellationToken cancellationToken) =>
+                Describe(await registry.LookupAsync(cancellationToken)).FirstOrDefault(r => r.Id == id) is { } rule
                     ? Results.Json(rule, ApiJson.Options)
                     : Problems.Create(StatusCodes.Status404NotFound, "not found", $"no loaded rule has id '{id}'"))
             .RequireScope(Scopes.Query)

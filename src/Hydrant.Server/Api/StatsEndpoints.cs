@@ -1,6 +1,8 @@
 using Hydrant.Analytics;
+using Hydrant.Detection;
 using Hydrant.Keys;
 using Hydrant.Server.Auth;
+using Hydrant.Server.Hosting;
 using Hydrant.Spool;
 using Hydrant.Storage;
 
@@ -11,7 +13,7 @@ public static class StatsEndpoints
     private static readonly TimeSpan AnalyticsStatusLimit = TimeSpan.FromSeconds(5);
 
     public static void MapStats(this IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/stats", async (IngestStats stats, IIngestLog spool, StoreOptions store, IAnalyticsStore analytics, SpoolConsumerRunner consumers, CancellationToken cancellationToken) =>
+        app.MapGet("/v1/stats", async (IngestStats stats, IIngestLog spool, StoreOptions store, IAnalyticsStore analytics, SpoolConsumerRunner consumers, RuleRegistry rules, HydrantSettings settings, CancellationToken cancellationToken) =>
             {
                 var loaderLag = consumers.LagOf(AnalyticsLoader.ConsumerName);
                 // The analytics store may be down (the loader waits, the spool keeps its events):
@@ -56,6 +58,7 @@ public static class StatsEndpoints
                         lagSeconds = loaderLag?.Seconds ?? 0,
                         schemaVersion = loaded?.SchemaVersion,
                     },
+                    ruleCache = new { kind = settings.CacheKind, hitRatio = Math.Round(rules.HitRatio, 4), hits = rules.Hits, misses = rules.Misses },
                     consumers = consumers.Lags().Select(l => new { name = l.Consumer, position = l.Position, lagEvents = l.Events, lagSeconds = l.Seconds }),
                     shards = new
                     {

@@ -4,8 +4,10 @@ using Hydrant.Detection;
 using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Sigma;
 using Hydrant.DuckDb;
+using Hydrant.DynamoDb;
 using Hydrant.Events;
 using Hydrant.Postgres;
+using Hydrant.Redis;
 using Hydrant.Reports;
 using Hydrant.RocksDb;
 using Hydrant.Server.Alerts;
@@ -19,6 +21,9 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Prometheus;
+using ConfigurationOptions = StackExchange.Redis.ConfigurationOptions;
+using ConnectionMultiplexer = StackExchange.Redis.ConnectionMultiplexer;
+using IConnectionMultiplexer = StackExchange.Redis.IConnectionMultiplexer;
 
 namespace Hydrant.Server.Hosting;
 
@@ -84,8 +89,12 @@ public static class HydrantHost
             case "rocksdb":
                 services.AddHydrantRocksDb();
                 break;
+            case "dynamodb":
+                services.AddHydrantRocksDb(asEventStore: false);
+                services.AddHydrantDynamoDb(settings.DynamoDb);
+                break;
             default:
-                throw new ConfigurationException($"Hydrant:Store:Kind '{settings.StoreKind}' is not available; use 'rocksdb'");
+                throw new ConfigurationException($"Hydrant:Store:Kind '{settings.StoreKind}' is not available; use 'rocksdb' or 'dynamodb'");
         }
         switch (settings.Analytics.Kind)
         {
@@ -99,6 +108,22 @@ public static class HydrantHost
                 break;
             default:
                 throw new ConfigurationException($"Hydrant:Analytics:Kind '{settings.Analytics.Kind}' is not available; use 'duckdb' or 'postgres'");
+        }
+        var health = services.AddHealthChecks().AddCheck<SpoolHealthCheck>("spool").AddCheck<AnalyticsHealthCheck>("analytics");
+        switch (settings.CacheKind)
+        {
+            case "memory":
+                services.AddRocksDbRuleCache();
+                break;
+            case "redis":
+                var redisConfiguration = settings.RedisConfiguration
+                    ?? throw new ConfigurationException("Hydrant:Cache:Kind is 'redis' but Hydrant:Redis:Configuration is not set");
+                services.AddSingleton<IConnectionMultiplexer>(_ => ConnectToRedis(redisConfiguration));
+                services.AddSingleton<IRuleCache>(sp => new RedisRuleCache(sp.GetRequiredService<IConnectionMultiplexer>(), settings.RedisPrefix));
+                health.AddCheck<RedisHealthCheck>("redis");
+                break;
+            default:
+                throw new ConfigurationException($"Hydrant:Cache:Kind '{settings.CacheKind}' is not available; use 'memory' or 'redis'");
         }
         services.AddSingleton<ISpoolConsumer, AnalyticsLoader>();
         services.AddSingleton<DailyReports>();
@@ -125,7 +150,6 @@ public static class HydrantHost
         // After the spool runner: it waits for the loader the runner drives.
         services.AddHostedService<ReportScheduler>();
         services.AddHostedService<RetentionService>();
-        services.AddHealthChecks().AddCheck<SpoolHealthCheck>("spool").AddCheck<AnalyticsHealthCheck>("analytics");
         services.AddOpenApi();
         configureServices?.Invoke(services);
 
@@ -178,6 +202,14 @@ public static class HydrantHost
             Console.Out.WriteLine($"hydrant: listening on {address}");
         }
         Console.Out.Flush();
+    }
+
+    /// <summary>Connects in the background: a node starts, and keeps its spool, while Redis is down.</summary>
+    private static ConnectionMultiplexer ConnectToRedis(string configuration)
+    {
+        var options = ConfigurationOptions.Parse(configuration);
+        options.AbortOnConnectFail = false;
+        return ConnectionMultiplexer.Connect(options);
     }
 
     private static bool IsLoopback(string url)

@@ -1,6 +1,7 @@
 using Hydrant.Analytics;
 using Hydrant.Detection;
 using Hydrant.Detection.Correlation;
+using Hydrant.DynamoDb;
 using Hydrant.Events;
 using Hydrant.Server.Alerts;
 using Hydrant.Server.Auth;
@@ -9,7 +10,7 @@ using Hydrant.Storage;
 namespace Hydrant.Server.Hosting;
 
 /// <summary>The "Hydrant" configuration section, read once at start into immutable options.</summary>
-public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IReadOnlyList<ApiKey> Keys, string StoreKind, string? RulesPath, DetectionOptions Detection, IReadOnlyList<WebhookOptions> Webhooks, AnalyticsSettings Analytics)
+public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IReadOnlyList<ApiKey> Keys, string StoreKind, string? RulesPath, DetectionOptions Detection, IReadOnlyList<WebhookOptions> Webhooks, AnalyticsSettings Analytics, string CacheKind, string? RedisConfiguration, string RedisPrefix, DynamoDbOptions DynamoDb)
 {
     public static HydrantSettings From(IConfiguration configuration)
     {
@@ -49,7 +50,15 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
                 ? new WebhookOptions(url, string.Equals(w["Format"], "slack", StringComparison.OrdinalIgnoreCase))
                 : throw new InvalidOperationException($"Hydrant:Alerts:Webhooks: '{w["Url"]}' is not an http(s) URL")).ToList();
         return new HydrantSettings(store, limits, keys, kind, section["Rules"] is { Length: > 0 } rules ? rules : null, detection, webhooks,
-            AnalyticsSettings.From(section));
+            AnalyticsSettings.From(section), section["Cache:Kind"] ?? "memory",
+            section["Redis:Configuration"] is { Length: > 0 } redis ? redis : null, section["Redis:Prefix"] ?? "hydrant:",
+            new DynamoDbOptions
+            {
+                ServiceUrl = section["DynamoDb:ServiceUrl"] is { Length: > 0 } url ? url : null,
+                Region = section["DynamoDb:Region"] ?? new DynamoDbOptions().Region,
+                TableName = section["DynamoDb:TableName"] ?? new DynamoDbOptions().TableName,
+                MaxWritesInFlight = section.GetValue("DynamoDb:MaxWritesInFlight", new DynamoDbOptions().MaxWritesInFlight),
+            });
     }
 }
 

@@ -73,7 +73,7 @@ public sealed class Detector : ISpoolConsumer
 
     public async ValueTask ConsumeAsync(IReadOnlyList<SpoolEntry> entries, CancellationToken cancellationToken)
     {
-        var ruleSet = _rules.Current;
+        var ruleSet = await _rules.LookupAsync(cancellationToken);
         var plan = ruleSet.Plan;
         _correlations.Use(plan);
         var changed = new Dictionary<string, OpenAlert>(StringComparer.Ordinal);

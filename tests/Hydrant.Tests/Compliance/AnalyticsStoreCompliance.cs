@@ -4,7 +4,7 @@ using Hydrant.DuckDb;
 using Hydrant.Events;
 using Hydrant.Postgres;
 using Hydrant.Storage;
-using Hydrant.TestServers;
+using Hydrant.Testing;
 
 namespace Hydrant.Tests.Compliance;
 

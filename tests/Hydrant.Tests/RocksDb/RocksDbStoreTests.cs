@@ -1,6 +1,3 @@
-using Hydrant.Events;
-using Hydrant.Generation;
-using Hydrant.Keys;
 using Hydrant.Query;
 using Hydrant.Storage;
 
@@ -14,62 +11,6 @@ public sealed class RocksDbStoreTests
 
     private static string Event(string id, long ts, string type = "auth.failure", string ip = "10.0.0.1") =>
         $$"""{"id":"{{id}}","timestamp":{{ts}},"eventType":"{{type}}","sourceIP":"{{ip}}"}""" + "\n";
-
-    private static byte[] Generated(int count, double days, int seed = 1)
-    {
-        using var buffer = new PooledBuffer();
-        new EventGenerator(new GeneratorOptions { Count = count, Days = days, Sources = 40, SizeBytes = 200, EndMs = NowMs, Seed = seed, Attacker = "203.0.113.9" })
-            .WriteNdjson(buffer);
-        return buffer.Span.ToArray();
-    }
-
-    [Fact]
-    public async Task Every_plan_returns_exactly_the_events_in_its_range()
-    {
-        using var db = new EmbeddedStore(new FixedClock(Now));
-        var ndjson = Generated(3000, days: 40);
-        await db.AppendAsync(ndjson);
-        using var expected = db.Parser.Parse(ndjson);
-
-        // Hot: the last 20 hours.
-        var hotFrom = NowMs - (20 * Hour);
-        var hot = await db.QueryAllAsync(new EventQuery { FromMs = hotFrom, ToMs = NowMs + 1, Limit = 97 });
-        var hotExpected = expected.Events.Where(e => e.TimestampMs >= hotFrom).OrderByDescending(e => e.TimestampMs).Select(e => e.Id).ToList();
-        Assert.NotEmpty(hotExpected);
-        Assert.Equal(hotExpected, hot);
-
-        // Shards: a range reaching back 30 days.
-        var from = NowMs - (30 * 24 * Hour);
-        var to = NowMs - (2 * 24 * Hour);
-        var shards = await db.QueryAllAsync(new EventQuery { FromMs = from, ToMs = to, Limit = 500 });
-        Assert.Equal(expected.Events.Where(e => e.TimestampMs >= from && e.TimestampMs < to).OrderByDescending(e => e.TimestampMs).Select(e => e.Id), shards);
-
-        // Source: one address over the whole range.
-        var source = await db.QueryAllAsync(new EventQuery { SourceIP = "203.0.113.9", FromMs = NowMs - (41 * 24 * Hour), ToMs = NowMs + 1, Limit = 10 });
-        Assert.Equal(expected.Events.Where(e => e.SourceIP == "203.0.113.9").OrderByDescending(e => e.TimestampMs).Select(e => e.Id), source);
-
-        // Type filter on top of the shards plan.
-        var denies = await db.QueryAllAsync(new EventQuery { EventType = "firewall.deny", FromMs = from, ToMs = to, Limit = 10_000 });
-        Assert.Equal(expected.Events.Where(e => e.EventType == "firewall.deny" && e.TimestampMs >= from && e.TimestampMs < to).OrderByDescending(e => e.TimestampMs).Select(e => e.Id), denies);
-    }
-
-    [Fact]
-    public async Task The_plan_reports_partitions_and_items_read()
-    {
-        using var db = new EmbeddedStore(new FixedClock(Now));
-        await db.AppendAsync(Event("a", NowMs - Hour) + Event("b", NowMs - (2 * Hour), ip: "10.0.0.2"));
-        var (ids, page, plan) = await db.QueryAsync(new EventQuery { SourceIP = "10.0.0.2", FromMs = NowMs - (3 * Hour), ToMs = NowMs });
-        Assert.Equal(["b"], ids);
-        Assert.Equal(PlanIndex.Source, plan.Index);
-        Assert.Equal(1, page.PartitionsRead);
-        Assert.Equal(1, page.ItemsRead);
-
-        (ids, page, plan) = await db.QueryAsync(new EventQuery { FromMs = NowMs - (3 * Hour), ToMs = NowMs });
-        Assert.Equal(["a", "b"], ids);
-        Assert.Equal(PlanIndex.Hot, plan.Index);
-        Assert.Equal(50, page.PartitionsRead);
-        Assert.Equal(2, page.ItemsRead);
-    }
 
     [Fact]
     public async Task Resending_an_event_id_stores_it_once()
@@ -102,14 +43,6 @@ public sealed class RocksDbStoreTests
     }
 
     [Fact]
-    public async Task Two_events_of_one_millisecond_type_and_source_are_both_kept()
-    {
-        using var db = new EmbeddedStore(new FixedClock(Now));
-        await db.AppendAsync(Event("x1", NowMs - Hour) + Event("x2", NowMs - Hour));
-        Assert.Equal(2, (await db.QueryAllAsync(new EventQuery { FromMs = NowMs - (2 * Hour), ToMs = NowMs })).Count);
-    }
-
-    [Fact]
     public async Task Concurrent_appends_are_group_committed_and_all_land()
     {
         using var db = new EmbeddedStore(new FixedClock(Now));
@@ -120,17 +53,6 @@ public sealed class RocksDbStoreTests
         Assert.Equal(64, db.Log.NextSequence);
         Assert.Equal(64, db.Stats.ShardWrites().Sum());
         Assert.InRange(db.Stats.Commits, 1, 64);
-    }
-
-    [Fact]
-    public async Task Only_events_younger_than_24_hours_get_a_hot_copy()
-    {
-        using var db = new EmbeddedStore(new FixedClock(Now));
-        await db.AppendAsync(Event("young", NowMs - (23 * Hour)) + Event("old", NowMs - (25 * Hour)));
-        var plan = new QueryPlan(PlanIndex.Hot, [[.. Enumerable.Range(0, 50).Select(s => EventKeys.HotPartition(NowMs - (25 * Hour), s))],
-            [.. Enumerable.Range(0, 50).Select(s => EventKeys.HotPartition(NowMs, s))]]);
-        var page = await db.Store.QueryAsync(new EventQuery { FromMs = NowMs - (48 * Hour), ToMs = NowMs }, plan, CancellationToken.None);
-        Assert.Single(page.Events);
     }
 
     [Fact]

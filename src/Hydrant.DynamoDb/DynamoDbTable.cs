@@ -1,0 +1,120 @@
+using Amazon;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Amazon.Runtime;
+using Microsoft.Extensions.Logging;
+
+namespace Hydrant.DynamoDb;
+
+/// <summary>Where the DynamoDB table is: an AWS region, or a local endpoint such as dynalite.</summary>
+public sealed record DynamoDbOptions
+{
+    public string? ServiceUrl { get; init; }
+
+    public string Region { get; init; } = "us-east-1";
+
+    public string TableName { get; init; } = "hydrant-events";
+
+    /// <summary>BatchWriteItem calls in flight at most; the writer halves this on throttling and climbs back after.</summary>
+    public int MaxWritesInFlight { get; init; } = 8;
+}
+
+/// <summary>
+/// The table's layout, and its provisioning: string PK and SK, on-demand capacity, the source index
+/// as a global secondary index (spk, ssk), and TTL on <see cref="Ttl"/> where the endpoint has it.
+/// </summary>
+public static class DynamoDbTable
+{
+    public const string PartitionKey = "PK";
+    public const string SortKey = "SK";
+    public const string Event = "event";
+    public const string EventType = "etype";
+    public const string Ttl = "ttl";
+    public const string SourcePartitionKey = "spk";
+    public const string SourceSortKey = "ssk";
+    public const string SourceIndex = "source";
+
+    /// <summary>
+    /// A client from the standard AWS SDK chain (region, credentials). A local endpoint (ServiceUrl)
+    /// with no credentials in the environment gets placeholder ones: emulators check the signature's
+    /// shape, not the key.
+    /// </summary>
+    public static AmazonDynamoDBClient CreateClient(DynamoDbOptions options)
+    {
+        var config = new AmazonDynamoDBConfig { RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region) };
+        if (string.IsNullOrEmpty(options.ServiceUrl))
+        {
+            return new AmazonDynamoDBClient(config);
+        }
+        config.ServiceURL = options.ServiceUrl;
+        config.AuthenticationRegion = options.Region;
+        return Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") is { Length: > 0 }
+            ? new AmazonDynamoDBClient(config)
+            : new AmazonDynamoDBClient(new BasicAWSCredentials("local", "local"), config);
+    }
+
+    /// <summary>Creates the table if it is missing and waits until it is active; then turns TTL on where supported.</summary>
+    public static async Task EnsureAsync(IAmazonDynamoDB client, string tableName, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.CreateTableAsync(new CreateTableRequest
+            {
+                TableName = tableName,
+                BillingMode = BillingMode.PAY_PER_REQUEST,
+                AttributeDefinitions =
+                [
+                    new AttributeDefinition(PartitionKey, ScalarAttributeType.S),
+                    new AttributeDefinition(SortKey, ScalarAttributeType.S),
+                    new AttributeDefinition(SourcePartitionKey, ScalarAttributeType.S),
+                    new AttributeDefinition(SourceSortKey, ScalarAttributeType.S),
+                ],
+                KeySchema = [new KeySchemaElement(PartitionKey, KeyType.HASH), new KeySchemaElement(SortKey, KeyType.RANGE)],
+                GlobalSecondaryIndexes =
+                [
+                    new GlobalSecondaryIndex
+                    {
+                        IndexName = SourceIndex,
+                        KeySchema = [new KeySchemaElement(SourcePartitionKey, KeyType.HASH), new KeySchemaElement(SourceSortKey, KeyType.RANGE)],
+                        Projection = new Projection { ProjectionType = ProjectionType.ALL },
+                    },
+                ],
+            }, cancellationToken);
+            logger.LogInformation("Created DynamoDB table {Table}", tableName);
+        }
+        catch (ResourceInUseException)
+        {
+            // It exists (or another node is creating it).
+        }
+
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            var table = (await client.DescribeTableAsync(tableName, cancellationToken)).Table;
+            if (table.TableStatus == TableStatus.ACTIVE && (table.GlobalSecondaryIndexes ?? []).All(i => i.IndexStatus == IndexStatus.ACTIVE))
+            {
+                break;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"DynamoDB table {tableName} is not active after 2 minutes");
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+        }
+
+        try
+        {
+            await client.UpdateTimeToLiveAsync(new UpdateTimeToLiveRequest
+            {
+                TableName = tableName,
+                TimeToLiveSpecification = new TimeToLiveSpecification { AttributeName = Ttl, Enabled = true },
+            }, cancellationToken);
+        }
+        catch (AmazonDynamoDBException e) when (e.ErrorCode is "UnknownOperationException" || e.Message.Contains("already enabled", StringComparison.OrdinalIgnoreCase))
+        {
+            // dynalite has no TTL: expired items stay, and readers hide them (hot items by their ttl,
+            // main items by the retention the planner applies).
+            logger.LogInformation("DynamoDB TTL not turned on for {Table}: {Reason}", tableName, e.Message);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Hydrant.Testing;
+
+namespace Hydrant.IntegrationTests;
+
+/// <summary>
+/// Two Hydrant nodes sharing one DynamoDB table, one Redis and one PostgreSQL, as behind a load
+/// balancer: a rule added on one detects on the other, and what either accepted is queried from
+/// either, in the event store and in the analytics store, each node writing from its own spool.
+/// </summary>
+public sealed class ScaleOutTests : IDisposable
+{
+    private const string RuleId = "5c0a4e1e-2f51-4a43-9d8e-7b2f0c1d9a11";
+    private static readonly string Rule = $"""
+        title: Shared Rule
+        id: {RuleId}
+        logsource:
+            product: test
+        detection:
+            selection:
+                tool: socat
+            condition: selection
+        level: high
+        """;
+
+    private readonly PostgresDatabase _database = new();
+    private readonly string _redisPrefix = $"test:{Guid.NewGuid():N}:";
+    private readonly string _table = $"test-{Guid.NewGuid():N}";
+
+    private IReadOnlyList<string> SharedBackends =>
+    [
+        "--Hydrant:Cache:Kind=redis", $"--Hydrant:Redis:Configuration={TestServers.Redis}", $"--Hydrant:Redis:Prefix={_redisPrefix}",
+        "--Hydrant:Analytics:Kind=postgres", $"--Hydrant:Postgres:ConnectionString={_database.ConnectionString}",
+        "--Hydrant:Store:Kind=dynamodb", $"--Hydrant:DynamoDb:ServiceUrl={TestServers.DynamoDb}", $"--Hydrant:DynamoDb:TableName={_table}",
+    ];
+
+    private static string Event(string id, long ts, string tool) =>
+        $$"""{"id":"{{id}}","timestamp":{{ts}},"eventType":"process.start","sourceIP":"198.51.100.70","logsource":{"product":"test"},"tool":"{{tool}}"}""";
+
+    [Fact]
+    public async Task A_rule_added_on_one_node_detects_on_the_other_and_events_from_both_are_queried_from_either()
+    {
+        using var dataA = new TempDirectory();
+        using var dataB = new TempDirectory();
+        await using var nodeA = await HydrantProcess.ServeAsync(dataA.Path, SharedBackends);
+        await using var nodeB = await HydrantProcess.ServeAsync(dataB.Path, SharedBackends);
+        using var a = Api.Client(nodeA.BaseUrl);
+        using var b = Api.Client(nodeB.BaseUrl);
+
+        foreach (var node in new[] { a, b })
+        {
+            var (ready, readiness) = await Api.GetAsync(node, "readyz");
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            Assert.Equal("healthy", readiness.GetProperty("backends").GetProperty("redis").GetProperty("status").GetString());
+            Assert.Equal("healthy", readiness.GetProperty("backends").GetProperty("analytics").GetProperty("status").GetString());
+            Assert.Equal("healthy", readiness.GetProperty("backends").GetProperty("dynamodb").GetProperty("status").GetString());
+        }
+
+        var (added, _) = await Api.PostAsync(a, Encoding.UTF8.GetBytes(Rule), "v1/rules");
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        await Eventually.TrueAsync(async () => (await Api.GetAsync(b, "v1/rules/" + RuleId)).Response.StatusCode == HttpStatusCode.OK,
+            "node B has the rule node A added");
+
+        var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000;
+        Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(b, Event("so-1", ts, "socat"))).Response.StatusCode);
+        await Eventually.TrueAsync(async () => (await Api.GetAsync(b, $"v1/alerts?rule={RuleId}")).Body.GetProperty("alerts").GetArrayLength() == 1,
+            "node B raised the alert of node A's rule");
+        var stats = (await Api.GetAsync(b, "v1/stats")).Body.GetProperty("ruleCache");
+        Assert.Equal("redis", stats.GetProperty("kind").GetString());
+        Assert.True(stats.GetProperty("misses").GetInt64() >= 1, "node B reloaded its copy after the change");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await b.DeleteAsync("v1/rules/" + RuleId)).StatusCode);
+        await Eventually.TrueAsync(async () => (await Api.GetAsync(a, "v1/rules/" + RuleId)).Response.StatusCode == HttpStatusCode.NotFound,
+            "node A dropped the rule node B removed");
+
+        // Each node writes its own spool to the one table and the one analytics store; either answers for both.
+        await Api.PostAsync(a, string.Join('\n', Enumerable.Range(0, 300).Select(i => Event($"a-{i}", ts + i, "ls"))));
+        await Api.PostAsync(b, string.Join('\n', Enumerable.Range(0, 200).Select(i => Event($"b-{i}", ts + i, "ls"))));
+        async Task<long> CountAsync(HttpClient node)
+        {
+            var (_, answer) = await Api.PostAsync(node, JsonSerializer.SerializeToUtf8Bytes(new { sql = "SELECT count(*) FROM events" }), "v1/analytics/query");
+            return answer.GetProperty("rows")[0][0].GetInt64();
+        }
+        await Eventually.TrueAsync(async () => await CountAsync(a) == 501, "both nodes' events are in the shared analytics store", TimeSpan.FromSeconds(60));
+        Assert.Equal(501, await CountAsync(b));
+        var range = $"from={Api.Rfc3339(ts - 1000)}&to={Api.Rfc3339(ts + 1000)}&limit=120";
+        var expected = Enumerable.Range(0, 300).Select(i => $"a-{i}").Concat(Enumerable.Range(0, 200).Select(i => $"b-{i}")).Append("so-1").Order().ToList();
+        await Eventually.TrueAsync(async () => (await Api.QueryIdsAsync(b, range)).Count == expected.Count, "both nodes' events are in the shared table");
+        Assert.Equal(expected, (await Api.QueryIdsAsync(a, range)).Order());
+        Assert.Equal(expected, (await Api.QueryIdsAsync(b, range + "&sourceIP=198.51.100.70")).Order());
+    }
+
+    public void Dispose() => _database.Dispose();
+}

@@ -1,0 +1,191 @@
+using Hydrant.DynamoDb;
+using Hydrant.Events;
+using Hydrant.Generation;
+using Hydrant.Keys;
+using Hydrant.Query;
+using Hydrant.Storage;
+using Hydrant.Testing;
+using Hydrant.Tests.RocksDb;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Hydrant.Tests.Compliance;
+
+/// <summary>
+/// What every event store answers, run unchanged against each backend on a real engine: the
+/// embedded RocksDB store and DynamoDB (dynalite). Events enter through a real spool; the backend
+/// then holds them as it would in service (RocksDB in the spool's own write, DynamoDB through the
+/// store writer).
+/// </summary>
+public abstract class EventStoreCompliance : IDisposable
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+    private static readonly long NowMs = Now.ToUnixTimeMilliseconds();
+    private const long Hour = 3_600_000;
+
+    protected EmbeddedStore Spool { get; } = new(new FixedClock(Now));
+
+    protected abstract IEventStore Store { get; }
+
+    /// <summary>Completes when everything appended to the spool so far is in the store.</summary>
+    protected abstract Task CatchUpAsync();
+
+    private async Task AppendAsync(string ndjson) => await AppendAsync(System.Text.Encoding.UTF8.GetBytes(ndjson));
+
+    private async Task AppendAsync(byte[] ndjson)
+    {
+        await Spool.AppendAsync(ndjson);
+        await CatchUpAsync();
+    }
+
+    private async Task<(List<string> Ids, EventPage Page, QueryPlan Plan)> QueryAsync(EventQuery query)
+    {
+        var plan = QueryPlanner.Plan(query, NowMs, Spool.Options.Retention);
+        var page = await Store.QueryAsync(query, plan, CancellationToken.None);
+        var ids = page.Events.Select(e => System.Text.Json.JsonDocument.Parse(e).RootElement.GetProperty("id").GetString()!).ToList();
+        return (ids, page, plan);
+    }
+
+    private async Task<List<string>> QueryAllAsync(EventQuery query)
+    {
+        var all = new List<string>();
+        while (true)
+        {
+            var (ids, page, _) = await QueryAsync(query);
+            all.AddRange(ids);
+            if (page.NextSortKey is null)
+            {
+                return all;
+            }
+            query = query with { AfterSortKey = page.NextSortKey };
+        }
+    }
+
+    private static string Event(string id, long ts, string type = "auth.failure", string ip = "10.0.0.1") =>
+        $$"""{"id":"{{id}}","timestamp":{{ts}},"eventType":"{{type}}","sourceIP":"{{ip}}"}""" + "\n";
+
+    private static byte[] Generated(int count, double days, int seed = 1)
+    {
+        using var buffer = new PooledBuffer();
+        new EventGenerator(new GeneratorOptions { Count = count, Days = days, Sources = 40, SizeBytes = 200, EndMs = NowMs, Seed = seed, Attacker = "203.0.113.9" })
+            .WriteNdjson(buffer);
+        return buffer.Span.ToArray();
+    }
+
+    [Fact]
+    public async Task Every_plan_returns_exactly_the_events_in_its_range()
+    {
+        var ndjson = Generated(3000, days: 40);
+        await AppendAsync(ndjson);
+        using var expected = Spool.Parser.Parse(ndjson);
+
+        // Hot: the last 20 hours.
+        var hotFrom = NowMs - (20 * Hour);
+        var hot = await QueryAllAsync(new EventQuery { FromMs = hotFrom, ToMs = NowMs + 1, Limit = 97 });
+        var hotExpected = expected.Events.Where(e => e.TimestampMs >= hotFrom).OrderByDescending(e => e.TimestampMs).Select(e => e.Id).ToList();
+        Assert.NotEmpty(hotExpected);
+        Assert.Equal(hotExpected, hot);
+
+        // Shards: a range reaching back 30 days.
+        var from = NowMs - (30 * 24 * Hour);
+        var to = NowMs - (2 * 24 * Hour);
+        var shards = await QueryAllAsync(new EventQuery { FromMs = from, ToMs = to, Limit = 500 });
+        Assert.Equal(expected.Events.Where(e => e.TimestampMs >= from && e.TimestampMs < to).OrderByDescending(e => e.TimestampMs).Select(e => e.Id), shards);
+
+        // Source: one address over the whole range.
+        var source = await QueryAllAsync(new EventQuery { SourceIP = "203.0.113.9", FromMs = NowMs - (41 * 24 * Hour), ToMs = NowMs + 1, Limit = 10 });
+        Assert.Equal(expected.Events.Where(e => e.SourceIP == "203.0.113.9").OrderByDescending(e => e.TimestampMs).Select(e => e.Id), source);
+
+        // Type filter on top of the shards plan.
+        var denies = await QueryAllAsync(new EventQuery { EventType = "firewall.deny", FromMs = from, ToMs = to, Limit = 10_000 });
+        Assert.Equal(expected.Events.Where(e => e.EventType == "firewall.deny" && e.TimestampMs >= from && e.TimestampMs < to).OrderByDescending(e => e.TimestampMs).Select(e => e.Id), denies);
+    }
+
+    [Fact]
+    public async Task The_plan_reports_partitions_and_items_read()
+    {
+        await AppendAsync(Event("a", NowMs - Hour) + Event("b", NowMs - (2 * Hour), ip: "10.0.0.2"));
+        var (ids, page, plan) = await QueryAsync(new EventQuery { SourceIP = "10.0.0.2", FromMs = NowMs - (3 * Hour), ToMs = NowMs });
+        Assert.Equal(["b"], ids);
+        Assert.Equal(PlanIndex.Source, plan.Index);
+        Assert.Equal(1, page.PartitionsRead);
+        Assert.Equal(1, page.ItemsRead);
+
+        (ids, page, plan) = await QueryAsync(new EventQuery { FromMs = NowMs - (3 * Hour), ToMs = NowMs });
+        Assert.Equal(["a", "b"], ids);
+        Assert.Equal(PlanIndex.Hot, plan.Index);
+        Assert.Equal(50, page.PartitionsRead);
+        Assert.Equal(2, page.ItemsRead);
+    }
+
+    [Fact]
+    public async Task Two_events_of_one_millisecond_type_and_source_are_both_kept()
+    {
+        await AppendAsync(Event("x1", NowMs - Hour) + Event("x2", NowMs - Hour));
+        Assert.Equal(2, (await QueryAllAsync(new EventQuery { FromMs = NowMs - (2 * Hour), ToMs = NowMs })).Count);
+    }
+
+    [Fact]
+    public async Task Only_events_younger_than_24_hours_get_a_hot_copy()
+    {
+        await AppendAsync(Event("young", NowMs - (23 * Hour)) + Event("old", NowMs - (25 * Hour)));
+        var plan = new QueryPlan(PlanIndex.Hot, [[.. Enumerable.Range(0, 50).Select(s => EventKeys.HotPartition(NowMs - (25 * Hour), s))],
+            [.. Enumerable.Range(0, 50).Select(s => EventKeys.HotPartition(NowMs, s))]]);
+        var page = await Store.QueryAsync(new EventQuery { FromMs = NowMs - (48 * Hour), ToMs = NowMs }, plan, CancellationToken.None);
+        Assert.Single(page.Events);
+    }
+
+    public virtual void Dispose()
+    {
+        Spool.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+public sealed class RocksDbEventStoreCompliance : EventStoreCompliance
+{
+    protected override IEventStore Store => Spool.Store;
+
+    protected override Task CatchUpAsync() => Task.CompletedTask;
+}
+
+public sealed class DynamoDbEventStoreCompliance : EventStoreCompliance
+{
+    private readonly DynamoDbOptions _options = new() { ServiceUrl = TestServers.DynamoDb, TableName = "test-" + Guid.NewGuid().ToString("N") };
+    private readonly Amazon.DynamoDBv2.AmazonDynamoDBClient _client;
+    private readonly DynamoDbStoreWriter _writer;
+    private long _position = -1;
+
+    public DynamoDbEventStoreCompliance()
+    {
+        _client = DynamoDbTable.CreateClient(_options);
+        _writer = new DynamoDbStoreWriter(_client, _options, Spool.Options, "test-node", Spool.Clock, new BatchWriter(_client, 8), NullLogger<DynamoDbStoreWriter>.Instance);
+        Store = new DynamoDbEventStore(_client, _options, Spool.Clock);
+        // Without a consumer the spool trims what it holds at once.
+        Spool.Log.RegisterConsumer(DynamoDbStoreWriter.ConsumerName, 0);
+    }
+
+    protected override IEventStore Store { get; }
+
+    protected override async Task CatchUpAsync()
+    {
+        if (_position < 0)
+        {
+            _position = await _writer.LoadPositionAsync(CancellationToken.None); // provisions the table
+        }
+        while (Spool.Log.Read(_position, 2_000) is { Count: > 0 } entries)
+        {
+            await _writer.ConsumeAsync(entries, CancellationToken.None);
+            _position = entries[^1].Sequence + 1;
+            Spool.Log.ReportProgress(DynamoDbStoreWriter.ConsumerName, _position);
+        }
+        Assert.Equal(Spool.Log.NextSequence, _position);
+        Assert.Equal(_position, await _writer.LoadPositionAsync(CancellationToken.None));
+    }
+
+    public override void Dispose()
+    {
+        _client.DeleteTableAsync(_options.TableName).GetAwaiter().GetResult();
+        _client.Dispose();
+        base.Dispose();
+    }
+}
