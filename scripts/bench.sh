@@ -2,6 +2,8 @@
 # The benchmarks behind BENCHMARKS.md.
 #   scripts/bench.sh load [LOADGEN ARGS...]   hydrant serve + PostgreSQL side-by-side, then paced latency runs (ack and receipt-to-alert)
 #   scripts/bench.sh micro [BDN ARGS...]      BenchmarkDotNet kernels (parsing, keys)
+#   scripts/bench.sh scaleout [EVENTS]        each scale-out backend (dynalite, PostgreSQL, Redis) against the embedded ones:
+#                                             ingest acks and the time until every consumer has caught up
 # Everything runs on 127.0.0.1; only the processes started here are stopped, by their id.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +16,8 @@ case "$what" in
   micro)
     exec dotnet bench/Hydrant.Benchmarks/bin/Release/net10.0/Hydrant.Benchmarks.dll --filter '*' --memory "$@"
     ;;
-  load) ;;
-  *) echo "usage: scripts/bench.sh load|micro [ARGS...]" >&2; exit 2 ;;
+  load|scaleout) ;;
+  *) echo "usage: scripts/bench.sh load|micro|scaleout [ARGS...]" >&2; exit 2 ;;
 esac
 
 work=$(mktemp -d)
@@ -24,6 +26,8 @@ hydrant_pid=""
 cleanup() {
   [ -n "$hydrant_pid" ] && kill "$hydrant_pid" 2>/dev/null && wait "$hydrant_pid" 2>/dev/null || true
   bash scripts/postgres.sh stop "$work/pg" || true
+  bash scripts/redis.sh stop "$work/redis" || true
+  bash scripts/dynalite.sh stop "$work/dynalite" || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -52,6 +56,43 @@ stop_hydrant() {
 
 pg_port=$(bash scripts/postgres.sh start "$work/pg" | sed -n 's/^PGPORT=//p')
 loadgen="dotnet bench/Hydrant.LoadGen/bin/Release/net10.0/Hydrant.LoadGen.dll"
+
+# Seconds until every spool consumer of the server at $url has caught up (polled every 0.2 s).
+wait_drained() {
+  local start=$1
+  while true; do
+    if curl -sf "$url/v1/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); sys.exit(0 if all(c["lagEvents"]==0 for c in s["consumers"]) else 1)'; then
+      echo "$(( $(date +%s%N) / 1000000 - start ))"
+      return 0
+    fi
+    sleep 0.2
+  done
+}
+
+if [ "$what" = scaleout ]; then
+  events=${1:-200000}
+  redis_port=$(bash scripts/redis.sh start "$work/redis" | sed -n 's/^REDIS_PORT=//p')
+  dynalite_port=$(bash scripts/dynalite.sh start "$work/dynalite" | sed -n 's/^DYNALITE_PORT=//p')
+  pg="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
+  echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(date -u +%F)"
+  run=0
+  for backends in \
+      "" \
+      "--Hydrant:Store:Kind=dynamodb --Hydrant:DynamoDb:ServiceUrl=http://127.0.0.1:$dynalite_port" \
+      "--Hydrant:Analytics:Kind=postgres --Hydrant:Postgres:ConnectionString=$pg" \
+      "--Hydrant:Cache:Kind=redis --Hydrant:Redis:Configuration=127.0.0.1:$redis_port" \
+      "--Hydrant:Store:Kind=dynamodb --Hydrant:DynamoDb:ServiceUrl=http://127.0.0.1:$dynalite_port --Hydrant:Analytics:Kind=postgres --Hydrant:Postgres:ConnectionString=$pg --Hydrant:Cache:Kind=redis --Hydrant:Redis:Configuration=127.0.0.1:$redis_port"; do
+    run=$((run + 1))
+    echo "== backends: ${backends:-embedded (rocksdb, duckdb, memory)}"
+    HYDRANT_ARGS="$backends --Hydrant:DynamoDb:TableName=bench-$run --Hydrant:Redis:Prefix=bench$run:" start_hydrant
+    begin=$(( $(date +%s%N) / 1000000 ))
+    $loadgen --url "$url" --pid "$hydrant_pid" --events "$events" --batch 1000 --connections 8 --warmup 0
+    drained=$(wait_drained "$begin")
+    echo "all consumers caught up ${drained} ms after the first request: $(( events * 1000 / drained )) events/s end to end"
+    stop_hydrant
+  done
+  exit 0
+fi
 
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(date -u +%F)"
 echo "== throughput: hydrant vs postgresql"

@@ -3,7 +3,8 @@
 #   scripts/dynalite.sh start DIR   -> prints DYNALITE_PORT=<port> ; pid file and log under DIR
 #   scripts/dynalite.sh stop DIR
 # dynalite's version is pinned in scripts/dynalite/package.json and package-lock.json; npm ci
-# installs exactly that on first use. It keeps its tables in memory.
+# installs exactly that on first use. Its tables live in DIR/data (LevelDB), so a restart of the
+# same DIR keeps them.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,8 +24,9 @@ case "$cmd" in
     fi
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
-    port=$(free_port)
-    nohup node "$here/dynalite/node_modules/dynalite/cli.js" --host 127.0.0.1 --port "$port" \
+    # A folder started before is started again on its own port with its tables (a restart).
+    if [ -f "$dir/port" ]; then port=$(cat "$dir/port"); else port=$(free_port); fi
+    nohup node "$here/dynalite/node_modules/dynalite/cli.js" --host 127.0.0.1 --port "$port" --path "$dir/data" \
       >"$dir/dynalite.log" 2>&1 </dev/null &
     echo $! >"$dir/dynalite.pid"
     wait_for_port "$port" 30

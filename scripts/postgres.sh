@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts or stops a throwaway PostgreSQL on 127.0.0.1 for tests and benchmarks.
 #   scripts/postgres.sh start DIR   -> prints PGPORT=<port> ; data, socket and log live under DIR
+#                                      (a DIR started before restarts with its data and port)
 #   scripts/postgres.sh stop DIR
 # initdb and pg_ctl refuse to run as root, so they run as the postgres user (runuser).
 set -euo pipefail
@@ -33,8 +34,13 @@ case "$cmd" in
       echo "postgres.sh: the postgres user cannot write $dir (is every parent folder searchable?)" >&2
       exit 1
     fi
-    port=$(free_port)
-    as_postgres "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1
+    # A folder started before is started again on its own port with its data (a restart).
+    if [ -f "$dir/port" ]; then
+      port=$(cat "$dir/port")
+    else
+      port=$(free_port)
+      as_postgres "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1
+    fi
     as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c shared_buffers=256MB -c max_wal_size=2GB" start >&2
     echo "$port" >"$dir/port"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Starts or stops a throwaway Redis on 127.0.0.1 for tests and benchmarks.
-#   scripts/redis.sh start DIR   -> prints REDIS_PORT=<port> ; pid file, log and working folder under DIR
+#   scripts/redis.sh start DIR   -> prints REDIS_PORT=<port> ; pid file, log and data under DIR
 #   scripts/redis.sh stop DIR
-# Nothing is saved to disk (--save ""): the tests own their data and start from empty.
+# No snapshots (--save ""); the append-only file keeps what was written across a restart of the
+# same DIR (start again after stop), as a Redis with persistence would.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -15,9 +16,10 @@ case "$cmd" in
     command -v redis-server >/dev/null || apt_install redis-server
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
-    port=$(free_port)
+    # A folder started before is started again on its own port with its data (a restart).
+    if [ -f "$dir/port" ]; then port=$(cat "$dir/port"); else port=$(free_port); fi
     redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize yes \
-      --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" --appendonly no
+      --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" --appendonly yes
     wait_for_port "$port" 30
     echo "$port" >"$dir/port"
     echo "REDIS_PORT=$port"
