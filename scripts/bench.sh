@@ -57,16 +57,28 @@ stop_hydrant() {
 pg_port=$(bash scripts/postgres.sh start "$work/pg" | sed -n 's/^PGPORT=//p')
 loadgen="dotnet bench/Hydrant.LoadGen/bin/Release/net10.0/Hydrant.LoadGen.dll"
 
-# Seconds until every spool consumer of the server at $url has caught up (polled every 0.2 s).
-wait_drained() {
-  local start=$1
-  while true; do
-    if curl -sf "$url/v1/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); sys.exit(0 if all(c["lagEvents"]==0 for c in s["consumers"]) else 1)'; then
-      echo "$(( $(date +%s%N) / 1000000 - start ))"
-      return 0
-    fi
-    sleep 0.2
-  done
+# After a load: for each spool consumer of the server at $url, the milliseconds from $1 (ms since
+# the epoch) until it had caught up, and the events per second that makes for $2 events.
+report_drain() {
+  python3 - "$url" "$1" "$2" <<'PY'
+import json, sys, time, urllib.request
+url, start, events = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+done = {}
+while True:
+    stats = json.load(urllib.request.urlopen(url + "/v1/stats"))
+    now = time.time_ns() // 1_000_000
+    for c in stats["consumers"]:
+        if c["lagEvents"] == 0 and c["name"] not in done:
+            done[c["name"]] = now - start
+    if len(done) == len(stats["consumers"]):
+        break
+    time.sleep(0.2)
+for name, ms in sorted(done.items(), key=lambda p: p[1]):
+    print(f"consumer {name}: caught up {ms} ms after the first request = {events * 1000 // ms:,} events/s")
+keys = stats.get("storeKeys")
+if keys:
+    print(f"store keys: peak {keys['peakUnitsPerSecond']} write units/s on one partition key (cap {keys['unitsPerKeyPerSecondCap']})")
+PY
 }
 
 if [ "$what" = scaleout ]; then
@@ -87,10 +99,15 @@ if [ "$what" = scaleout ]; then
     HYDRANT_ARGS="$backends --Hydrant:DynamoDb:TableName=bench-$run --Hydrant:Redis:Prefix=bench$run:" start_hydrant
     begin=$(( $(date +%s%N) / 1000000 ))
     $loadgen --url "$url" --pid "$hydrant_pid" --events "$events" --batch 1000 --connections 8 --warmup 0
-    drained=$(wait_drained "$begin")
-    echo "all consumers caught up ${drained} ms after the first request: $(( events * 1000 / drained )) events/s end to end"
+    report_drain "$begin" "$events"
     stop_hydrant
   done
+  echo "== hot key: one source sending 5,000 events/s of 5 KB to the DynamoDB store (25,000 events)"
+  HYDRANT_ARGS="--Hydrant:Store:Kind=dynamodb --Hydrant:DynamoDb:ServiceUrl=http://127.0.0.1:$dynalite_port --Hydrant:DynamoDb:TableName=bench-hot" start_hydrant
+  begin=$(( $(date +%s%N) / 1000000 ))
+  $loadgen --url "$url" --pid "$hydrant_pid" --events 25000 --batch 500 --connections 4 --warmup 0 --size 5120 --sources 1 --rate 5000
+  report_drain "$begin" 25000
+  stop_hydrant
   exit 0
 fi
 

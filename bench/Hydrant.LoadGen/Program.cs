@@ -7,6 +7,7 @@ var connections = new Option<int>("--connections") { Description = "Concurrent H
 var batch = new Option<int>("--batch") { Description = "Events per request", DefaultValueFactory = _ => 1000 };
 var events = new Option<long>("--events") { Description = "Events to send in all", DefaultValueFactory = _ => 1_000_000 };
 var size = new Option<int>("--size") { Description = "Approximate bytes per event", DefaultValueFactory = _ => 1024 };
+var sources = new Option<int>("--sources") { Description = "Distinct source addresses (1: every event from one source, the hot-key scenario)", DefaultValueFactory = _ => 10_000 };
 var rate = new Option<int?>("--rate") { Description = "Target events/s (default: as fast as acks come back)" };
 var pid = new Option<int?>("--pid") { Description = "Server process id, to sample its resident memory" };
 var postgres = new Option<string?>("--postgres") { Description = "Npgsql connection string: also load the same events into PostgreSQL and print the ratio" };
@@ -17,15 +18,16 @@ var warmup = new Option<long>("--warmup") { Description = "Events sent first, at
 
 var root = new RootCommand("Hydrant end-to-end load generator: drives a running `hydrant serve` over HTTP")
 {
-    url, connections, batch, events, size, rate, pid, postgres, key, warmup, alertLatency, probeEvery,
+    url, connections, batch, events, size, sources, rate, pid, postgres, key, warmup, alertLatency, probeEvery,
 };
 root.SetAction(async (result, cancellationToken) =>
 {
     var settings = new LoadSettings(
         result.GetValue(url)!, result.GetValue(connections), result.GetValue(batch), result.GetValue(events),
-        result.GetValue(size), result.GetValue(rate), result.GetValue(pid), result.GetValue(key), Math.Max(1, result.GetValue(probeEvery)));
+        result.GetValue(size), result.GetValue(rate), result.GetValue(pid), result.GetValue(key), Math.Max(1, result.GetValue(probeEvery)),
+        Math.Max(1, result.GetValue(sources)));
     var workload = Workload.Create(settings);
-    Console.WriteLine($"workload: {settings.Events:N0} events of ~{settings.EventBytes} B in requests of {settings.Batch}, {settings.Connections} in flight");
+    Console.WriteLine($"workload: {settings.Events:N0} events of ~{settings.EventBytes} B in requests of {settings.Batch}, {settings.Connections} in flight, {settings.Sources:N0} sources");
 
     if (result.GetValue(warmup) is > 0 and var warm)
     {

@@ -3,7 +3,7 @@ using Hydrant.Generation;
 
 namespace Hydrant.LoadGen;
 
-public sealed record LoadSettings(string Url, int Connections, int Batch, long Events, int EventBytes, int? Rate, int? ServerPid, string? Key, int ProbeEvery = 10)
+public sealed record LoadSettings(string Url, int Connections, int Batch, long Events, int EventBytes, int? Rate, int? ServerPid, string? Key, int ProbeEvery = 10, int Sources = 10_000)
 {
     public long Requests => (Events + Batch - 1) / Batch;
 }
@@ -42,12 +42,12 @@ public sealed class Workload
             {
                 Count = settings.Batch,
                 Days = 0.9,
-                Sources = 10_000,
+                Sources = settings.Sources,
                 SizeBytes = settings.EventBytes,
                 Seed = i + 1,
                 EndMs = endMs,
                 WithIds = false,
-                Attacker = "203.0.113.9",
+                Attacker = settings.Sources == 1 ? null : "203.0.113.9",
             }).WriteNdjson(buffer);
             var body = buffer.Span.ToArray();
             bodies.Add(body);

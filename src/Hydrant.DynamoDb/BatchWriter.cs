@@ -17,6 +17,7 @@ public sealed class BatchWriter
     private const int CallsBeforeRaise = 50;
 
     private readonly IAmazonDynamoDB _client;
+    private readonly KeyWriteRates _rates;
     private readonly int _maxInFlight;
     private readonly ResiliencePipeline _retry;
     private readonly Lock _limitLock = new();
@@ -26,9 +27,10 @@ public sealed class BatchWriter
     private long _throttles;
     private TaskCompletionSource _slotFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public BatchWriter(IAmazonDynamoDB client, int maxInFlight)
+    public BatchWriter(IAmazonDynamoDB client, int maxInFlight, KeyWriteRates rates)
     {
         _client = client;
+        _rates = rates;
         _maxInFlight = Math.Max(1, maxInFlight);
         _limit = _maxInFlight;
         _retry = new ResiliencePipelineBuilder()
@@ -75,6 +77,7 @@ public sealed class BatchWriter
             var pending = chunk;
             await _retry.ExecuteAsync(async token =>
             {
+                Count(pending);
                 var response = await _client.BatchWriteItemAsync(new BatchWriteItemRequest
                 {
                     RequestItems = new Dictionary<string, List<WriteRequest>> { [table] = pending },
@@ -91,6 +94,35 @@ public sealed class BatchWriter
         {
             Leave();
         }
+    }
+
+    /// <summary>Write units per partition key as the call goes out: the table's key and the source index's.</summary>
+    private void Count(List<WriteRequest> requests)
+    {
+        foreach (var request in requests)
+        {
+            if (request.PutRequest?.Item is not { } item)
+            {
+                continue;
+            }
+            var units = HotKeys.UnitsOf(ItemBytes(item));
+            _rates.Record(item[DynamoDbTable.PartitionKey].S, units);
+            if (item.TryGetValue(DynamoDbTable.SourcePartitionKey, out var source))
+            {
+                _rates.Record(source.S, units);
+            }
+        }
+    }
+
+    /// <summary>An item's size as DynamoDB bills it: attribute names and values.</summary>
+    public static int ItemBytes(Dictionary<string, AttributeValue> item)
+    {
+        var bytes = 0;
+        foreach (var (name, value) in item)
+        {
+            bytes += System.Text.Encoding.UTF8.GetByteCount(name) + (value.S is { } text ? System.Text.Encoding.UTF8.GetByteCount(text) : (value.N?.Length ?? 0));
+        }
+        return bytes;
     }
 
     private async Task EnterAsync(CancellationToken cancellationToken)

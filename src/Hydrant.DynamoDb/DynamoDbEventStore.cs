@@ -36,7 +36,8 @@ public sealed class DynamoDbEventStore(IAmazonDynamoDB client, DynamoDbOptions o
 
         foreach (var group in plan.PartitionGroups)
         {
-            var readers = group.Select(p => new PartitionReader(client, Request(plan.Index, p, lower, upper, query, nowSeconds), plan.Index == PlanIndex.Source, upper)).ToList();
+            var physical = await PhysicalKeysAsync(group, cancellationToken);
+            var readers = physical.Select(p => new PartitionReader(client, Request(plan.Index, p, lower, upper, query, nowSeconds), plan.Index == PlanIndex.Source, upper)).ToList();
             partitionsRead += readers.Count;
             using (var first = new SemaphoreSlim(FirstReadsInFlight))
             {
@@ -79,6 +80,49 @@ public sealed class DynamoDbEventStore(IAmazonDynamoDB client, DynamoDbOptions o
     /// <summary>Nothing to drop: items carry a TTL (main items a month past retention), and the planner never reads past retention.</summary>
     public ValueTask<RetentionResult> ApplyRetentionAsync(DateTimeOffset now, TimeSpan retention, CancellationToken cancellationToken) =>
         ValueTask.FromResult(new RetentionResult([], []));
+
+    /// <summary>Each partition of the plan and the physical keys a hot one was spread over (<see cref="HotKeys"/>).</summary>
+    private async Task<List<string>> PhysicalKeysAsync(IReadOnlyList<string> partitions, CancellationToken cancellationToken)
+    {
+        var keys = new List<string>(partitions.Count);
+        foreach (var chunk in partitions.Chunk(100))
+        {
+            var spreads = new Dictionary<string, int>(StringComparer.Ordinal);
+            var request = new Dictionary<string, KeysAndAttributes>
+            {
+                [options.TableName] = new KeysAndAttributes
+                {
+                    Keys = [.. chunk.Select(p => new Dictionary<string, AttributeValue>
+                    {
+                        [DynamoDbTable.PartitionKey] = new AttributeValue(HotKeys.SpreadRecordKey(p)),
+                        [DynamoDbTable.SortKey] = new AttributeValue(DynamoDbTable.SpreadSortKey),
+                    })],
+                    ConsistentRead = true,
+                },
+            };
+            while (request is { Count: > 0 })
+            {
+                var response = await client.BatchGetItemAsync(request, cancellationToken);
+                if (response.Responses is not null && response.Responses.TryGetValue(options.TableName, out var items))
+                {
+                    foreach (var item in items)
+                    {
+                        spreads[item[DynamoDbTable.PartitionKey].S[HotKeys.SpreadRecordKey(string.Empty).Length..]] = int.Parse(item[DynamoDbTable.Spread].N, CultureInfo.InvariantCulture);
+                    }
+                }
+                request = response.UnprocessedKeys;
+            }
+            foreach (var partition in chunk)
+            {
+                var spread = spreads.GetValueOrDefault(partition, 1);
+                for (var i = 0; i < spread; i++)
+                {
+                    keys.Add(HotKeys.Physical(partition, i));
+                }
+            }
+        }
+        return keys;
+    }
 
     private QueryRequest Request(PlanIndex index, string partition, string lower, string upper, EventQuery query, long nowSeconds)
     {

@@ -17,7 +17,8 @@ public static class DynamoDbServiceCollectionExtensions
     {
         services.AddSingleton(options);
         services.AddSingleton<IAmazonDynamoDB>(_ => DynamoDbTable.CreateClient(options));
-        services.AddSingleton(sp => new BatchWriter(sp.GetRequiredService<IAmazonDynamoDB>(), options.MaxWritesInFlight));
+        services.AddSingleton(sp => new KeyWriteRates(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new BatchWriter(sp.GetRequiredService<IAmazonDynamoDB>(), options.MaxWritesInFlight, sp.GetRequiredService<KeyWriteRates>()));
         services.AddSingleton<IEventStore>(sp => new DynamoDbEventStore(sp.GetRequiredService<IAmazonDynamoDB>(), options, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ISpoolConsumer>(sp => new DynamoDbStoreWriter(
             sp.GetRequiredService<IAmazonDynamoDB>(), options, sp.GetRequiredService<StoreOptions>(), NodeIdentity.Load(sp.GetRequiredService<StoreOptions>()),

@@ -27,6 +27,8 @@ public sealed class DynamoDbStoreWriter : ISpoolConsumer
     private readonly BatchWriter _writer;
     private readonly ILogger<DynamoDbStoreWriter> _logger;
     private readonly string _node;
+    private readonly HotKeys _hotKeys = new();
+    private readonly HashSet<string> _widened = new(StringComparer.Ordinal);
 
     public DynamoDbStoreWriter(IAmazonDynamoDB client, DynamoDbOptions options, StoreOptions store, string node, TimeProvider time, BatchWriter writer, ILogger<DynamoDbStoreWriter> logger)
     {
@@ -59,14 +61,22 @@ public sealed class DynamoDbStoreWriter : ISpoolConsumer
 
     public async ValueTask ConsumeAsync(IReadOnlyList<SpoolEntry> entries, CancellationToken cancellationToken)
     {
-        var hotCutoff = _time.GetUtcNow().ToUnixTimeMilliseconds() - (long)StoreOptions.HotWindow.TotalMilliseconds;
+        var now = _time.GetUtcNow();
+        var hotCutoff = now.ToUnixTimeMilliseconds() - (long)StoreOptions.HotWindow.TotalMilliseconds;
+        var second = now.ToUnixTimeSeconds();
         var requests = new List<WriteRequest>(entries.Count * 2);
+        _widened.Clear();
         foreach (var entry in entries)
         {
             if (!entry.Json.IsEmpty)
             {
-                AddItems(requests, AnalyticsLoader.RowOf(entry.Json), entry.Json, hotCutoff);
+                AddItems(requests, AnalyticsLoader.RowOf(entry.Json), entry.Json, hotCutoff, second);
             }
+        }
+        // Readers learn of new physical keys before any item is written to them.
+        foreach (var key in _widened)
+        {
+            await RecordSpreadAsync(key, cancellationToken);
         }
         await _writer.WriteAsync(_options.TableName, requests, cancellationToken);
         await _client.PutItemAsync(new PutItemRequest
@@ -79,16 +89,18 @@ public sealed class DynamoDbStoreWriter : ISpoolConsumer
         }, cancellationToken);
     }
 
-    private void AddItems(List<WriteRequest> requests, AnalyticsRow row, ReadOnlyMemory<byte> json, long hotCutoff)
+    private void AddItems(List<WriteRequest> requests, AnalyticsRow row, ReadOnlyMemory<byte> json, long hotCutoff, long second)
     {
         var hash = SourceShard.Hash(row.SourceIP);
         var sortKey = EventKeys.SortKey(row.TimestampMs, row.EventType, row.Id);
         var text = System.Text.Encoding.UTF8.GetString(json.Span);
+        // Both items are about this big; their keys differ by a few bytes.
+        var units = HotKeys.UnitsOf(json.Length + (2 * sortKey.Length) + 160);
         var main = new Dictionary<string, AttributeValue>
         {
-            [DynamoDbTable.PartitionKey] = new AttributeValue(EventKeys.MainPartition(row.TimestampMs, SourceShard.Main(hash))),
+            [DynamoDbTable.PartitionKey] = new AttributeValue(_hotKeys.Place(EventKeys.MainPartition(row.TimestampMs, SourceShard.Main(hash)), row.Id, units, second, _widened)),
             [DynamoDbTable.SortKey] = new AttributeValue(sortKey),
-            [DynamoDbTable.SourcePartitionKey] = new AttributeValue(EventKeys.SourcePartition(row.TimestampMs, row.SourceIP)),
+            [DynamoDbTable.SourcePartitionKey] = new AttributeValue(_hotKeys.Place(EventKeys.SourcePartition(row.TimestampMs, row.SourceIP), row.Id, units, second, _widened)),
             [DynamoDbTable.SourceSortKey] = new AttributeValue(sortKey),
             [DynamoDbTable.EventType] = new AttributeValue(row.EventType),
             [DynamoDbTable.Event] = new AttributeValue(text),
@@ -100,12 +112,39 @@ public sealed class DynamoDbStoreWriter : ISpoolConsumer
         {
             requests.Add(new WriteRequest(new PutRequest(new Dictionary<string, AttributeValue>
             {
-                [DynamoDbTable.PartitionKey] = new AttributeValue(EventKeys.HotPartition(row.TimestampMs, SourceShard.Hot(hash))),
+                [DynamoDbTable.PartitionKey] = new AttributeValue(_hotKeys.Place(EventKeys.HotPartition(row.TimestampMs, SourceShard.Hot(hash)), row.Id, units, second, _widened)),
                 [DynamoDbTable.SortKey] = new AttributeValue(sortKey),
                 [DynamoDbTable.EventType] = new AttributeValue(row.EventType),
                 [DynamoDbTable.Event] = new AttributeValue(text),
                 [DynamoDbTable.Ttl] = Seconds(row.TimestampMs + (long)StoreOptions.HotWindow.TotalMilliseconds),
             })));
+        }
+    }
+
+    /// <summary>Raises the recorded spread of a logical key to this writer's, never lowering what another node recorded.</summary>
+    private async Task RecordSpreadAsync(string logicalKey, CancellationToken cancellationToken)
+    {
+        var spread = _hotKeys.SpreadOf(logicalKey);
+        try
+        {
+            await _client.UpdateItemAsync(new UpdateItemRequest
+            {
+                TableName = _options.TableName,
+                Key = new Dictionary<string, AttributeValue>
+                {
+                    [DynamoDbTable.PartitionKey] = new AttributeValue(HotKeys.SpreadRecordKey(logicalKey)),
+                    [DynamoDbTable.SortKey] = new AttributeValue(DynamoDbTable.SpreadSortKey),
+                },
+                UpdateExpression = "SET #n = :n",
+                ConditionExpression = "attribute_not_exists(#n) OR #n < :n",
+                ExpressionAttributeNames = new Dictionary<string, string> { ["#n"] = DynamoDbTable.Spread },
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":n"] = new AttributeValue { N = spread.ToString(CultureInfo.InvariantCulture) } },
+            }, cancellationToken);
+            _logger.LogInformation("Hot partition key {Key} spread over {Spread} keys", logicalKey, spread);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // Another node (or an earlier run) spread it at least as wide: nothing to record.
         }
     }
 

@@ -34,6 +34,10 @@ public static class DynamoDbTable
     public const string SourceSortKey = "ssk";
     public const string SourceIndex = "source";
 
+    /// <summary>The attribute and sort key of a hot key's spread record (<see cref="HotKeys"/>).</summary>
+    public const string Spread = "n";
+    public const string SpreadSortKey = "spread";
+
     /// <summary>
     /// A client from the standard AWS SDK chain (region, credentials). A local endpoint (ServiceUrl)
     /// with no credentials in the environment gets placeholder ones: emulators check the signature's

@@ -1,5 +1,6 @@
 using Hydrant.Analytics;
 using Hydrant.Detection;
+using Hydrant.DynamoDb;
 using Hydrant.Keys;
 using Hydrant.Server.Auth;
 using Hydrant.Server.Hosting;
@@ -13,7 +14,7 @@ public static class StatsEndpoints
     private static readonly TimeSpan AnalyticsStatusLimit = TimeSpan.FromSeconds(5);
 
     public static void MapStats(this IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/stats", async (IngestStats stats, IIngestLog spool, StoreOptions store, IAnalyticsStore analytics, SpoolConsumerRunner consumers, RuleRegistry rules, HydrantSettings settings, CancellationToken cancellationToken) =>
+        app.MapGet("/v1/stats", async (IngestStats stats, IIngestLog spool, StoreOptions store, IAnalyticsStore analytics, SpoolConsumerRunner consumers, RuleRegistry rules, HydrantSettings settings, IServiceProvider services, CancellationToken cancellationToken) =>
             {
                 var loaderLag = consumers.LagOf(AnalyticsLoader.ConsumerName);
                 // The analytics store may be down (the loader waits, the spool keeps its events):
@@ -58,6 +59,14 @@ public static class StatsEndpoints
                         lagSeconds = loaderLag?.Seconds ?? 0,
                         schemaVersion = loaded?.SchemaVersion,
                     },
+                    storeKeys = services.GetService<KeyWriteRates>() is { } rates
+                        ? new
+                        {
+                            unitsPerKeyPerSecondCap = HotKeys.UnitsPerKeyPerSecond,
+                            peakUnitsPerSecond = rates.PeakUnitsPerSecond,
+                            hottest = rates.Hottest(10).Select(k => new { key = k.Key, unitsLastSecond = k.UnitsLastSecond, peakUnitsPerSecond = k.PeakUnitsPerSecond }),
+                        }
+                        : null,
                     ruleCache = new { kind = settings.CacheKind, hitRatio = Math.Round(rules.HitRatio, 4), hits = rules.Hits, misses = rules.Misses },
                     consumers = consumers.Lags().Select(l => new { name = l.Consumer, position = l.Position, lagEvents = l.Events, lagSeconds = l.Seconds }),
                     shards = new

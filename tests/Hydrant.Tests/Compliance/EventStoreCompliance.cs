@@ -158,7 +158,7 @@ public sealed class DynamoDbEventStoreCompliance : EventStoreCompliance
     public DynamoDbEventStoreCompliance()
     {
         _client = DynamoDbTable.CreateClient(_options);
-        _writer = new DynamoDbStoreWriter(_client, _options, Spool.Options, "test-node", Spool.Clock, new BatchWriter(_client, 8), NullLogger<DynamoDbStoreWriter>.Instance);
+        _writer = new DynamoDbStoreWriter(_client, _options, Spool.Options, "test-node", Spool.Clock, new BatchWriter(_client, 8, new KeyWriteRates(Spool.Clock)), NullLogger<DynamoDbStoreWriter>.Instance);
         Store = new DynamoDbEventStore(_client, _options, Spool.Clock);
         // Without a consumer the spool trims what it holds at once.
         Spool.Log.RegisterConsumer(DynamoDbStoreWriter.ConsumerName, 0);
