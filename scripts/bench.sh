@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmarks behind BENCHMARKS.md.
 #   scripts/bench.sh load [LOADGEN ARGS...]   hydrant serve + PostgreSQL side-by-side, then paced latency runs (ack and receipt-to-alert)
-#   scripts/bench.sh micro [BDN ARGS...]      BenchmarkDotNet kernels (parsing, keys)
+#   scripts/bench.sh micro [FILTER]          BenchmarkDotNet kernels (parsing, keys, detection, analytics loaders), e.g. '*PostgresLoad*'
 #   scripts/bench.sh scaleout [EVENTS]        each scale-out backend (dynalite, PostgreSQL, Redis) against the embedded ones:
 #                                             ingest acks and the time until every consumer has caught up
 # Everything runs on 127.0.0.1; only the processes started here are stopped, by their id.
@@ -14,7 +14,14 @@ dotnet build Hydrant.slnx -c Release -v quiet -nologo >/dev/null
 
 case "$what" in
   micro)
-    exec dotnet bench/Hydrant.Benchmarks/bin/Release/net10.0/Hydrant.Benchmarks.dll --filter '*' --memory "$@"
+    # The PostgreSQL loader benchmark needs a server: a throwaway one, stopped on exit.
+    micro_work=$(mktemp -d)
+    chmod 755 "$micro_work"
+    trap 'bash scripts/postgres.sh stop "$micro_work/pg" || true; rm -rf "$micro_work"' EXIT
+    HYDRANT_BENCH_POSTGRES="Host=127.0.0.1;Port=$(bash scripts/postgres.sh start "$micro_work/pg" | sed -n 's/^PGPORT=//p');Username=postgres;Database=postgres"
+    export HYDRANT_BENCH_POSTGRES
+    dotnet bench/Hydrant.Benchmarks/bin/Release/net10.0/Hydrant.Benchmarks.dll --filter "${1:-*}" --memory
+    exit 0
     ;;
   load|scaleout) ;;
   *) echo "usage: scripts/bench.sh load|micro|scaleout [ARGS...]" >&2; exit 2 ;;

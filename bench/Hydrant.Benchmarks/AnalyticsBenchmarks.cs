@@ -140,3 +140,71 @@ public class DailyReportBenchmarks
         command.ExecuteNonQuery();
     }
 }
+
+/// <summary>
+/// The analytics loader into PostgreSQL (binary COPY with the node's position in the same
+/// transaction): the same 65,536 events and batches as <see cref="AnalyticsLoadBenchmarks"/>, into
+/// a fresh database each iteration. Needs HYDRANT_BENCH_POSTGRES (scripts/bench.sh micro starts a
+/// PostgreSQL and sets it).
+/// </summary>
+[MemoryDiagnoser]
+[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 8)]
+public class PostgresLoadBenchmarks
+{
+    private const int Rows = 65_536;
+    private const int Batch = 32_768;
+
+    private SpoolEntry[] _entries = [];
+    private string _server = string.Empty;
+    private string _database = string.Empty;
+    private Hydrant.Postgres.PostgresAnalyticsStore? _store;
+
+    [Params(256, 1024)]
+    public int EventBytes { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _server = Environment.GetEnvironmentVariable("HYDRANT_BENCH_POSTGRES")
+            ?? throw new InvalidOperationException("HYDRANT_BENCH_POSTGRES is not set: run scripts/bench.sh micro, which starts PostgreSQL");
+        var ndjson = new ArrayBufferWriter<byte>();
+        new EventGenerator(new GeneratorOptions { Count = Rows, SizeBytes = EventBytes, Days = 1, Sources = 5000 }).WriteNdjson(ndjson);
+        var parser = new EventParser(EventLimits.Default with { MaxBodyBytes = long.MaxValue }, TimeProvider.System);
+        using var parsed = parser.Parse(ndjson.WrittenSpan);
+        _entries = [.. parsed.Events.Select((e, i) => new SpoolEntry(i, e.Json.ToArray()))];
+    }
+
+    [IterationSetup]
+    public void Open()
+    {
+        _database = "bench_" + Guid.NewGuid().ToString("N")[..12];
+        Execute($"CREATE DATABASE {_database}");
+        _store = new Hydrant.Postgres.PostgresAnalyticsStore(new Npgsql.NpgsqlConnectionStringBuilder(_server) { Database = _database }.ConnectionString, "bench");
+        _store.LoadCheckpointAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult(); // migrations, outside the measurement
+    }
+
+    [Benchmark(OperationsPerInvoke = Rows)]
+    public async Task LoadRows()
+    {
+        var loader = new AnalyticsLoader(_store!);
+        for (var first = 0; first < _entries.Length; first += Batch)
+        {
+            await loader.ConsumeAsync(_entries.AsMemory(first, Math.Min(Batch, _entries.Length - first)).ToArray(), CancellationToken.None);
+        }
+    }
+
+    [IterationCleanup]
+    public void Close()
+    {
+        _store!.Dispose();
+        Execute($"DROP DATABASE {_database} WITH (FORCE)");
+    }
+
+    private void Execute(string sql)
+    {
+        using var connection = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(_server) { Pooling = false }.ConnectionString);
+        connection.Open();
+        using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        command.ExecuteNonQuery();
+    }
+}

@@ -92,5 +92,37 @@ public sealed class ScaleOutTests : IDisposable
         Assert.Equal(expected, (await Api.QueryIdsAsync(b, range + "&sourceIP=198.51.100.70")).Order());
     }
 
+    [Fact]
+    public async Task A_brute_force_split_between_two_nodes_is_detected_once()
+    {
+        using var dataA = new TempDirectory();
+        using var dataB = new TempDirectory();
+        string[] redis = ["--Hydrant:Cache:Kind=redis", $"--Hydrant:Redis:Configuration={TestServers.Redis}", $"--Hydrant:Redis:Prefix={_redisPrefix}"];
+        await using var nodeA = await HydrantProcess.ServeAsync(dataA.Path, redis);
+        await using var nodeB = await HydrantProcess.ServeAsync(dataB.Path, redis);
+        using var a = Api.Client(nodeA.BaseUrl);
+        using var b = Api.Client(nodeB.BaseUrl);
+
+        // Twelve failures from one address in two minutes, alternating between the nodes: six
+        // each, under the built-in rule's ten on either node alone.
+        var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 600_000;
+        for (var i = 0; i < 12; i++)
+        {
+            var line = $$"""{"id":"bf-{{i}}","timestamp":{{ts + (i * 10_000)}},"eventType":"auth.failure","sourceIP":"203.0.113.200","logsource":{"product":"hydrant","service":"auth"},"user":"root"}""";
+            var (response, _) = await Api.PostAsync(i % 2 == 0 ? a : b, line);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        async Task<int> AlertsAsync(HttpClient node) =>
+            (await Api.GetAsync(node, $"v1/alerts?rule={BruteForceId}&from={Api.Rfc3339(ts - 60_000)}")).Body.GetProperty("alerts").GetArrayLength();
+        async Task<bool> CaughtUpAsync(HttpClient node) =>
+            (await Api.GetAsync(node, "v1/stats")).Body.GetProperty("consumers").EnumerateArray().All(c => c.GetProperty("lagEvents").GetInt64() == 0);
+
+        await Eventually.TrueAsync(async () => await AlertsAsync(a) + await AlertsAsync(b) >= 1, "one of the nodes raised the brute-force alert");
+        await Eventually.TrueAsync(async () => await CaughtUpAsync(a) && await CaughtUpAsync(b), "both detectors have seen every event");
+        Assert.Equal(1, await AlertsAsync(a) + await AlertsAsync(b));
+    }
+
+    private const string BruteForceId = "7d4b2a10-3c5e-4f61-9a7b-8c9d0e1f2a30";
+
     public void Dispose() => _database.Dispose();
 }

@@ -31,15 +31,19 @@ public sealed class Detector : ISpoolConsumer
     private readonly Dictionary<(string RuleId, string? GroupKey), OpenAlert> _open = [];
     private readonly List<CorrelationHit> _hits = [];
     private readonly List<CorrelationFiring> _firings = [];
+    private readonly List<CorrelationHit> _sharedHits = [];
     private readonly RuleRegistry _rules;
     private readonly IAlertStore _store;
     private readonly AlertFeed _feed;
     private readonly DetectionOptions _options;
     private readonly ILogger<Detector> _logger;
     private readonly CorrelationEngine _correlations;
+    private readonly ISharedCorrelations? _shared;
 
-    public Detector(RuleRegistry rules, IAlertStore store, AlertFeed feed, DetectionOptions options, ILogger<Detector> logger, IMeterFactory meterFactory)
+    public Detector(RuleRegistry rules, IAlertStore store, AlertFeed feed, DetectionOptions options, ILogger<Detector> logger, IMeterFactory meterFactory, IEnumerable<ISharedCorrelations> shared)
     {
+        // Windows shared with other nodes (Redis), if any: the correlations they can share are counted there, not here.
+        _shared = shared.FirstOrDefault();
         _rules = rules;
         _store = store;
         _feed = feed;
@@ -78,6 +82,7 @@ public sealed class Detector : ISpoolConsumer
         _correlations.Use(plan);
         var changed = new Dictionary<string, OpenAlert>(StringComparer.Ordinal);
         var newest = long.MinValue;
+        _sharedHits.Clear();
         foreach (var entry in entries)
         {
             if (entry.Json.IsEmpty)
@@ -97,14 +102,20 @@ public sealed class Detector : ISpoolConsumer
                 }
                 CorrelationHit.Extract(plan, rule, view, behind, timestampMs, _hits);
             }
+            if (_shared is not null)
+            {
+                _sharedHits.AddRange(_hits.Where(h => ISharedCorrelations.CanShare(h.Target.Node)));
+                _hits.RemoveAll(h => ISharedCorrelations.CanShare(h.Target.Node));
+            }
             _firings.Clear();
             _correlations.Observe(_hits, timestampMs, _firings);
-            foreach (var firing in _firings.Where(f => f.Node.RaisesAlerts))
-            {
-                var c = firing.Node.Correlation;
-                var alert = Raise(c.Id, c.Title, c.Level, firing.GroupKey, firing.Events, firing.Count, firing.FirstMs, firing.LastMs);
-                changed[alert.Alert.Id] = alert;
-            }
+            RaiseFirings(changed);
+        }
+        if (_shared is not null && _sharedHits.Count > 0)
+        {
+            _firings.Clear();
+            await _shared.ObserveAsync(_sharedHits, _firings, cancellationToken);
+            RaiseFirings(changed);
         }
 
         var window = (long)_options.SuppressionWindow.TotalMilliseconds;
@@ -118,6 +129,16 @@ public sealed class Detector : ISpoolConsumer
         foreach (var alert in changed.Values)
         {
             _feed.Publish(alert.Alert);
+        }
+    }
+
+    private void RaiseFirings(Dictionary<string, OpenAlert> changed)
+    {
+        foreach (var firing in _firings.Where(f => f.Node.RaisesAlerts))
+        {
+            var c = firing.Node.Correlation;
+            var alert = Raise(c.Id, c.Title, c.Level, firing.GroupKey, firing.Events, firing.Count, firing.FirstMs, firing.LastMs);
+            changed[alert.Alert.Id] = alert;
         }
     }
 

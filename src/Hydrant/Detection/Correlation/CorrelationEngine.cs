@@ -308,7 +308,8 @@ public sealed class CorrelationEngine(CorrelationOptions options)
     }
 
     /// <summary>"field=value, field=value" in group-by order; null without group-by.</summary>
-    private static string? GroupKey(SigmaCorrelation correlation, string[] values) =>
+    /// <summary>How a group is named in its alerts: "field=value, ..."; null without group-by.</summary>
+    public static string? GroupKey(SigmaCorrelation correlation, string[] values) =>
         values.Length == 0 ? null : string.Join(", ", correlation.GroupBy.Select((f, i) => f + "=" + values[i]));
 
     private sealed class CorrelationState(CorrelationNode node)

@@ -1,0 +1,94 @@
+using System.Globalization;
+using Hydrant.Detection.Correlation;
+using StackExchange.Redis;
+
+namespace Hydrant.Redis;
+
+/// <summary>
+/// Shared correlation windows in Redis: per correlation and group, a sorted set scored by event
+/// time (event_count: one member per event id; value_count: one per value, at its latest time),
+/// and an owner key naming the node that raised the group's alert, held for the suppression
+/// window. One script per hit adds it, trims what no window can reach any more, counts the
+/// window ending at the hit, and takes or checks the owner key when the condition holds; a
+/// batch's scripts go out pipelined.
+/// </summary>
+public sealed class RedisCorrelations(IConnectionMultiplexer redis, string node, TimeSpan suppression, TimeSpan allowedLateness, string prefix = RedisKeys.DefaultPrefix)
+    : ISharedCorrelations
+{
+    private const string ObserveScript = """
+        local ts = tonumber(ARGV[2])
+        local span = tonumber(ARGV[3])
+        if ARGV[9] == 'values' then
+            redis.call('ZADD', KEYS[1], 'GT', ts, ARGV[1])
+        else
+            redis.call('ZADD', KEYS[1], ts, ARGV[1])
+        end
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (ts - tonumber(ARGV[8])))
+        redis.call('PEXPIRE', KEYS[1], ARGV[8])
+        local n = redis.call('ZCOUNT', KEYS[1], ts - span, ts)
+        local bound = tonumber(ARGV[5])
+        if not ((ARGV[4] == 'gt' and n > bound) or (ARGV[4] == 'gte' and n >= bound)) then
+            return {n, 0}
+        end
+        if redis.call('SET', KEYS[2], ARGV[6], 'NX', 'PX', ARGV[7]) then
+            return {n, 1}
+        end
+        if redis.call('GET', KEYS[2]) == ARGV[6] then
+            redis.call('PEXPIRE', KEYS[2], ARGV[7])
+            return {n, 2}
+        end
+        return {n, -1}
+        """;
+
+    public async ValueTask ObserveAsync(IReadOnlyList<CorrelationHit> hits, List<CorrelationFiring> firings, CancellationToken cancellationToken)
+    {
+        if (hits.Count == 0)
+        {
+            return;
+        }
+        var database = redis.GetDatabase();
+        var calls = new Task<RedisResult>[hits.Count];
+        for (var i = 0; i < hits.Count; i++)
+        {
+            var hit = hits[i];
+            var correlation = hit.Target.Node.Correlation;
+            var group = CorrelationEngine.GroupKey(correlation, hit.GroupValues) ?? string.Empty;
+            var span = (long)correlation.Timespan.TotalMilliseconds;
+            // The tightest lower bound decides (FiresEarly: every bound is a lower one).
+            var bound = correlation.Condition.MaxBy(b => b.Value);
+            var values = correlation.Type == Hydrant.Detection.Sigma.CorrelationType.ValueCount;
+            calls[i] = database.ScriptEvaluateAsync(ObserveScript,
+                [$"{prefix}corr:{correlation.Id}:{group}", $"{prefix}corr-owner:{correlation.Id}:{group}"],
+                [
+                    values ? hit.Value ?? string.Empty : hit.Event.Id,
+                    hit.TimestampMs,
+                    span,
+                    bound.Operator,
+                    bound.Value.ToString(CultureInfo.InvariantCulture),
+                    node,
+                    (long)(suppression + correlation.Timespan).TotalMilliseconds,
+                    span + (long)allowedLateness.TotalMilliseconds,
+                    values ? "values" : "events",
+                ]);
+        }
+        await Task.WhenAll(calls).WaitAsync(cancellationToken);
+        for (var i = 0; i < hits.Count; i++)
+        {
+            var result = (RedisResult[])(await calls[i])!;
+            var count = (long)result[0];
+            var hit = hits[i];
+            var group = CorrelationEngine.GroupKey(hit.Target.Node.Correlation, hit.GroupValues);
+            switch ((long)result[1])
+            {
+                case 1: // this node raised it first: the alert accounts for the whole window
+                    firings.Add(new CorrelationFiring(hit.Target.Node, group, [hit.Event], count, hit.TimestampMs, hit.TimestampMs));
+                    break;
+                case 2: // this node's alert: one more event
+                    firings.Add(new CorrelationFiring(hit.Target.Node, group, [hit.Event], 1, hit.TimestampMs, hit.TimestampMs));
+                    break;
+                default: // not yet, or another node's alert
+                    break;
+            }
+        }
+    }
+}
