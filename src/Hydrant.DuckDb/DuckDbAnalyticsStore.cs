@@ -188,6 +188,24 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
             return true;
         });
 
+    public async ValueTask<int> DropDaysBeforeAsync(DateOnly before, CancellationToken cancellationToken) =>
+        await _worker.RunAsync(() =>
+        {
+            using var transaction = _writer.BeginTransaction();
+            using var days = Command(_writer, "SELECT count(DISTINCT day) FROM events WHERE day < CAST($before AS DATE)", ("before", DailyReport.DateText(before)));
+            var dropped = Convert.ToInt32(days.ExecuteScalar(), CultureInfo.InvariantCulture);
+            using (var events = Command(_writer, "DELETE FROM events WHERE day < CAST($before AS DATE)", ("before", DailyReport.DateText(before))))
+            {
+                events.ExecuteNonQuery();
+            }
+            using (var alerts = Command(_writer, "DELETE FROM alerts WHERE day < CAST($before AS DATE)", ("before", DailyReport.DateText(before))))
+            {
+                alerts.ExecuteNonQuery();
+            }
+            transaction.Commit();
+            return dropped;
+        });
+
     public ValueTask<DailyReport?> LoadReportAsync(DateOnly day, CancellationToken cancellationToken)
     {
         using var connection = OpenReader();

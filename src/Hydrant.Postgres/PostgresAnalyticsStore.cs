@@ -187,6 +187,29 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Each day is a partition: dropping it is instant, whatever it holds.</summary>
+    public async ValueTask<int> DropDaysBeforeAsync(DateOnly before, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        var dropped = 0;
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        foreach (var day in (await PartitionDaysAsync(cancellationToken)).Where(d => d < before))
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtext('hydrant.partitions'))", cancellationToken);
+            await ExecuteAsync(connection, transaction, $"DROP TABLE IF EXISTS {PartitionName(day)}", cancellationToken);
+            await using (var alerts = new NpgsqlCommand("DELETE FROM alerts WHERE day = $1", connection, transaction))
+            {
+                alerts.Parameters.Add(new NpgsqlParameter { Value = day });
+                await alerts.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await transaction.CommitAsync(cancellationToken);
+            _partitions.TryRemove(day, out _);
+            dropped++;
+        }
+        return dropped;
+    }
+
     public async ValueTask<DailyReport?> LoadReportAsync(DateOnly day, CancellationToken cancellationToken)
     {
         await StartAsync(cancellationToken);

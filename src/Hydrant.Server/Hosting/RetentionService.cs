@@ -1,9 +1,13 @@
+using Hydrant.Analytics;
 using Hydrant.Storage;
 
 namespace Hydrant.Server.Hosting;
 
-/// <summary>Drops expired hot days and months past retention, at start and then every hour.</summary>
-internal sealed class RetentionService(IEventStore store, StoreOptions options, TimeProvider time, ILogger<RetentionService> logger) : BackgroundService
+/// <summary>
+/// Drops expired hot days and months past retention from the event store, and the analytics
+/// store's days past retention, at start and then every hour.
+/// </summary>
+internal sealed class RetentionService(IEventStore store, IAnalyticsStore analytics, StoreOptions options, TimeProvider time, ILogger<RetentionService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -16,6 +20,11 @@ internal sealed class RetentionService(IEventStore store, StoreOptions options, 
                 if (result.DroppedHotDays.Count + result.DroppedMonths.Count > 0)
                 {
                     logger.LogInformation("Retention dropped hot days {Days} and months {Months}", result.DroppedHotDays, result.DroppedMonths);
+                }
+                var oldestKept = DateOnly.FromDateTime((time.GetUtcNow() - options.Retention).UtcDateTime);
+                if (await analytics.DropDaysBeforeAsync(oldestKept, stoppingToken) is > 0 and var days)
+                {
+                    logger.LogInformation("Retention dropped {Days} days of analytics before {Day}", days, oldestKept);
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)

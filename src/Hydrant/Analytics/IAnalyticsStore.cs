@@ -45,6 +45,12 @@ public interface IAnalyticsStore
 
     ValueTask<DailyReport?> LoadReportAsync(DateOnly day, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Drops the events and alerts of every UTC day before <paramref name="before"/> (retention);
+    /// the days' reports are kept. Returns how many days went.
+    /// </summary>
+    ValueTask<int> DropDaysBeforeAsync(DateOnly before, CancellationToken cancellationToken);
+
     /// <summary>Days before <paramref name="before"/> that have events but no stored report, oldest first.</summary>
     ValueTask<IReadOnlyList<DateOnly>> DaysWithoutReportAsync(DateOnly before, CancellationToken cancellationToken);
 

@@ -146,6 +146,23 @@ public abstract class AnalyticsStoreCompliance<TStore> : IDisposable
         Assert.Equal(new Dictionary<string, long> { ["critical"] = 1, ["high"] = 1, ["low"] = 1 }, alerts.ByLevel);
     }
 
+    [Fact]
+    public async Task Retention_drops_the_events_and_alerts_of_days_before_the_cutoff_and_keeps_reports()
+    {
+        using var store = await LoadedAsync(200); // 2023-11-14 22:13:20Z onwards, one a second: one day
+        var day = new DateOnly(2023, 11, 14);
+        await store.SaveReportAsync(await store.AggregateDayAsync(day, CancellationToken.None), CancellationToken.None);
+        Assert.Equal(0, await store.DropDaysBeforeAsync(day, CancellationToken.None));
+        Assert.Equal(200, (await store.StatusAsync(CancellationToken.None)).Rows);
+
+        Assert.Equal(1, await store.DropDaysBeforeAsync(day.AddDays(1), CancellationToken.None));
+        Assert.Equal(0, (await store.StatusAsync(CancellationToken.None)).Rows);
+        Assert.Equal(200, (await store.LoadReportAsync(day, CancellationToken.None))!.TotalEvents);
+        // The day can be loaded again (a partition dropped is made again).
+        await new AnalyticsLoader(store).ConsumeAsync([new SpoolEntry(500, Canonical(3))], CancellationToken.None);
+        Assert.Equal(1, (await store.StatusAsync(CancellationToken.None)).Rows);
+    }
+
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }
 
