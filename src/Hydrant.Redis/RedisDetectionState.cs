@@ -1,20 +1,30 @@
 using System.Globalization;
+using Hydrant.Detection;
 using Hydrant.Detection.Correlation;
 using StackExchange.Redis;
 
 namespace Hydrant.Redis;
 
 /// <summary>
-/// Shared correlation windows in Redis: per correlation and group, a sorted set scored by event
-/// time (event_count: one member per event id; value_count: one per value, at its latest time),
-/// and an owner key naming the node that raised the group's alert, held for the suppression
-/// window. One script per hit adds it, trims what no window can reach any more, counts the
-/// window ending at the hit, and takes or checks the owner key when the condition holds; a
-/// batch's scripts go out pipelined.
+/// Shared detection state in Redis. Per correlation and group, a sorted set scored by event time
+/// (event_count: one member per event id; value_count: one per value, at its latest time). Per
+/// alert (rule and group), an owner key naming the node that raised it, held (with PX, wall-clock)
+/// for the suppression window and extended while that node keeps raising it. One script per hit
+/// adds it, trims what no window can reach any more, counts the window ending at the hit, and
+/// takes or checks the owner key when the condition holds; a batch's scripts go out pipelined.
 /// </summary>
-public sealed class RedisCorrelations(IConnectionMultiplexer redis, string node, TimeSpan suppression, TimeSpan allowedLateness, string prefix = RedisKeys.DefaultPrefix)
-    : ISharedCorrelations
+public sealed class RedisDetectionState(IConnectionMultiplexer redis, string node, TimeSpan suppression, TimeSpan allowedLateness, string prefix = RedisKeys.DefaultPrefix)
+    : ISharedDetectionState
 {
+    private const string ClaimScript = """
+        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+            redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            return 1
+        end
+        return 0
+        """;
+
     private const string ObserveScript = """
         local ts = tonumber(ARGV[2])
         local span = tonumber(ARGV[3])
@@ -58,7 +68,7 @@ public sealed class RedisCorrelations(IConnectionMultiplexer redis, string node,
             var bound = correlation.Condition.MaxBy(b => b.Value);
             var values = correlation.Type == Hydrant.Detection.Sigma.CorrelationType.ValueCount;
             calls[i] = database.ScriptEvaluateAsync(ObserveScript,
-                [$"{prefix}corr:{correlation.Id}:{group}", $"{prefix}corr-owner:{correlation.Id}:{group}"],
+                [$"{prefix}corr:{correlation.Id}:{group}", OwnerKey(correlation.Id, group)],
                 [
                     values ? hit.Value ?? string.Empty : hit.Event.Id,
                     hit.TimestampMs,
@@ -91,4 +101,15 @@ public sealed class RedisCorrelations(IConnectionMultiplexer redis, string node,
             }
         }
     }
+
+    public async ValueTask<IReadOnlyList<bool>> ClaimAsync(IReadOnlyList<(string RuleId, string? GroupKey)> alerts, CancellationToken cancellationToken)
+    {
+        var database = redis.GetDatabase();
+        var window = (long)suppression.TotalMilliseconds;
+        var calls = alerts.Select(a => database.ScriptEvaluateAsync(ClaimScript, [OwnerKey(a.RuleId, a.GroupKey ?? string.Empty)], [node, window])).ToList();
+        var results = await Task.WhenAll(calls).WaitAsync(cancellationToken);
+        return [.. results.Select(r => (long)r == 1)];
+    }
+
+    private RedisKey OwnerKey(string ruleId, string group) => $"{prefix}owner:{ruleId}:{group}";
 }

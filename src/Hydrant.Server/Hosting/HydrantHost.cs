@@ -2,7 +2,6 @@ using System.Net;
 using Hydrant.Analytics;
 using Hydrant.Detection;
 using Hydrant.Detection.Alerts;
-using Hydrant.Detection.Correlation;
 using Hydrant.Detection.Sigma;
 using Hydrant.DuckDb;
 using Hydrant.DynamoDb;
@@ -121,7 +120,7 @@ public static class HydrantHost
                     ?? throw new ConfigurationException("Hydrant:Cache:Kind is 'redis' but Hydrant:Redis:Configuration is not set");
                 services.AddSingleton<IConnectionMultiplexer>(_ => ConnectToRedis(redisConfiguration));
                 services.AddSingleton<IRuleCache>(sp => new RedisRuleCache(sp.GetRequiredService<IConnectionMultiplexer>(), settings.RedisPrefix));
-                services.AddSingleton<ISharedCorrelations>(sp => new RedisCorrelations(
+                services.AddSingleton<ISharedDetectionState>(sp => new RedisDetectionState(
                     sp.GetRequiredService<IConnectionMultiplexer>(), NodeIdentity.Load(sp.GetRequiredService<StoreOptions>()),
                     settings.Detection.SuppressionWindow, settings.Detection.Correlation.AllowedLateness, settings.RedisPrefix));
                 health.AddCheck<RedisHealthCheck>("redis");

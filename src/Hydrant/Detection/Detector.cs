@@ -32,17 +32,19 @@ public sealed class Detector : ISpoolConsumer
     private readonly List<CorrelationHit> _hits = [];
     private readonly List<CorrelationFiring> _firings = [];
     private readonly List<CorrelationHit> _sharedHits = [];
+    private readonly List<(SigmaRule Rule, AlertEvent Event, long TimestampMs)> _sharedRaises = [];
     private readonly RuleRegistry _rules;
     private readonly IAlertStore _store;
     private readonly AlertFeed _feed;
     private readonly DetectionOptions _options;
     private readonly ILogger<Detector> _logger;
     private readonly CorrelationEngine _correlations;
-    private readonly ISharedCorrelations? _shared;
+    private readonly ISharedDetectionState? _shared;
 
-    public Detector(RuleRegistry rules, IAlertStore store, AlertFeed feed, DetectionOptions options, ILogger<Detector> logger, IMeterFactory meterFactory, IEnumerable<ISharedCorrelations> shared)
+    public Detector(RuleRegistry rules, IAlertStore store, AlertFeed feed, DetectionOptions options, ILogger<Detector> logger, IMeterFactory meterFactory, IEnumerable<ISharedDetectionState> shared)
     {
-        // Windows shared with other nodes (Redis), if any: the correlations they can share are counted there, not here.
+        // State shared with other nodes (Redis), if any: the correlations it can share are counted
+        // there, not here, and an alert is raised only by the node that holds it.
         _shared = shared.FirstOrDefault();
         _rules = rules;
         _store = store;
@@ -83,6 +85,7 @@ public sealed class Detector : ISpoolConsumer
         var changed = new Dictionary<string, OpenAlert>(StringComparer.Ordinal);
         var newest = long.MinValue;
         _sharedHits.Clear();
+        _sharedRaises.Clear();
         foreach (var entry in entries)
         {
             if (entry.Json.IsEmpty)
@@ -95,7 +98,11 @@ public sealed class Detector : ISpoolConsumer
             _hits.Clear();
             foreach (var rule in ruleSet.Matching(view))
             {
-                if (plan.RaisesAlerts(rule))
+                if (plan.RaisesAlerts(rule) && _shared is not null)
+                {
+                    _sharedRaises.Add((rule, behind, timestampMs));
+                }
+                else if (plan.RaisesAlerts(rule))
                 {
                     var alert = Raise(rule.Id, rule.Title, rule.Level, groupKey: null, [behind], 1, timestampMs, timestampMs);
                     changed[alert.Alert.Id] = alert;
@@ -104,12 +111,24 @@ public sealed class Detector : ISpoolConsumer
             }
             if (_shared is not null)
             {
-                _sharedHits.AddRange(_hits.Where(h => ISharedCorrelations.CanShare(h.Target.Node)));
-                _hits.RemoveAll(h => ISharedCorrelations.CanShare(h.Target.Node));
+                _sharedHits.AddRange(_hits.Where(h => ISharedDetectionState.CanShare(h.Target.Node)));
+                _hits.RemoveAll(h => ISharedDetectionState.CanShare(h.Target.Node));
             }
             _firings.Clear();
             _correlations.Observe(_hits, timestampMs, _firings);
             RaiseFirings(changed);
+        }
+        if (_shared is not null && _sharedRaises.Count > 0)
+        {
+            // Repeats that reach another node are that node's alert while it holds it.
+            var rules = _sharedRaises.Select(r => r.Rule.Id).Distinct(StringComparer.Ordinal).ToList();
+            var owned = await _shared.ClaimAsync([.. rules.Select(id => (id, (string?)null))], cancellationToken);
+            var mine = rules.Where((_, i) => owned[i]).ToHashSet(StringComparer.Ordinal);
+            foreach (var (rule, behind, timestampMs) in _sharedRaises.Where(r => mine.Contains(r.Rule.Id)))
+            {
+                var alert = Raise(rule.Id, rule.Title, rule.Level, groupKey: null, [behind], 1, timestampMs, timestampMs);
+                changed[alert.Alert.Id] = alert;
+            }
         }
         if (_shared is not null && _sharedHits.Count > 0)
         {

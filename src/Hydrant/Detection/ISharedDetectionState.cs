@@ -1,12 +1,16 @@
-namespace Hydrant.Detection.Correlation;
+using Hydrant.Detection.Correlation;
+using Hydrant.Detection.Sigma;
+
+namespace Hydrant.Detection;
 
 /// <summary>
-/// Correlation windows and alert ownership shared by every node of a deployment (Redis), so a
-/// pattern whose events reach different nodes is still seen, and raised by one node only. Shared
-/// are the correlations that <see cref="CanShare"/> accepts; the rest stay in each node's
+/// Detection state shared by every node of a deployment (Redis): correlation windows, so a
+/// pattern whose events reach different nodes is still seen, and alert ownership, so one rule's
+/// alert for one group is raised by one node only while it is suppressed. Shared windows are
+/// those of the correlations <see cref="CanShare"/> accepts; the rest stay in each node's
 /// <see cref="CorrelationEngine"/>.
 /// </summary>
-public interface ISharedCorrelations
+public interface ISharedDetectionState
 {
     /// <summary>
     /// Adds the hits to their groups' shared windows. For each hit whose window then satisfies its
@@ -17,12 +21,18 @@ public interface ISharedCorrelations
     ValueTask ObserveAsync(IReadOnlyList<CorrelationHit> hits, List<CorrelationFiring> firings, CancellationToken cancellationToken);
 
     /// <summary>
+    /// For each alert (rule id, group key), whether this node owns it now: it took it (no node
+    /// held it) or already held it; holding it again extends the suppression window.
+    /// </summary>
+    ValueTask<IReadOnlyList<bool>> ClaimAsync(IReadOnlyList<(string RuleId, string? GroupKey)> alerts, CancellationToken cancellationToken);
+
+    /// <summary>
     /// event_count and value_count with lower bounds only (windows that fire as they fill), fed by
     /// detection rules and feeding no other correlation.
     /// </summary>
     static bool CanShare(CorrelationNode node) =>
-        node.Correlation.Type is Sigma.CorrelationType.EventCount or Sigma.CorrelationType.ValueCount
+        node.Correlation.Type is CorrelationType.EventCount or CorrelationType.ValueCount
         && node.Correlation.FiresEarly
         && node.Parents.Count == 0
-        && node.Members.All(m => m is Sigma.SigmaRule);
+        && node.Members.All(m => m is SigmaRule);
 }
