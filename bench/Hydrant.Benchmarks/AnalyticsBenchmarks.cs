@@ -13,27 +13,24 @@ using Hydrant.Storage;
 namespace Hydrant.Benchmarks;
 
 /// <summary>
-/// The analytics loader alone: 65,536 generated events (canonical JSON, as the spool holds them)
-/// appended into a fresh DuckDB file in the loader's 32,768-entry batches, with DuckDB's memory
-/// limit at the default 512 MiB. One operation = one row. The file size per row after DuckDB's
-/// checkpoint is printed at each iteration's end ("bytes per event").
+/// An analytics loader alone: 65,536 generated events (canonical JSON, as the spool holds them)
+/// appended into a fresh store in the loader's 32,768-entry batches. One operation = one row.
 /// </summary>
-[MemoryDiagnoser]
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 8)]
-public class AnalyticsLoadBenchmarks
+public abstract class LoaderBenchmarks
 {
-    private const int Rows = 65_536;
+    protected const int Rows = 65_536;
     private const int Batch = 32_768;
 
     private SpoolEntry[] _entries = [];
-    private string _directory = string.Empty;
-    private DuckDbAnalyticsStore? _store;
 
     [Params(256, 1024)]
     public int EventBytes { get; set; }
 
+    /// <summary>The store of this iteration, opened fresh by the backend's [IterationSetup].</summary>
+    protected abstract IAnalyticsStore Store { get; }
+
     [GlobalSetup]
-    public void Setup()
+    public virtual void Setup()
     {
         var ndjson = new ArrayBufferWriter<byte>();
         new EventGenerator(new GeneratorOptions { Count = Rows, SizeBytes = EventBytes, Days = 1, Sources = 5000 }).WriteNdjson(ndjson);
@@ -42,21 +39,35 @@ public class AnalyticsLoadBenchmarks
         _entries = [.. parsed.Events.Select((e, i) => new SpoolEntry(i, e.Json.ToArray()))];
     }
 
+    [Benchmark(OperationsPerInvoke = Rows)]
+    public async Task LoadRows()
+    {
+        var loader = new AnalyticsLoader(Store);
+        for (var first = 0; first < _entries.Length; first += Batch)
+        {
+            await loader.ConsumeAsync(_entries.AsMemory(first, Math.Min(Batch, _entries.Length - first)).ToArray(), CancellationToken.None);
+        }
+    }
+}
+
+/// <summary>
+/// The DuckDB loader, DuckDB's memory limit at the default 512 MiB. The file size per row after
+/// DuckDB's checkpoint is printed at each iteration's end ("bytes per event").
+/// </summary>
+[MemoryDiagnoser]
+[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 8)]
+public class AnalyticsLoadBenchmarks : LoaderBenchmarks
+{
+    private string _directory = string.Empty;
+    private DuckDbAnalyticsStore? _store;
+
+    protected override IAnalyticsStore Store => _store!;
+
     [IterationSetup]
     public void Open()
     {
         _directory = Path.Combine(Path.GetTempPath(), "hydrant-bench-" + Guid.NewGuid().ToString("N"));
         _store = new DuckDbAnalyticsStore(new StoreOptions { DataPath = _directory }, memoryLimitMB: 512);
-    }
-
-    [Benchmark(OperationsPerInvoke = Rows)]
-    public async Task LoadRows()
-    {
-        var loader = new AnalyticsLoader(_store!);
-        for (var first = 0; first < _entries.Length; first += Batch)
-        {
-            await loader.ConsumeAsync(_entries.AsMemory(first, Math.Min(Batch, _entries.Length - first)).ToArray(), CancellationToken.None);
-        }
     }
 
     [IterationCleanup]
@@ -142,36 +153,25 @@ public class DailyReportBenchmarks
 }
 
 /// <summary>
-/// The analytics loader into PostgreSQL (binary COPY with the node's position in the same
-/// transaction): the same 65,536 events and batches as <see cref="AnalyticsLoadBenchmarks"/>, into
-/// a fresh database each iteration. Needs HYDRANT_BENCH_POSTGRES (scripts/bench.sh micro starts a
+/// The PostgreSQL loader (binary COPY with the node's position in the same transaction), into a
+/// fresh database each iteration. Needs HYDRANT_BENCH_POSTGRES (scripts/bench.sh micro starts a
 /// PostgreSQL and sets it).
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 8)]
-public class PostgresLoadBenchmarks
+public class PostgresLoadBenchmarks : LoaderBenchmarks
 {
-    private const int Rows = 65_536;
-    private const int Batch = 32_768;
-
-    private SpoolEntry[] _entries = [];
     private string _server = string.Empty;
     private string _database = string.Empty;
     private Hydrant.Postgres.PostgresAnalyticsStore? _store;
 
-    [Params(256, 1024)]
-    public int EventBytes { get; set; }
+    protected override IAnalyticsStore Store => _store!;
 
-    [GlobalSetup]
-    public void Setup()
+    public override void Setup()
     {
         _server = Environment.GetEnvironmentVariable("HYDRANT_BENCH_POSTGRES")
             ?? throw new InvalidOperationException("HYDRANT_BENCH_POSTGRES is not set: run scripts/bench.sh micro, which starts PostgreSQL");
-        var ndjson = new ArrayBufferWriter<byte>();
-        new EventGenerator(new GeneratorOptions { Count = Rows, SizeBytes = EventBytes, Days = 1, Sources = 5000 }).WriteNdjson(ndjson);
-        var parser = new EventParser(EventLimits.Default with { MaxBodyBytes = long.MaxValue }, TimeProvider.System);
-        using var parsed = parser.Parse(ndjson.WrittenSpan);
-        _entries = [.. parsed.Events.Select((e, i) => new SpoolEntry(i, e.Json.ToArray()))];
+        base.Setup();
     }
 
     [IterationSetup]
@@ -181,16 +181,6 @@ public class PostgresLoadBenchmarks
         Execute($"CREATE DATABASE {_database}");
         _store = new Hydrant.Postgres.PostgresAnalyticsStore(new Npgsql.NpgsqlConnectionStringBuilder(_server) { Database = _database }.ConnectionString, "bench");
         _store.LoadCheckpointAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult(); // migrations, outside the measurement
-    }
-
-    [Benchmark(OperationsPerInvoke = Rows)]
-    public async Task LoadRows()
-    {
-        var loader = new AnalyticsLoader(_store!);
-        for (var first = 0; first < _entries.Length; first += Batch)
-        {
-            await loader.ConsumeAsync(_entries.AsMemory(first, Math.Min(Batch, _entries.Length - first)).ToArray(), CancellationToken.None);
-        }
     }
 
     [IterationCleanup]

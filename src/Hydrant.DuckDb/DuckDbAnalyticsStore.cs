@@ -339,19 +339,10 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
     {
         Execute(_writer, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
         var current = (int)Scalar(_writer, "SELECT coalesce(max(version), 0) FROM schema_version");
-        var assembly = typeof(DuckDbAnalyticsStore).Assembly;
-        const string Prefix = "Hydrant.DuckDb.Migrations.";
-        var migrations = assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith(Prefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
-            .Select(n => (Version: int.Parse(n[Prefix.Length..n.IndexOf('_', Prefix.Length)], CultureInfo.InvariantCulture), Name: n))
-            .OrderBy(m => m.Version)
-            .ToList();
-        foreach (var (version, name) in migrations.Where(m => m.Version > current))
+        foreach (var (version, sql) in EmbeddedMigrations.Read(typeof(DuckDbAnalyticsStore).Assembly, "Hydrant.DuckDb.Migrations.").Where(m => m.Version > current))
         {
-            using var stream = assembly.GetManifestResourceStream(name)!;
-            using var reader = new StreamReader(stream);
             using var transaction = _writer.BeginTransaction();
-            Execute(_writer, reader.ReadToEnd());
+            Execute(_writer, sql);
             Execute(_writer, $"INSERT INTO schema_version VALUES ({version})");
             transaction.Commit();
             current = version;

@@ -337,18 +337,9 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
         await using (var read = new NpgsqlCommand("SELECT coalesce(max(version), 0) FROM schema_version", connection, transaction))
         {
             var current = (int)(await read.ExecuteScalarAsync(cancellationToken))!;
-            var assembly = typeof(PostgresAnalyticsStore).Assembly;
-            const string Prefix = "Hydrant.Postgres.Migrations.";
-            var migrations = assembly.GetManifestResourceNames()
-                .Where(n => n.StartsWith(Prefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
-                .Select(n => (Version: int.Parse(n[Prefix.Length..n.IndexOf('_', Prefix.Length)], CultureInfo.InvariantCulture), Name: n))
-                .OrderBy(m => m.Version)
-                .ToList();
-            foreach (var (version, name) in migrations.Where(m => m.Version > current))
+            foreach (var (version, sql) in EmbeddedMigrations.Read(typeof(PostgresAnalyticsStore).Assembly, "Hydrant.Postgres.Migrations.").Where(m => m.Version > current))
             {
-                await using var stream = assembly.GetManifestResourceStream(name)!;
-                using var text = new StreamReader(stream);
-                await ExecuteAsync(connection, transaction, await text.ReadToEndAsync(cancellationToken), cancellationToken);
+                await ExecuteAsync(connection, transaction, sql, cancellationToken);
                 await ExecuteAsync(connection, transaction, $"INSERT INTO schema_version VALUES ({version})", cancellationToken);
                 current = version;
             }

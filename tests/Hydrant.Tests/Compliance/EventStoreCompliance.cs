@@ -37,28 +37,9 @@ public abstract class EventStoreCompliance : IDisposable
         await CatchUpAsync();
     }
 
-    private async Task<(List<string> Ids, EventPage Page, QueryPlan Plan)> QueryAsync(EventQuery query)
-    {
-        var plan = QueryPlanner.Plan(query, NowMs, Spool.Options.Retention);
-        var page = await Store.QueryAsync(query, plan, CancellationToken.None);
-        var ids = page.Events.Select(e => System.Text.Json.JsonDocument.Parse(e).RootElement.GetProperty("id").GetString()!).ToList();
-        return (ids, page, plan);
-    }
+    private Task<(List<string> Ids, EventPage Page, QueryPlan Plan)> QueryAsync(EventQuery query) => Spool.QueryAsync(query, Store);
 
-    private async Task<List<string>> QueryAllAsync(EventQuery query)
-    {
-        var all = new List<string>();
-        while (true)
-        {
-            var (ids, page, _) = await QueryAsync(query);
-            all.AddRange(ids);
-            if (page.NextSortKey is null)
-            {
-                return all;
-            }
-            query = query with { AfterSortKey = page.NextSortKey };
-        }
-    }
+    private Task<List<string>> QueryAllAsync(EventQuery query) => Spool.QueryAllAsync(query, Store);
 
     private static string Event(string id, long ts, string type = "auth.failure", string ip = "10.0.0.1") =>
         $$"""{"id":"{{id}}","timestamp":{{ts}},"eventType":"{{type}}","sourceIP":"{{ip}}"}""" + "\n";

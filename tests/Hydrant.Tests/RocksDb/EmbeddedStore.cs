@@ -46,21 +46,22 @@ public sealed class EmbeddedStore : IDisposable
 
     public Task<AppendResult> AppendAsync(string ndjson) => AppendAsync(System.Text.Encoding.UTF8.GetBytes(ndjson));
 
-    public async Task<(List<string> Ids, EventPage Page, QueryPlan Plan)> QueryAsync(EventQuery query)
+    /// <summary>One page of the query, planned as the server would, from this store or <paramref name="store"/>.</summary>
+    public async Task<(List<string> Ids, EventPage Page, QueryPlan Plan)> QueryAsync(EventQuery query, IEventStore? store = null)
     {
         var plan = QueryPlanner.Plan(query, Clock.GetUtcNow().ToUnixTimeMilliseconds(), Options.Retention);
-        var page = await Store.QueryAsync(query, plan, CancellationToken.None);
+        var page = await (store ?? Store).QueryAsync(query, plan, CancellationToken.None);
         var ids = page.Events.Select(e => System.Text.Json.JsonDocument.Parse(e).RootElement.GetProperty("id").GetString()!).ToList();
         return (ids, page, plan);
     }
 
     /// <summary>Every id the query yields, following cursors to the end.</summary>
-    public async Task<List<string>> QueryAllAsync(EventQuery query)
+    public async Task<List<string>> QueryAllAsync(EventQuery query, IEventStore? store = null)
     {
         var all = new List<string>();
         while (true)
         {
-            var (ids, page, _) = await QueryAsync(query);
+            var (ids, page, _) = await QueryAsync(query, store);
             all.AddRange(ids);
             if (page.NextSortKey is null)
             {
