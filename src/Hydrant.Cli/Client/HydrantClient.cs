@@ -82,6 +82,17 @@ internal sealed class HydrantClient : IDisposable
     public Task<HttpResponseMessage> PostAsync(string pathAndQuery, object? json, CancellationToken cancellationToken) =>
         SendAsync(() => new HttpRequestMessage(HttpMethod.Post, pathAndQuery) { Content = json is null ? null : JsonContent.Create(json) }, cancellationToken);
 
+    /// <summary>
+    /// Says on stderr why the server refused (after <paramref name="doing"/>, if given) and returns
+    /// the exit code for it: bad input for a 400, failure otherwise.
+    /// </summary>
+    public static async Task<int> ReportFailureAsync(HttpResponseMessage response, CancellationToken cancellationToken, string? doing = null)
+    {
+        var why = await DescribeFailureAsync(response, cancellationToken);
+        await Console.Error.WriteLineAsync(doing is null ? $"hydrant: {why}" : $"hydrant: {doing}: {why}");
+        return response.StatusCode == HttpStatusCode.BadRequest ? ExitCodes.BadInput : ExitCodes.Failure;
+    }
+
     /// <summary>The error text of a failed answer: the problem body's error and detail, or the status.</summary>
     public static async Task<string> DescribeFailureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

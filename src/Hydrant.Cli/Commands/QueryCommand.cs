@@ -41,8 +41,7 @@ internal static class QueryCommand
                     using var response = await client.GetAsync(path, cancellationToken);
                     if (response.StatusCode != HttpStatusCode.OK)
                     {
-                        await Console.Error.WriteLineAsync($"hydrant: {await HydrantClient.DescribeFailureAsync(response, cancellationToken)}");
-                        return response.StatusCode == HttpStatusCode.BadRequest ? ExitCodes.BadInput : ExitCodes.Failure;
+                        return await HydrantClient.ReportFailureAsync(response, cancellationToken);
                     }
                     using var page = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(cancellationToken));
                     events.AddRange(page.RootElement.GetProperty("events").EnumerateArray().Select(e => e.Clone()));

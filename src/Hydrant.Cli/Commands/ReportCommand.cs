@@ -39,8 +39,7 @@ internal static class ReportCommand
                     using var built = await client.PostAsync($"v1/reports/daily/{day}", null, cancellationToken);
                     if (!built.IsSuccessStatusCode)
                     {
-                        await Console.Error.WriteLineAsync($"hydrant: building the report failed: {await HydrantClient.DescribeFailureAsync(built, cancellationToken)}");
-                        return built.StatusCode == HttpStatusCode.BadRequest ? ExitCodes.BadInput : ExitCodes.Failure;
+                        return await HydrantClient.ReportFailureAsync(built, cancellationToken, "building the report failed");
                     }
                     response = await client.GetAsync(path, cancellationToken);
                 }
@@ -48,8 +47,7 @@ internal static class ReportCommand
                 {
                     if (!response.IsSuccessStatusCode)
                     {
-                        await Console.Error.WriteLineAsync($"hydrant: {await HydrantClient.DescribeFailureAsync(response, cancellationToken)}");
-                        return response.StatusCode == HttpStatusCode.BadRequest ? ExitCodes.BadInput : ExitCodes.Failure;
+                        return await HydrantClient.ReportFailureAsync(response, cancellationToken);
                     }
                     var text = await response.Content.ReadAsStringAsync(cancellationToken);
                     if (result.GetValue(output) is { } file)

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net;
 using System.Text.Json;
 using Hydrant.Cli.Client;
 using Spectre.Console;
@@ -29,8 +28,7 @@ internal static class SqlCommand
                 using var response = await client.PostAsync(path, new { sql = result.GetValue(sql) }, cancellationToken);
                 if (!response.IsSuccessStatusCode)
                 {
-                    await Console.Error.WriteLineAsync($"hydrant: {await HydrantClient.DescribeFailureAsync(response, cancellationToken)}");
-                    return response.StatusCode == HttpStatusCode.BadRequest ? ExitCodes.BadInput : ExitCodes.Failure;
+                    return await HydrantClient.ReportFailureAsync(response, cancellationToken);
                 }
                 var text = await response.Content.ReadAsStringAsync(cancellationToken);
                 if (wanted != "table")
