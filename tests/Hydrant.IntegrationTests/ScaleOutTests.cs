@@ -72,6 +72,8 @@ public sealed class ScaleOutTests : IDisposable
         await Eventually.TrueAsync(async () => (await Api.GetAsync(a, "v1/stats")).Body.GetProperty("consumers").EnumerateArray()
             .Single(c => c.GetProperty("name").GetString() == "detector").GetProperty("lagEvents").GetInt64() == 0, "node A's detector has seen the repeat");
         Assert.Equal(0, (await Api.GetAsync(a, $"v1/alerts?rule={RuleId}")).Body.GetProperty("alerts").GetArrayLength());
+        Assert.Equal(0, (await Api.GetAsync(a, "v1/stats")).Body.GetProperty("alerts").GetProperty("raised").GetInt64());
+        Assert.Equal(1, (await Api.GetAsync(b, "v1/stats")).Body.GetProperty("alerts").GetProperty("raised").GetInt64());
         var stats = (await Api.GetAsync(b, "v1/stats")).Body.GetProperty("ruleCache");
         Assert.Equal("redis", stats.GetProperty("kind").GetString());
         Assert.True(stats.GetProperty("misses").GetInt64() >= 1, "node B reloaded its copy after the change");

@@ -67,6 +67,9 @@ public static class StatsEndpoints
                             hottest = rates.Hottest(10).Select(k => new { key = k.Key, unitsLastSecond = k.UnitsLastSecond, peakUnitsPerSecond = k.PeakUnitsPerSecond }),
                         }
                         : null,
+                    alerts = services.GetServices<ISpoolConsumer>().OfType<Detector>().FirstOrDefault() is { } detector
+                        ? new { raised = detector.AlertsRaised, updated = detector.AlertsUpdated }
+                        : null,
                     ruleCache = new { kind = settings.CacheKind, hitRatio = Math.Round(rules.HitRatio, 4), hits = rules.Hits, misses = rules.Misses },
                     consumers = consumers.Lags().Select(l => new { name = l.Consumer, position = l.Position, lagEvents = l.Events, lagSeconds = l.Seconds }),
                     shards = new

@@ -40,6 +40,8 @@ public sealed class Detector : ISpoolConsumer
     private readonly ILogger<Detector> _logger;
     private readonly CorrelationEngine _correlations;
     private readonly ISharedDetectionState? _shared;
+    private long _raised;
+    private long _updated;
 
     public Detector(RuleRegistry rules, IAlertStore store, AlertFeed feed, DetectionOptions options, ILogger<Detector> logger, IMeterFactory meterFactory, IEnumerable<ISharedDetectionState> shared)
     {
@@ -55,11 +57,19 @@ public sealed class Detector : ISpoolConsumer
         // The factory owns the meter (shared with the ingest counters) and disposes it.
         var meter = meterFactory.Create(IngestStats.MeterName);
         meter.CreateObservableGauge("correlation_groups", () => _correlations.OpenGroups, description: "Correlation groups with events in a window");
+        meter.CreateObservableCounter("alerts_raised", () => AlertsRaised, description: "New alerts raised by this node");
+        meter.CreateObservableCounter("alerts_updated", () => AlertsUpdated, description: "Repeats added to an open alert under suppression");
         meter.CreateObservableCounter("correlation_late_events", () => _correlations.LateHits, description: "Events later than the allowed lateness, not counted in correlation windows");
         meter.CreateObservableCounter("correlation_evicted_events", () => _correlations.EvictedHits, description: "Events dropped from correlation groups that held the most allowed");
     }
 
     public string Name => "detector";
+
+    /// <summary>New alerts this node has raised since it started.</summary>
+    public long AlertsRaised => Interlocked.Read(ref _raised);
+
+    /// <summary>Repeats this node has added to open alerts under suppression since it started.</summary>
+    public long AlertsUpdated => Interlocked.Read(ref _updated);
 
     public SpoolBatching Batching => SpoolBatching.Immediate;
 
@@ -168,10 +178,12 @@ public sealed class Detector : ISpoolConsumer
         if (_open.TryGetValue(key, out var open) && lastMs >= open.FirstMs - window && firstMs <= open.LastMs + window)
         {
             open = open.Add(events, count, firstMs, lastMs);
+            Interlocked.Increment(ref _updated);
         }
         else
         {
             open = new OpenAlert(Alert.Raise(ruleId, title, level, groupKey, events, count, firstMs, lastMs), firstMs, lastMs);
+            Interlocked.Increment(ref _raised);
         }
         _open[key] = open;
         return open;
