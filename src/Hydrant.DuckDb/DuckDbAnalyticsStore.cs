@@ -241,24 +241,8 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         try
         {
             using var reader = command.ExecuteReader();
-            var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
-            var rows = new List<object?[]>();
-            var truncated = false;
-            while (reader.Read())
-            {
-                if (rows.Count == query.MaxRows)
-                {
-                    truncated = true;
-                    break;
-                }
-                var row = new object?[reader.FieldCount];
-                for (var i = 0; i < row.Length; i++)
-                {
-                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-                }
-                rows.Add(row);
-            }
-            return new QueryAnswer(columns, rows, truncated);
+            // Stopped by command.Cancel on the time limit, not by a token.
+            return await QueryAnswer.ReadAsync(reader, query.MaxRows, CancellationToken.None);
         }
         catch (Exception e) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {

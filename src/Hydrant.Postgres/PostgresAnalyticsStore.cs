@@ -260,24 +260,7 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
         try
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
-            var rows = new List<object?[]>();
-            var truncated = false;
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                if (rows.Count == query.MaxRows)
-                {
-                    truncated = true;
-                    break;
-                }
-                var row = new object?[reader.FieldCount];
-                for (var i = 0; i < row.Length; i++)
-                {
-                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-                }
-                rows.Add(row);
-            }
-            return new QueryAnswer(columns, rows, truncated);
+            return await QueryAnswer.ReadAsync(reader, query.MaxRows, cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled)
         {

@@ -1,3 +1,5 @@
+using System.Data.Common;
+
 namespace Hydrant.Analytics;
 
 /// <summary>An ad-hoc read-only query with its limits.</summary>
@@ -11,7 +13,29 @@ public sealed record AnalyticsQuery(string Sql, int MaxRows, TimeSpan Timeout)
 /// A query's answer (CONTRACT "Shapes"): column names, rows of plain values (numbers, text,
 /// booleans, times, nested lists and maps) and whether rows past the limit were left out.
 /// </summary>
-public sealed record QueryAnswer(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows, bool Truncated);
+public sealed record QueryAnswer(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows, bool Truncated)
+{
+    /// <summary>Reads a query's rows as the engine gives them, up to <paramref name="maxRows"/>; one more says the answer is truncated.</summary>
+    public static async Task<QueryAnswer> ReadAsync(DbDataReader reader, int maxRows, CancellationToken cancellationToken)
+    {
+        var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
+        var rows = new List<object?[]>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (rows.Count == maxRows)
+            {
+                return new QueryAnswer(columns, rows, Truncated: true);
+            }
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++)
+            {
+                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            }
+            rows.Add(row);
+        }
+        return new QueryAnswer(columns, rows, Truncated: false);
+    }
+}
 
 /// <summary>Why a query got no answer.</summary>
 public enum QueryFailure
