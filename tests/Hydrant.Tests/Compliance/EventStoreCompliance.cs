@@ -1,12 +1,10 @@
-using Hydrant.DynamoDb;
 using Hydrant.Events;
 using Hydrant.Generation;
 using Hydrant.Keys;
 using Hydrant.Query;
 using Hydrant.Storage;
-using Hydrant.Testing;
+using Hydrant.Tests.DynamoDb;
 using Hydrant.Tests.RocksDb;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Hydrant.Tests.Compliance;
 
@@ -131,42 +129,17 @@ public sealed class RocksDbEventStoreCompliance : EventStoreCompliance
 
 public sealed class DynamoDbEventStoreCompliance : EventStoreCompliance
 {
-    private readonly DynamoDbOptions _options = new() { ServiceUrl = TestServers.DynamoDb, TableName = "test-" + Guid.NewGuid().ToString("N") };
-    private readonly Amazon.DynamoDBv2.AmazonDynamoDBClient _client;
-    private readonly DynamoDbStoreWriter _writer;
-    private long _position = -1;
+    private readonly DynaliteTable _table;
 
-    public DynamoDbEventStoreCompliance()
-    {
-        _client = DynamoDbTable.CreateClient(_options);
-        _writer = new DynamoDbStoreWriter(_client, _options, Spool.Options, "test-node", Spool.Clock, new BatchWriter(_client, 8, new KeyWriteRates(Spool.Clock)), NullLogger<DynamoDbStoreWriter>.Instance);
-        Store = new DynamoDbEventStore(_client, _options, Spool.Clock);
-        // Without a consumer the spool trims what it holds at once.
-        Spool.Log.RegisterConsumer(DynamoDbStoreWriter.ConsumerName, 0);
-    }
+    public DynamoDbEventStoreCompliance() => _table = new DynaliteTable(Spool);
 
-    protected override IEventStore Store { get; }
+    protected override IEventStore Store => _table.Store;
 
-    protected override async Task CatchUpAsync()
-    {
-        if (_position < 0)
-        {
-            _position = await _writer.LoadPositionAsync(CancellationToken.None); // provisions the table
-        }
-        while (Spool.Log.Read(_position, 2_000) is { Count: > 0 } entries)
-        {
-            await _writer.ConsumeAsync(entries, CancellationToken.None);
-            _position = entries[^1].Sequence + 1;
-            Spool.Log.ReportProgress(DynamoDbStoreWriter.ConsumerName, _position);
-        }
-        Assert.Equal(Spool.Log.NextSequence, _position);
-        Assert.Equal(_position, await _writer.LoadPositionAsync(CancellationToken.None));
-    }
+    protected override Task CatchUpAsync() => _table.CatchUpAsync();
 
     public override void Dispose()
     {
-        _client.DeleteTableAsync(_options.TableName).GetAwaiter().GetResult();
-        _client.Dispose();
+        _table.Dispose();
         base.Dispose();
     }
 }

@@ -1,9 +1,7 @@
 using System.Text;
 using Hydrant.DynamoDb;
 using Hydrant.Query;
-using Hydrant.Testing;
 using Hydrant.Tests.RocksDb;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Hydrant.Tests.DynamoDb;
 
@@ -12,14 +10,9 @@ public sealed class HotKeyTests : IDisposable
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
     private readonly EmbeddedStore _spool = new(new FixedClock(Now));
-    private readonly DynamoDbOptions _options = new() { ServiceUrl = TestServers.DynamoDb, TableName = "test-" + Guid.NewGuid().ToString("N") };
-    private readonly Amazon.DynamoDBv2.AmazonDynamoDBClient _client;
+    private readonly DynaliteTable _table;
 
-    public HotKeyTests()
-    {
-        _client = DynamoDbTable.CreateClient(_options);
-        _spool.Log.RegisterConsumer(DynamoDbStoreWriter.ConsumerName, 0);
-    }
+    public HotKeyTests() => _table = new DynaliteTable(_spool);
 
     [Fact]
     public void Placement_never_gives_one_key_more_than_its_budget_in_a_second_and_widens_as_needed()
@@ -42,46 +35,24 @@ public sealed class HotKeyTests : IDisposable
     public async Task A_source_sending_far_past_one_key_s_cap_is_spread_and_a_query_still_returns_every_event()
     {
         const int Events = 1_500;
-        var rates = new KeyWriteRates(_spool.Clock);
-        var writer = new DynamoDbStoreWriter(_client, _options, _spool.Options, "test-node", _spool.Clock, new BatchWriter(_client, 8, rates), NullLogger<DynamoDbStoreWriter>.Instance);
         var padding = new string('x', 5_000);
         var nowMs = Now.ToUnixTimeMilliseconds();
         var ndjson = string.Join('\n', Enumerable.Range(0, Events).Select(i =>
             $$"""{"id":"hot-{{i}}","timestamp":{{nowMs - 60_000 + i}},"eventType":"scan","sourceIP":"203.0.113.77","pad":"{{padding}}"}"""));
         await _spool.AppendAsync(Encoding.UTF8.GetBytes(ndjson));
+        await _table.CatchUpAsync(); // all in one second of the fixed clock
 
-        var position = await writer.LoadPositionAsync(CancellationToken.None);
-        while (_spool.Log.Read(position, 2_000) is { Count: > 0 } entries)
+        Assert.InRange(_table.Rates.PeakUnitsPerSecond, 1, HotKeys.UnitsPerKeyPerSecond);
+        Assert.Contains(_table.Rates.Hottest(10), k => k.Key.Contains("#x", StringComparison.Ordinal));
+
+        foreach (var (query, expected) in new[]
         {
-            await writer.ConsumeAsync(entries, CancellationToken.None); // all in one second of the fixed clock
-            position = entries[^1].Sequence + 1;
-        }
-
-        Assert.InRange(rates.PeakUnitsPerSecond, 1, HotKeys.UnitsPerKeyPerSecond);
-        Assert.Contains(rates.Hottest(10), k => k.Key.Contains("#x", StringComparison.Ordinal));
-
-        var store = new DynamoDbEventStore(_client, _options, _spool.Clock);
-        foreach (var query in new[]
-        {
-            new EventQuery { SourceIP = "203.0.113.77", FromMs = nowMs - 3_600_000, ToMs = nowMs, Limit = 1_000 },
-            new EventQuery { FromMs = nowMs - 3_600_000, ToMs = nowMs, Limit = 1_000 },
-            new EventQuery { FromMs = nowMs - (3 * 86_400_000), ToMs = nowMs - 3_600_000 + 1, Limit = 1_000 }, // nothing there
+            (new EventQuery { SourceIP = "203.0.113.77", FromMs = nowMs - 3_600_000, ToMs = nowMs, Limit = 1_000 }, Events),
+            (new EventQuery { FromMs = nowMs - 3_600_000, ToMs = nowMs, Limit = 1_000 }, Events),
+            (new EventQuery { FromMs = nowMs - (3 * 86_400_000), ToMs = nowMs - 3_600_000 + 1, Limit = 1_000 }, 0), // nothing there
         })
         {
-            var plan = QueryPlanner.Plan(query, nowMs, _spool.Options.Retention);
-            var ids = new List<string>();
-            var page = query;
-            while (true)
-            {
-                var answer = await store.QueryAsync(page, plan, CancellationToken.None);
-                ids.AddRange(answer.Events.Select(e => System.Text.Json.JsonDocument.Parse(e).RootElement.GetProperty("id").GetString()!));
-                if (answer.NextSortKey is null)
-                {
-                    break;
-                }
-                page = page with { AfterSortKey = answer.NextSortKey };
-            }
-            var expected = query.ToMs > nowMs - 3_600_000 + 1 ? Events : 0;
+            var ids = await _spool.QueryAllAsync(query, _table.Store);
             Assert.Equal(expected, ids.Count);
             Assert.Equal(expected, ids.Distinct().Count());
         }
@@ -89,15 +60,7 @@ public sealed class HotKeyTests : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            _client.DeleteTableAsync(_options.TableName).GetAwaiter().GetResult();
-        }
-        catch (Amazon.DynamoDBv2.Model.ResourceNotFoundException)
-        {
-            // the placement test never makes the table
-        }
-        _client.Dispose();
+        _table.Dispose();
         _spool.Dispose();
     }
 }
