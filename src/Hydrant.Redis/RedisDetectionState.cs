@@ -58,11 +58,13 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
         }
         var database = redis.GetDatabase();
         var calls = new Task<RedisResult>[hits.Count];
+        var groups = new string?[hits.Count];
         for (var i = 0; i < hits.Count; i++)
         {
             var hit = hits[i];
             var correlation = hit.Target.Node.Correlation;
-            var group = CorrelationEngine.GroupKey(correlation, hit.GroupValues) ?? string.Empty;
+            groups[i] = CorrelationEngine.GroupKey(correlation, hit.GroupValues);
+            var group = groups[i] ?? string.Empty;
             var span = (long)correlation.Timespan.TotalMilliseconds;
             // The tightest lower bound decides (FiresEarly: every bound is a lower one).
             var bound = correlation.Condition.MaxBy(b => b.Value);
@@ -87,7 +89,7 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
             var result = (RedisResult[])(await calls[i])!;
             var count = (long)result[0];
             var hit = hits[i];
-            var group = CorrelationEngine.GroupKey(hit.Target.Node.Correlation, hit.GroupValues);
+            var group = groups[i];
             switch ((long)result[1])
             {
                 case 1: // this node raised it first: the alert accounts for the whole window

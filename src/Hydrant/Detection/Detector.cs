@@ -121,8 +121,15 @@ public sealed class Detector : ISpoolConsumer
             }
             if (_shared is not null)
             {
-                _sharedHits.AddRange(_hits.Where(h => ISharedDetectionState.CanShare(h.Target.Node)));
-                _hits.RemoveAll(h => ISharedDetectionState.CanShare(h.Target.Node));
+                _hits.RemoveAll(h =>
+                {
+                    if (!ISharedDetectionState.CanShare(h.Target.Node))
+                    {
+                        return false;
+                    }
+                    _sharedHits.Add(h);
+                    return true;
+                });
             }
             _firings.Clear();
             _correlations.Observe(_hits, timestampMs, _firings);
