@@ -1,4 +1,5 @@
 using Amazon.DynamoDBv2;
+using Hydrant.Detection.Alerts;
 using Hydrant.Spool;
 using Hydrant.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,8 @@ public static class DynamoDbServiceCollectionExtensions
 {
     /// <summary>
     /// The event store on DynamoDB (Hydrant:Store:Kind=dynamodb): the store writer drains the
-    /// node's spool into the table, and queries read the table. The spool itself stays local.
+    /// node's spool into the table, and queries read the table; every node's alerts are shared
+    /// there too (<see cref="DynamoDbAlertStore"/>). The spool itself stays local.
     /// </summary>
     public static IServiceCollection AddHydrantDynamoDb(this IServiceCollection services, DynamoDbOptions options)
     {
@@ -23,6 +25,8 @@ public static class DynamoDbServiceCollectionExtensions
         services.AddSingleton<ISpoolConsumer>(sp => new DynamoDbStoreWriter(
             sp.GetRequiredService<IAmazonDynamoDB>(), options, sp.GetRequiredService<StoreOptions>(), NodeIdentity.Load(sp.GetRequiredService<StoreOptions>()),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<BatchWriter>(), sp.GetRequiredService<ILogger<DynamoDbStoreWriter>>()));
+        services.AddSingleton<ISharedAlertStore>(sp => new DynamoDbAlertStore(
+            sp.GetRequiredService<IAmazonDynamoDB>(), options, sp.GetRequiredService<BatchWriter>(), sp.GetRequiredService<ILogger<DynamoDbAlertStore>>()));
         services.AddHealthChecks().AddCheck<DynamoDbHealthCheck>("dynamodb");
         return services;
     }

@@ -10,12 +10,15 @@ namespace Hydrant.RocksDb;
 /// <summary>
 /// Alerts in the alerts column family, keyed by id (a ULID, so key order is creation order); the
 /// detector's checkpoint, its open alerts and its correlation windows ("detector/state/...") in
-/// the meta family, all written in one atomic batch.
+/// the meta family, all written in one atomic batch. With <paramref name="keepOutbox"/> (alerts
+/// shared with other nodes) the batch also holds the ids it changed under
+/// "detector/outbox/{checkpoint}", until they are acknowledged.
 /// </summary>
-internal sealed class RocksDbAlertStore(RocksDbEngine engine) : IAlertStore
+internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = false) : IAlertStore
 {
     private static readonly byte[] CheckpointKey = "detector/checkpoint"u8.ToArray();
     private static readonly byte[] OpenKey = "detector/open"u8.ToArray();
+    private static readonly byte[] OutboxPrefix = "detector/outbox/"u8.ToArray();
     private const string StatePrefix = "detector/state/";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     // Not fsynced on its own: the batch is atomic and reaches the WAL (so it survives kill -9) at
@@ -69,6 +72,39 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine) : IAlertStore
         var position = new byte[8];
         BinaryPrimitives.WriteInt64BigEndian(position, commit.Checkpoint);
         batch.Put(CheckpointKey, position, engine.Meta);
+        if (keepOutbox && commit.Changed.Count > 0)
+        {
+            batch.Put((byte[])[.. OutboxPrefix, .. position], JsonSerializer.SerializeToUtf8Bytes(commit.Changed.Select(a => a.Id).ToList(), Json), engine.Meta);
+        }
+        engine.Db.Write(batch, _written);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<AlertOutbox> ReadOutboxAsync(int maxAlerts, CancellationToken cancellationToken)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var through = -1L;
+        using var iterator = engine.Db.NewIterator(engine.Meta);
+        for (iterator.Seek(OutboxPrefix); iterator.Valid() && iterator.GetKeySpan().StartsWith(OutboxPrefix) && ids.Count < maxAlerts; iterator.Next())
+        {
+            through = BinaryPrimitives.ReadInt64BigEndian(iterator.GetKeySpan()[OutboxPrefix.Length..]);
+            ids.UnionWith(JsonSerializer.Deserialize<List<string>>(iterator.GetValueSpan(), Json) ?? []);
+        }
+        return ValueTask.FromResult(through < 0 ? AlertOutbox.Empty : new AlertOutbox([.. ids.Select(Load).OfType<Alert>()], through));
+    }
+
+    public ValueTask AcknowledgeOutboxAsync(AlertOutbox outbox, CancellationToken cancellationToken)
+    {
+        using var batch = new WriteBatch();
+        using var iterator = engine.Db.NewIterator(engine.Meta);
+        for (iterator.Seek(OutboxPrefix); iterator.Valid() && iterator.GetKeySpan().StartsWith(OutboxPrefix); iterator.Next())
+        {
+            if (BinaryPrimitives.ReadInt64BigEndian(iterator.GetKeySpan()[OutboxPrefix.Length..]) > outbox.ThroughCheckpoint)
+            {
+                break;
+            }
+            batch.Delete(iterator.Key(), engine.Meta);
+        }
         engine.Db.Write(batch, _written);
         return ValueTask.CompletedTask;
     }

@@ -8,9 +8,10 @@ public static class RocksDbServiceCollectionExtensions
     /// <summary>
     /// The spool and the alert store on RocksDB in the data folder, and (when
     /// <paramref name="asEventStore"/>) the embedded event store in the same database, written in
-    /// the same batches as the spool.
+    /// the same batches as the spool. With <paramref name="shareAlerts"/> the alert store keeps an
+    /// outbox of changed alerts for the shared alert store.
     /// </summary>
-    public static IServiceCollection AddHydrantRocksDb(this IServiceCollection services, bool asEventStore = true)
+    public static IServiceCollection AddHydrantRocksDb(this IServiceCollection services, bool asEventStore = true, bool shareAlerts = false)
     {
         services.AddSingleton(sp => RocksDbEngine.Open(sp.GetRequiredService<StoreOptions>()));
         services.AddSingleton<IIngestLog>(sp => new RocksDbIngestLog(
@@ -18,7 +19,7 @@ public static class RocksDbServiceCollectionExtensions
             sp.GetRequiredService<IngestStats>(),
             sp.GetRequiredService<TimeProvider>(),
             writeStoreKeys: asEventStore));
-        services.AddSingleton<Hydrant.Detection.Alerts.IAlertStore>(sp => new RocksDbAlertStore(sp.GetRequiredService<RocksDbEngine>()));
+        services.AddSingleton<Hydrant.Detection.Alerts.IAlertStore>(sp => new RocksDbAlertStore(sp.GetRequiredService<RocksDbEngine>(), shareAlerts));
         if (asEventStore)
         {
             services.AddSingleton<IEventStore>(sp => new RocksDbEventStore(sp.GetRequiredService<RocksDbEngine>()));

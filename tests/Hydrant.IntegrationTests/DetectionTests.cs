@@ -49,27 +49,14 @@ public sealed class DetectionTests
         using var _ = data;
         await using var __ = server;
         using var client = Api.Client(server.BaseUrl);
-        using var stream = Api.Client(server.BaseUrl);
-        stream.Timeout = Timeout.InfiniteTimeSpan;
-        using var sse = await stream.GetAsync("v1/alerts/stream", HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal("text/event-stream", sse.Content.Headers.ContentType?.MediaType);
-        using var reader = new StreamReader(await sse.Content.ReadAsStreamAsync());
-        Assert.StartsWith(":", await reader.ReadLineAsync());
+        using var stream = await LiveAlerts.OpenAsync(server.BaseUrl);
 
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (10 * Minute);
         var (posted, _) = await Api.PostAsync(client, string.Join('\n',
             Event("d-1", now, "powershell"), Event("d-2", now + 1000, "MIMIKATZ.exe"), Event("d-3", now + 2000, "run mimikatz again")));
         Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
 
-        string? data1 = null;
-        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
-        {
-            while (data1 is null && await reader.ReadLineAsync(deadline.Token) is { } line)
-            {
-                data1 = line.StartsWith("data: ", StringComparison.Ordinal) ? line["data: ".Length..] : null;
-            }
-        }
-        var live = JsonDocument.Parse(data1!).RootElement;
+        var live = await stream.NextAsync();
         Assert.Equal(RuleId, live.GetProperty("ruleId").GetString());
         Assert.Equal("critical", live.GetProperty("level").GetString());
 

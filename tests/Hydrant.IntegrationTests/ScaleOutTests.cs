@@ -7,8 +7,9 @@ namespace Hydrant.IntegrationTests;
 
 /// <summary>
 /// Two Hydrant nodes sharing one DynamoDB table, one Redis and one PostgreSQL, as behind a load
-/// balancer: a rule added on one detects on the other, and what either accepted is queried from
-/// either, in the event store and in the analytics store, each node writing from its own spool.
+/// balancer: a rule added on one detects on the other, either lists and streams the alerts of
+/// both, and what either accepted is queried from either, in the event store and in the analytics
+/// store, each node writing from its own spool.
 /// </summary>
 public sealed class ScaleOutTests : IDisposable
 {
@@ -63,17 +64,27 @@ public sealed class ScaleOutTests : IDisposable
         await Eventually.TrueAsync(async () => (await Api.GetAsync(b, "v1/rules/" + RuleId)).Response.StatusCode == HttpStatusCode.OK,
             "node B has the rule node A added");
 
+        using var streamOnA = await LiveAlerts.OpenAsync(nodeA.BaseUrl);
         var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000;
         Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(b, Event("so-1", ts, "socat"))).Response.StatusCode);
-        await Eventually.TrueAsync(async () => (await Api.GetAsync(b, $"v1/alerts?rule={RuleId}")).Body.GetProperty("alerts").GetArrayLength() == 1,
-            "node B raised the alert of node A's rule");
+        async Task<JsonElement> AlertsOnAsync(HttpClient node) => (await Api.GetAsync(node, $"v1/alerts?rule={RuleId}")).Body.GetProperty("alerts");
+        await Eventually.TrueAsync(async () => (await AlertsOnAsync(b)).GetArrayLength() == 1, "node B raised the alert of node A's rule");
+        // Every node lists and streams every node's alerts.
+        var raisedOnB = (await AlertsOnAsync(b))[0].GetProperty("id").GetString();
+        Assert.Equal(raisedOnB, (await streamOnA.NextAsync()).GetProperty("id").GetString());
+        Assert.Equal(raisedOnB, (await AlertsOnAsync(a))[0].GetProperty("id").GetString());
         // A repeat reaching node A while node B holds the alert makes no second alert.
         Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(a, Event("so-2", ts + 1, "socat"))).Response.StatusCode);
         await Eventually.TrueAsync(async () => (await Api.GetAsync(a, "v1/stats")).Body.GetProperty("consumers").EnumerateArray()
             .Single(c => c.GetProperty("name").GetString() == "detector").GetProperty("lagEvents").GetInt64() == 0, "node A's detector has seen the repeat");
-        Assert.Equal(0, (await Api.GetAsync(a, $"v1/alerts?rule={RuleId}")).Body.GetProperty("alerts").GetArrayLength());
+        foreach (var node in new[] { a, b })
+        {
+            var listed = Assert.Single((await AlertsOnAsync(node)).EnumerateArray());
+            Assert.Equal((raisedOnB, 1), (listed.GetProperty("id").GetString(), listed.GetProperty("count").GetInt32()));
+        }
         Assert.Equal(0, (await Api.GetAsync(a, "v1/stats")).Body.GetProperty("alerts").GetProperty("raised").GetInt64());
-        Assert.Equal(1, (await Api.GetAsync(b, "v1/stats")).Body.GetProperty("alerts").GetProperty("raised").GetInt64());
+        var alertStatsOfB = (await Api.GetAsync(b, "v1/stats")).Body.GetProperty("alerts");
+        Assert.Equal((1, 1), (alertStatsOfB.GetProperty("raised").GetInt32(), alertStatsOfB.GetProperty("shared").GetInt32()));
         var stats = (await Api.GetAsync(b, "v1/stats")).Body.GetProperty("ruleCache");
         Assert.Equal("redis", stats.GetProperty("kind").GetString());
         Assert.True(stats.GetProperty("misses").GetInt64() >= 1, "node B reloaded its copy after the change");

@@ -19,7 +19,7 @@ public static class AlertEndpoints
             .WithSummary("Server-Sent Events: one alert JSON per data: line, as alerts fire or update");
     }
 
-    private static async Task QueryAsync(HttpContext context, IAlertStore store)
+    private static async Task QueryAsync(HttpContext context, IAlertView store)
     {
         var q = context.Request.Query;
         long? from = null, to = null;
@@ -58,7 +58,7 @@ public static class AlertEndpoints
     {
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
-        var alerts = feed.Subscribe(context.RequestAborted);
+        var alerts = feed.Subscribe(context.RequestAborted, withRelayed: true);
         // A comment line first, so clients see the stream open before the first alert.
         await context.Response.WriteAsync(": hydrant alert stream\n\n", context.RequestAborted);
         await context.Response.Body.FlushAsync(context.RequestAborted);

@@ -2,6 +2,7 @@ using Hydrant.Analytics;
 using Hydrant.Detection;
 using Hydrant.DynamoDb;
 using Hydrant.Keys;
+using Hydrant.Server.Alerts;
 using Hydrant.Server.Auth;
 using Hydrant.Server.Hosting;
 using Hydrant.Spool;
@@ -68,7 +69,7 @@ public static class StatsEndpoints
                         }
                         : null,
                     alerts = services.GetServices<ISpoolConsumer>().OfType<Detector>().FirstOrDefault() is { } detector
-                        ? new { raised = detector.AlertsRaised, updated = detector.AlertsUpdated }
+                        ? new { raised = detector.AlertsRaised, updated = detector.AlertsUpdated, shared = services.GetService<AlertSharing>()?.Shared }
                         : null,
                     ruleCache = new { kind = settings.CacheKind, hitRatio = Math.Round(rules.HitRatio, 4), hits = rules.Hits, misses = rules.Misses },
                     consumers = consumers.Lags().Select(l => new { name = l.Consumer, position = l.Position, lagEvents = l.Events, lagSeconds = l.Seconds }),

@@ -88,10 +88,16 @@ public static class HydrantHost
         {
             case "rocksdb":
                 services.AddHydrantRocksDb();
+                services.AddSingleton<IAlertView>(sp => sp.GetRequiredService<IAlertStore>());
                 break;
             case "dynamodb":
-                services.AddHydrantRocksDb(asEventStore: false);
+                // The spool, the detector's commits and its alerts stay on the node; the events
+                // and a shared copy of every node's alerts go to the table.
+                services.AddHydrantRocksDb(asEventStore: false, shareAlerts: true);
                 services.AddHydrantDynamoDb(settings.DynamoDb);
+                services.AddSingleton<IAlertView>(sp => sp.GetRequiredService<ISharedAlertStore>());
+                services.AddSingleton<AlertSharing>();
+                services.AddHostedService(sp => sp.GetRequiredService<AlertSharing>());
                 break;
             default:
                 throw new ConfigurationException($"Hydrant:Store:Kind '{settings.StoreKind}' is not available; use 'rocksdb' or 'dynamodb'");
@@ -123,6 +129,9 @@ public static class HydrantHost
                 services.AddSingleton<ISharedDetectionState>(sp => new RedisDetectionState(
                     sp.GetRequiredService<IConnectionMultiplexer>(), NodeIdentity.Load(sp.GetRequiredService<StoreOptions>()),
                     settings.Detection.SuppressionWindow, settings.Detection.Correlation.AllowedLateness, settings.RedisPrefix));
+                services.AddSingleton<IAlertRelay>(sp => new RedisAlertRelay(
+                    sp.GetRequiredService<IConnectionMultiplexer>(), NodeIdentity.Load(sp.GetRequiredService<StoreOptions>()), settings.RedisPrefix));
+                services.AddHostedService<AlertRelaying>();
                 health.AddCheck<RedisHealthCheck>("redis");
                 break;
             default:

@@ -42,6 +42,9 @@ public sealed class Detector : ISpoolConsumer
     private readonly ISharedDetectionState? _shared;
     private long _raised;
     private long _updated;
+    private bool _restoreBeforeNextBatch;
+    private int _batchRaised;
+    private int _batchUpdated;
 
     public Detector(RuleRegistry rules, IAlertStore store, AlertFeed feed, DetectionOptions options, ILogger<Detector> logger, IMeterFactory meterFactory, IEnumerable<ISharedDetectionState> shared)
     {
@@ -76,12 +79,8 @@ public sealed class Detector : ISpoolConsumer
     public async ValueTask<long> LoadPositionAsync(CancellationToken cancellationToken)
     {
         await _rules.LoadAsync(cancellationToken);
-        foreach (var alert in await _store.LoadOpenAsync(cancellationToken))
-        {
-            _open[(alert.RuleId, alert.GroupKey)] = OpenAlert.From(alert);
-        }
         _correlations.Use(_rules.Current.Plan);
-        _correlations.Restore(await _store.LoadStateAsync(cancellationToken));
+        await RestoreAsync(cancellationToken);
         _logger.LogInformation("Detector loaded {Rules} rules, {Correlations} correlations ({Refused} refused), {Open} open alerts, {Groups} correlation groups",
             _rules.Current.Rules.Count, _rules.Current.Correlations.Count, _rules.Current.Refusals.Count, _open.Count, _correlations.OpenGroups);
         return await _store.LoadCheckpointAsync(cancellationToken);
@@ -89,8 +88,40 @@ public sealed class Detector : ISpoolConsumer
 
     public async ValueTask ConsumeAsync(IReadOnlyList<SpoolEntry> entries, CancellationToken cancellationToken)
     {
+        if (_restoreBeforeNextBatch)
+        {
+            await RestoreAsync(cancellationToken);
+            _restoreBeforeNextBatch = false;
+        }
+        try
+        {
+            await DetectAsync(entries, cancellationToken);
+        }
+        catch
+        {
+            // The batch will be offered again (shared state down, a commit refused): what it did to
+            // the open alerts and windows in memory is undone first, so no event counts twice.
+            _restoreBeforeNextBatch = true;
+            throw;
+        }
+    }
+
+    /// <summary>The open alerts and correlation windows as of the last commit.</summary>
+    private async ValueTask RestoreAsync(CancellationToken cancellationToken)
+    {
+        _open.Clear();
+        foreach (var alert in await _store.LoadOpenAsync(cancellationToken))
+        {
+            _open[(alert.RuleId, alert.GroupKey)] = OpenAlert.From(alert);
+        }
+        _correlations.Restore(await _store.LoadStateAsync(cancellationToken));
+    }
+
+    private async ValueTask DetectAsync(IReadOnlyList<SpoolEntry> entries, CancellationToken cancellationToken)
+    {
         var ruleSet = await _rules.LookupAsync(cancellationToken);
         var plan = ruleSet.Plan;
+        _batchRaised = _batchUpdated = 0;
         _correlations.Use(plan);
         var changed = new Dictionary<string, OpenAlert>(StringComparer.Ordinal);
         var newest = long.MinValue;
@@ -166,6 +197,8 @@ public sealed class Detector : ISpoolConsumer
         {
             _feed.Publish(alert.Alert);
         }
+        Interlocked.Add(ref _raised, _batchRaised);
+        Interlocked.Add(ref _updated, _batchUpdated);
     }
 
     private void RaiseFirings(Dictionary<string, OpenAlert> changed)
@@ -185,12 +218,12 @@ public sealed class Detector : ISpoolConsumer
         if (_open.TryGetValue(key, out var open) && lastMs >= open.FirstMs - window && firstMs <= open.LastMs + window)
         {
             open = open.Add(events, count, firstMs, lastMs);
-            Interlocked.Increment(ref _updated);
+            _batchUpdated++;
         }
         else
         {
             open = new OpenAlert(Alert.Raise(ruleId, title, level, groupKey, events, count, firstMs, lastMs), firstMs, lastMs);
-            Interlocked.Increment(ref _raised);
+            _batchRaised++;
         }
         _open[key] = open;
         return open;

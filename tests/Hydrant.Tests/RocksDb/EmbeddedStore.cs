@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Hydrant.Detection.Alerts;
 using Hydrant.Events;
 using Hydrant.Query;
 using Hydrant.RocksDb;
@@ -36,6 +37,12 @@ public sealed class EmbeddedStore : IDisposable
     public IEventStore Store { get; }
 
     public EventParser Parser => new(EventLimits.Default, Clock);
+
+    /// <summary>The detector's alert store in this database; <paramref name="keepOutbox"/> as when alerts are shared.</summary>
+    public IAlertStore OpenAlertStore(bool keepOutbox = false) => new RocksDbAlertStore(_engine, keepOutbox);
+
+    /// <summary>The node's own rule cache in this database.</summary>
+    public Hydrant.Detection.IRuleCache OpenRuleCache() => new RocksDbRuleCache(_engine);
 
     public async Task<AppendResult> AppendAsync(ReadOnlyMemory<byte> ndjson)
     {

@@ -7,13 +7,24 @@ namespace Hydrant.Detection.Alerts;
 /// </summary>
 public sealed record DetectorCommit(IReadOnlyCollection<Alert> Changed, IReadOnlyCollection<Alert> Open, IReadOnlyDictionary<string, byte[]?> State, long Checkpoint);
 
+/// <summary>Stored alerts as <c>GET /v1/alerts</c> lists them: newest first, filtered, in pages.</summary>
+public interface IAlertView
+{
+    ValueTask<AlertPage> QueryAsync(AlertQuery query, CancellationToken cancellationToken);
+}
+
 /// <summary>
-/// Where alerts live, with the detector's checkpoint and window state beside them: a commit writes
-/// the alerts it raised or updated, its correlation windows and the spool position they reflect in
-/// one atomic write, so after a crash the detector resumes exactly where its last alerts left off
-/// (none lost, none doubled, no event counted twice in a window).
+/// Where a node's detector keeps its alerts, with its checkpoint and window state beside them: a
+/// commit writes the alerts it raised or updated, its correlation windows and the spool position
+/// they reflect in one atomic write, so after a crash the detector resumes exactly where its last
+/// alerts left off (none lost, none doubled, no event counted twice in a window).
+/// <para>
+/// When the node's alerts are also shared with other nodes (<see cref="ISharedAlertStore"/>), the
+/// commit also notes which alerts it changed, in an outbox read and acknowledged by whoever hands
+/// them on, so an alert committed just before a crash is still shared after it.
+/// </para>
 /// </summary>
-public interface IAlertStore
+public interface IAlertStore : IAlertView
 {
     /// <summary>The detector's position: one past the last spool entry whose alerts are stored.</summary>
     ValueTask<long> LoadCheckpointAsync(CancellationToken cancellationToken);
@@ -27,5 +38,30 @@ public interface IAlertStore
     /// <summary>Stores everything in the commit atomically.</summary>
     ValueTask CommitAsync(DetectorCommit commit, CancellationToken cancellationToken);
 
-    ValueTask<AlertPage> QueryAsync(AlertQuery query, CancellationToken cancellationToken);
+    /// <summary>
+    /// The alerts changed by the oldest commits not yet acknowledged, as they are now (each once),
+    /// up to about <paramref name="maxAlerts"/>; empty when the outbox is.
+    /// </summary>
+    ValueTask<AlertOutbox> ReadOutboxAsync(int maxAlerts, CancellationToken cancellationToken);
+
+    /// <summary>Forgets the outbox up to and including what <paramref name="outbox"/> held.</summary>
+    ValueTask AcknowledgeOutboxAsync(AlertOutbox outbox, CancellationToken cancellationToken);
+}
+
+/// <summary>Alerts to hand on, and the last commit (by checkpoint) whose changes they include.</summary>
+public sealed record AlertOutbox(IReadOnlyList<Alert> Alerts, long ThroughCheckpoint)
+{
+    public static AlertOutbox Empty { get; } = new([], -1);
+
+    public bool IsEmpty => ThroughCheckpoint < 0;
+}
+
+/// <summary>
+/// Alerts of every node in one place (scale-out), so any node lists them all. Each node hands over
+/// what its detector committed; a put replaces the alert with the same id (an alert grows under
+/// suppression on the node that raised it, and only there).
+/// </summary>
+public interface ISharedAlertStore : IAlertView
+{
+    ValueTask PutAsync(IReadOnlyCollection<Alert> alerts, CancellationToken cancellationToken);
 }

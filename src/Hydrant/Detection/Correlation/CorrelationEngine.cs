@@ -159,9 +159,18 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         return changes;
     }
 
-    /// <summary>Loads state saved by <see cref="TakeChanges"/> (call <see cref="Use"/> first); state of other correlations is marked for deletion.</summary>
+    /// <summary>
+    /// Replaces the state with one saved by <see cref="TakeChanges"/> (call <see cref="Use"/> first):
+    /// what was observed since that save is forgotten; state of other correlations is marked for deletion.
+    /// </summary>
     public void Restore(IReadOnlyDictionary<string, byte[]> saved)
     {
+        _states.Clear();
+        _due.Clear();
+        _dirty.Clear();
+        _watermarkDirty = false;
+        Watermark = long.MinValue;
+        Volatile.Write(ref _groupCount, 0);
         var nodes = _plan.Nodes.ToDictionary(n => n.Correlation.Id, StringComparer.Ordinal);
         foreach (var (name, bytes) in saved)
         {
