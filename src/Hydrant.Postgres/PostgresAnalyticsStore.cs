@@ -81,6 +81,18 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
             }
             await importer.CompleteAsync(cancellationToken);
         }
+        if (rows.Count > 0)
+        {
+            // Days in order, so loaders of several nodes lock the days' rows in one order.
+            var days = rows.GroupBy(r => DayOf(r.TimestampMs)).OrderBy(g => g.Key).ToList();
+            await using var counts = new NpgsqlCommand(
+                "INSERT INTO event_days (day, rows) SELECT d, n FROM unnest($1::date[], $2::bigint[]) AS u(d, n) ORDER BY d " +
+                "ON CONFLICT (day) DO UPDATE SET rows = event_days.rows + excluded.rows",
+                connection, transaction);
+            counts.Parameters.Add(new NpgsqlParameter { Value = days.Select(g => g.Key).ToArray() });
+            counts.Parameters.Add(new NpgsqlParameter { Value = days.Select(g => (long)g.Count()).ToArray() });
+            await counts.ExecuteNonQueryAsync(cancellationToken);
+        }
         await using (var command = new NpgsqlCommand(
             "INSERT INTO loader_checkpoint (node, position) VALUES ($1, $2) ON CONFLICT (node) DO UPDATE SET position = excluded.position",
             connection, transaction))
@@ -96,7 +108,7 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
     {
         await StartAsync(cancellationToken);
         await using var command = _dataSource.CreateCommand(
-            "SELECT (SELECT count(*) FROM events), coalesce((SELECT position FROM loader_checkpoint WHERE node = $1), 0)");
+            "SELECT coalesce((SELECT sum(rows) FROM event_days), 0)::bigint, coalesce((SELECT position FROM loader_checkpoint WHERE node = $1), 0)");
         command.Parameters.Add(new NpgsqlParameter { Value = _node });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
@@ -198,10 +210,10 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtext('hydrant.partitions'))", cancellationToken);
             await ExecuteAsync(connection, transaction, $"DROP TABLE IF EXISTS {PartitionName(day)}", cancellationToken);
-            await using (var alerts = new NpgsqlCommand("DELETE FROM alerts WHERE day = $1", connection, transaction))
+            await using (var rows = new NpgsqlCommand("WITH dropped_alerts AS (DELETE FROM alerts WHERE day = $1) DELETE FROM event_days WHERE day = $1", connection, transaction))
             {
-                alerts.Parameters.Add(new NpgsqlParameter { Value = day });
-                await alerts.ExecuteNonQueryAsync(cancellationToken);
+                rows.Parameters.Add(new NpgsqlParameter { Value = day });
+                await rows.ExecuteNonQueryAsync(cancellationToken);
             }
             await transaction.CommitAsync(cancellationToken);
             _partitions.TryRemove(day, out _);
@@ -221,21 +233,14 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
     public async ValueTask<IReadOnlyList<DateOnly>> DaysWithoutReportAsync(DateOnly before, CancellationToken cancellationToken)
     {
         await StartAsync(cancellationToken);
-        // Each day is a partition: ask each day's partition whether it has a row, not the whole table.
+        await using var command = _dataSource.CreateCommand(
+            "SELECT day FROM event_days WHERE day < $1 AND rows > 0 AND day NOT IN (SELECT day FROM daily_reports) ORDER BY day");
+        command.Parameters.Add(new NpgsqlParameter { Value = before });
         var days = new List<DateOnly>();
-        foreach (var day in await PartitionDaysAsync(cancellationToken))
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            if (day >= before)
-            {
-                continue;
-            }
-            await using var command = _dataSource.CreateCommand(
-                "SELECT EXISTS (SELECT 1 FROM events WHERE day = $1) AND NOT EXISTS (SELECT 1 FROM daily_reports WHERE day = $1)");
-            command.Parameters.Add(new NpgsqlParameter { Value = day });
-            if (await command.ExecuteScalarAsync(cancellationToken) is true)
-            {
-                days.Add(day);
-            }
+            days.Add(reader.GetFieldValue<DateOnly>(0));
         }
         return days;
     }

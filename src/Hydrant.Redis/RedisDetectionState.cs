@@ -1,54 +1,126 @@
+using System.Diagnostics;
 using System.Globalization;
 using Hydrant.Detection;
+using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Correlation;
+using Hydrant.Detection.Sigma;
+using Hydrant.Events;
 using StackExchange.Redis;
 
 namespace Hydrant.Redis;
 
 /// <summary>
-/// Shared detection state in Redis. Per correlation and group, a sorted set scored by event time
-/// (event_count: one member per event id; value_count: one per value, at its latest time). Per
-/// alert (rule and group), an owner key naming the node that raised it, held (with PX, wall-clock)
-/// for the suppression window and extended while that node keeps raising it. One script per hit
-/// adds it, trims what no window can reach any more, counts the window ending at the hit, and
-/// takes or checks the owner key when the condition holds; a batch's scripts go out pipelined.
+/// Shared detection state in Redis. Per correlation and group, a sorted set of its events scored
+/// by event time (at most <see cref="CorrelationOptions.MaxEventsPerGroup"/>, the oldest dropped
+/// first), and for value_count and temporal a second one of its distinct values or rules, each at
+/// its latest time. Per alert (rule and group), an owner key naming the node that raised it, held
+/// (with PX, wall-clock) for the suppression window and extended while that node keeps raising it.
+/// One script per hit adds it, trims what no window can reach any more, measures the window ending
+/// at the hit (events, distinct values or rules, the sum, or how far the rules appear in order),
+/// and takes or checks the owner key when the condition holds; a batch's scripts go out pipelined.
 /// </summary>
-public sealed class RedisDetectionState(IConnectionMultiplexer redis, string node, TimeSpan suppression, TimeSpan allowedLateness, string prefix = RedisKeys.DefaultPrefix)
+public sealed class RedisDetectionState(IConnectionMultiplexer redis, string node, TimeSpan suppression, CorrelationOptions correlationOptions, string prefix = RedisKeys.DefaultPrefix)
     : ISharedDetectionState
 {
+    // KEYS: the owner key, the events forwarded for it. ARGV: this node, the suppression window,
+    // the inbox prefix, the rule, its group, then the events; a node that does not own the alert
+    // forwards to the node that does the events not forwarded before (a replayed batch's are).
     private const string ClaimScript = """
         if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-        if redis.call('GET', KEYS[1]) == ARGV[1] then
+        local owner = redis.call('GET', KEYS[1])
+        if owner == ARGV[1] then
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
             return 1
+        end
+        if owner then
+            for i = 6, #ARGV do
+                if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
+                    redis.call('XADD', ARGV[3] .. owner, 'MAXLEN', '~', '1000000', '*', 'c', ARGV[4], 'g', ARGV[5], 'm', ARGV[i])
+                end
+            end
+            redis.call('PEXPIRE', KEYS[2], ARGV[2])
         end
         return 0
         """;
 
+    // KEYS: the group's events (scored by event time; each member "rule index, number, id, time,
+    // type, source" joined by \x1f, the same for a replayed event), its distinct values or rules
+    // (value_count, temporal), the alert's owner key. The result: 0 (not satisfied), -1 (another
+    // node's alert: the hit is forwarded to that node's inbox), 2 (this node's alert: one more
+    // event), or 1 (this node took the alert) followed by the number of events behind it and up
+    // to 100 of them, oldest first.
     private const string ObserveScript = """
         local ts = tonumber(ARGV[2])
         local span = tonumber(ARGV[3])
-        if ARGV[9] == 'values' then
-            redis.call('ZADD', KEYS[1], 'GT', ts, ARGV[1])
+        local keep = tonumber(ARGV[8])
+        local kind = ARGV[9]
+        local added = redis.call('ZADD', KEYS[1], ts, ARGV[1])
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (ts - keep))
+        local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[12])
+        if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1) end
+        redis.call('PEXPIRE', KEYS[1], keep)
+        local function field(member, n)
+            local from = 1
+            for _ = 2, n do from = string.find(member, '\31', from, true) + 1 end
+            local to = string.find(member, '\31', from, true)
+            return string.sub(member, from, to - 1)
+        end
+        local measure
+        local start = 1
+        local window = nil
+        if kind == 'values' then
+            redis.call('ZADD', KEYS[2], 'GT', ts, ARGV[10])
+            redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (ts - keep))
+            redis.call('PEXPIRE', KEYS[2], keep)
+            measure = redis.call('ZCOUNT', KEYS[2], ts - span, ts)
+        elseif kind == 'events' then
+            measure = redis.call('ZCOUNT', KEYS[1], ts - span, ts)
         else
-            redis.call('ZADD', KEYS[1], ts, ARGV[1])
+            window = redis.call('ZRANGEBYSCORE', KEYS[1], ts - span, ts)
+            measure = 0
+            if kind == 'sum' then
+                for _, m in ipairs(window) do measure = measure + tonumber(field(m, 2)) end
+            else
+                -- ordered: how far into the rules, in order, the window gets from its first event of the first rule
+                local rules = tonumber(ARGV[11])
+                for i, m in ipairs(window) do
+                    local rule = tonumber(field(m, 1))
+                    if rule == measure then
+                        if measure == 0 then start = i end
+                        measure = measure + 1
+                        if measure == rules then break end
+                    end
+                end
+            end
         end
-        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (ts - tonumber(ARGV[8])))
-        redis.call('PEXPIRE', KEYS[1], ARGV[8])
-        local n = redis.call('ZCOUNT', KEYS[1], ts - span, ts)
         local bound = tonumber(ARGV[5])
-        if not ((ARGV[4] == 'gt' and n > bound) or (ARGV[4] == 'gte' and n >= bound)) then
-            return {n, 0}
+        if not ((ARGV[4] == 'gt' and measure > bound) or (ARGV[4] == 'gte' and measure >= bound)) then
+            return {0}
         end
-        if redis.call('SET', KEYS[2], ARGV[6], 'NX', 'PX', ARGV[7]) then
-            return {n, 1}
+        if redis.call('SET', KEYS[3], ARGV[6], 'NX', 'PX', ARGV[7]) then
+            window = window or redis.call('ZRANGEBYSCORE', KEYS[1], ts - span, ts)
+            local events = {}
+            for i = start, math.min(#window, start + 99) do events[#events + 1] = window[i] end
+            return {1, #window - start + 1, events}
         end
-        if redis.call('GET', KEYS[2]) == ARGV[6] then
-            redis.call('PEXPIRE', KEYS[2], ARGV[7])
-            return {n, 2}
+        local owner = redis.call('GET', KEYS[3])
+        if owner == ARGV[6] then
+            redis.call('PEXPIRE', KEYS[3], ARGV[7])
+            return {2}
         end
-        return {n, -1}
+        -- a replayed hit was forwarded the first time
+        if owner and added == 1 then
+            redis.call('XADD', ARGV[13] .. owner, 'MAXLEN', '~', '1000000', '*', 'c', ARGV[14], 'g', ARGV[15], 'm', ARGV[1])
+        end
+        return {-1}
         """;
+
+    private const char Separator = '\u001f';
+    private const string NoGroup = "\u0000";
+    private const int ForwardedPerRead = 1_000;
+
+    private readonly string _inboxPrefix = prefix + "inbox:";
+    private readonly RedisKey _inbox = prefix + "inbox:" + node;
 
     public async ValueTask ObserveAsync(IReadOnlyList<CorrelationHit> hits, List<CorrelationFiring> firings, CancellationToken cancellationToken)
     {
@@ -62,41 +134,59 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
         for (var i = 0; i < hits.Count; i++)
         {
             var hit = hits[i];
-            var correlation = hit.Target.Node.Correlation;
+            var target = hit.Target.Node;
+            var correlation = target.Correlation;
             groups[i] = CorrelationEngine.GroupKey(correlation, hit.GroupValues);
             var group = groups[i] ?? string.Empty;
             var span = (long)correlation.Timespan.TotalMilliseconds;
-            // The tightest lower bound decides (FiresEarly: every bound is a lower one).
-            var bound = correlation.Condition.MaxBy(b => b.Value);
-            var values = correlation.Type == Hydrant.Detection.Sigma.CorrelationType.ValueCount;
+            var (kind, distinct) = correlation.Type switch
+            {
+                CorrelationType.ValueCount => ("values", hit.Value ?? string.Empty),
+                CorrelationType.Temporal => ("values", hit.Target.Member.ToString(CultureInfo.InvariantCulture)),
+                CorrelationType.ValueSum => ("sum", string.Empty),
+                CorrelationType.TemporalOrdered => ("ordered", string.Empty),
+                _ => ("events", string.Empty),
+            };
+            // temporal without a condition, and temporal_ordered, need every rule; otherwise the
+            // tightest lower bound decides (FiresEarly: every bound is a lower one).
+            var (op, bound) = correlation.Condition.Count == 0
+                ? ("gte", (double)target.Members.Count)
+                : correlation.Condition.MaxBy(b => b.Value) is var tightest ? (tightest.Operator, tightest.Value) : default;
+            var member = MemberOf(hit.Event, hit.Target.Member, hit.Number);
             calls[i] = database.ScriptEvaluateAsync(ObserveScript,
-                [$"{prefix}corr:{correlation.Id}:{group}", OwnerKey(correlation.Id, group)],
+                [$"{prefix}corr:{correlation.Id}:{group}", $"{prefix}corr:{correlation.Id}:{group}:distinct", OwnerKey(correlation.Id, group)],
                 [
-                    values ? hit.Value ?? string.Empty : hit.Event.Id,
+                    member,
                     hit.TimestampMs,
                     span,
-                    bound.Operator,
-                    bound.Value.ToString(CultureInfo.InvariantCulture),
+                    op,
+                    bound.ToString("R", CultureInfo.InvariantCulture),
                     node,
                     (long)(suppression + correlation.Timespan).TotalMilliseconds,
-                    span + (long)allowedLateness.TotalMilliseconds,
-                    values ? "values" : "events",
+                    span + (long)correlationOptions.AllowedLateness.TotalMilliseconds,
+                    kind,
+                    distinct,
+                    target.Members.Count,
+                    correlationOptions.MaxEventsPerGroup,
+                    _inboxPrefix,
+                    correlation.Id,
+                    groups[i] ?? NoGroup,
                 ]);
         }
         await Task.WhenAll(calls).WaitAsync(cancellationToken);
         for (var i = 0; i < hits.Count; i++)
         {
             var result = (RedisResult[])(await calls[i])!;
-            var count = (long)result[0];
             var hit = hits[i];
-            var group = groups[i];
-            switch ((long)result[1])
+            switch ((long)result[0])
             {
-                case 1: // this node raised it first: the alert accounts for the whole window
-                    firings.Add(new CorrelationFiring(hit.Target.Node, group, [hit.Event], count, hit.TimestampMs, hit.TimestampMs));
+                case 1: // this node took the alert: it accounts for the window's events
+                    var behind = ((RedisResult[])result[2]!).Select(m => EventOf((string)m!)).ToList();
+                    firings.Add(new CorrelationFiring(hit.Target.Node, groups[i], behind, (long)result[1],
+                        Timestamps.ParseCanonical(behind[0].Timestamp), hit.TimestampMs));
                     break;
                 case 2: // this node's alert: one more event
-                    firings.Add(new CorrelationFiring(hit.Target.Node, group, [hit.Event], 1, hit.TimestampMs, hit.TimestampMs));
+                    firings.Add(new CorrelationFiring(hit.Target.Node, groups[i], [hit.Event], 1, hit.TimestampMs, hit.TimestampMs));
                     break;
                 default: // not yet, or another node's alert
                     break;
@@ -104,13 +194,45 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
         }
     }
 
-    public async ValueTask<IReadOnlyList<bool>> ClaimAsync(IReadOnlyList<(string RuleId, string? GroupKey)> alerts, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<bool>> ClaimAsync(IReadOnlyList<(string RuleId, string? GroupKey, IReadOnlyList<AlertEvent> Events)> alerts, CancellationToken cancellationToken)
     {
         var database = redis.GetDatabase();
         var window = (long)suppression.TotalMilliseconds;
-        var calls = alerts.Select(a => database.ScriptEvaluateAsync(ClaimScript, [OwnerKey(a.RuleId, a.GroupKey ?? string.Empty)], [node, window])).ToList();
+        var calls = alerts.Select(a => OwnerKey(a.RuleId, a.GroupKey ?? string.Empty) is var owner
+            ? database.ScriptEvaluateAsync(ClaimScript, [owner, owner.Append(":forwarded")],
+                [node, window, _inboxPrefix, a.RuleId, a.GroupKey ?? NoGroup, .. a.Events.Select(e => (RedisValue)MemberOf(e, 0, 0))])
+            : throw new UnreachableException()).ToList();
         var results = await Task.WhenAll(calls).WaitAsync(cancellationToken);
         return [.. results.Select(r => (long)r == 1)];
+    }
+
+    public async ValueTask<ForwardedHits> ReceiveForwardedAsync(string? after, CancellationToken cancellationToken)
+    {
+        var entries = await redis.GetDatabase().StreamRangeAsync(_inbox, after is null ? "-" : "(" + after, "+", ForwardedPerRead).WaitAsync(cancellationToken);
+        if (entries.Length == 0)
+        {
+            return new ForwardedHits([], after);
+        }
+        var hits = entries.Select(e => new ForwardedHit((string)e["c"]!, (string)e["g"]! is var group && group != NoGroup ? group : null, EventOf((string)e["m"]!))).ToList();
+        return new ForwardedHits(hits, (string)entries[^1].Id!);
+    }
+
+    public async ValueTask AcknowledgeForwardedAsync(string through, CancellationToken cancellationToken)
+    {
+        // XTRIM MINID keeps ids from the one given: the id just past the last one taken.
+        var dash = through.IndexOf('-', StringComparison.Ordinal);
+        var next = through[..(dash + 1)] + (ulong.Parse(through.AsSpan(dash + 1), CultureInfo.InvariantCulture) + 1).ToString(CultureInfo.InvariantCulture);
+        await redis.GetDatabase().ExecuteAsync("XTRIM", _inbox.ToString(), "MINID", next).WaitAsync(cancellationToken);
+    }
+
+    /// <summary>An event as a window holds it: the same text for the same event, so adding it again changes nothing.</summary>
+    private static string MemberOf(AlertEvent e, int rule, double number) =>
+        string.Join(Separator, rule.ToString(CultureInfo.InvariantCulture), number.ToString("R", CultureInfo.InvariantCulture), e.Id, e.Timestamp, e.EventType, e.SourceIP);
+
+    private static AlertEvent EventOf(string member)
+    {
+        var fields = member.Split(Separator);
+        return new AlertEvent(fields[2], fields[3], fields[4], fields[5]);
     }
 
     private RedisKey OwnerKey(string ruleId, string group) => $"{prefix}owner:{ruleId}:{group}";

@@ -73,18 +73,22 @@ public sealed class ScaleOutTests : IDisposable
         var raisedOnB = (await AlertsOnAsync(b))[0].GetProperty("id").GetString();
         Assert.Equal(raisedOnB, (await streamOnA.NextAsync()).GetProperty("id").GetString());
         Assert.Equal(raisedOnB, (await AlertsOnAsync(a))[0].GetProperty("id").GetString());
-        // A repeat reaching node A while node B holds the alert makes no second alert.
+        // A repeat reaching node A while node B holds the alert makes no second alert: node A
+        // forwards it to node B, whose alert grows (and both list it so).
         Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(a, Event("so-2", ts + 1, "socat"))).Response.StatusCode);
-        await Eventually.TrueAsync(async () => (await Api.GetAsync(a, "v1/stats")).Body.GetProperty("consumers").EnumerateArray()
-            .Single(c => c.GetProperty("name").GetString() == "detector").GetProperty("lagEvents").GetInt64() == 0, "node A's detector has seen the repeat");
+        await Eventually.TrueAsync(async () => (await AlertsOnAsync(a)) is { } listed && listed.GetArrayLength() == 1 && listed[0].GetProperty("count").GetInt32() == 2,
+            "node B's alert counts the repeat node A saw");
         foreach (var node in new[] { a, b })
         {
             var listed = Assert.Single((await AlertsOnAsync(node)).EnumerateArray());
-            Assert.Equal((raisedOnB, 1), (listed.GetProperty("id").GetString(), listed.GetProperty("count").GetInt32()));
+            Assert.Equal((raisedOnB, 2), (listed.GetProperty("id").GetString(), listed.GetProperty("count").GetInt32()));
+            Assert.Equal(["so-1", "so-2"], listed.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("id").GetString()));
         }
-        Assert.Equal(0, (await Api.GetAsync(a, "v1/stats")).Body.GetProperty("alerts").GetProperty("raised").GetInt64());
+        var alertStatsOfA = (await Api.GetAsync(a, "v1/stats")).Body.GetProperty("alerts");
+        Assert.Equal((0, 0), (alertStatsOfA.GetProperty("raised").GetInt32(), alertStatsOfA.GetProperty("updated").GetInt32()));
         var alertStatsOfB = (await Api.GetAsync(b, "v1/stats")).Body.GetProperty("alerts");
-        Assert.Equal((1, 1), (alertStatsOfB.GetProperty("raised").GetInt32(), alertStatsOfB.GetProperty("shared").GetInt32()));
+        Assert.Equal((1, 1), (alertStatsOfB.GetProperty("raised").GetInt32(), alertStatsOfB.GetProperty("updated").GetInt32()));
+        Assert.True(alertStatsOfB.GetProperty("shared").GetInt32() >= 2, "node B shared both versions of its alert");
         var stats = (await Api.GetAsync(b, "v1/stats")).Body.GetProperty("ruleCache");
         Assert.Equal("redis", stats.GetProperty("kind").GetString());
         Assert.True(stats.GetProperty("misses").GetInt64() >= 1, "node B reloaded its copy after the change");
@@ -135,9 +139,14 @@ public sealed class ScaleOutTests : IDisposable
         async Task<bool> CaughtUpAsync(HttpClient node) =>
             (await Api.GetAsync(node, "v1/stats")).Body.GetProperty("consumers").EnumerateArray().All(c => c.GetProperty("lagEvents").GetInt64() == 0);
 
+        async Task<long> EventsCountedAsync(HttpClient node) =>
+            (await Api.GetAsync(node, $"v1/alerts?rule={BruteForceId}&from={Api.Rfc3339(ts - 60_000)}")).Body.GetProperty("alerts").EnumerateArray().Sum(x => x.GetProperty("count").GetInt64());
+
         await Eventually.TrueAsync(async () => await AlertsAsync(a) + await AlertsAsync(b) >= 1, "one of the nodes raised the brute-force alert");
         await Eventually.TrueAsync(async () => await CaughtUpAsync(a) && await CaughtUpAsync(b), "both detectors have seen every event");
         Assert.Equal(1, await AlertsAsync(a) + await AlertsAsync(b));
+        // The owner's alert counts every failure, those the other node saw included (forwarded to it).
+        await Eventually.TrueAsync(async () => await EventsCountedAsync(a) + await EventsCountedAsync(b) == 12, "the alert counts all twelve failures");
     }
 
     private const string BruteForceId = "7d4b2a10-3c5e-4f61-9a7b-8c9d0e1f2a30";

@@ -128,7 +128,7 @@ public static class HydrantHost
                 services.AddSingleton<IRuleCache>(sp => new RedisRuleCache(sp.GetRequiredService<IConnectionMultiplexer>(), settings.RedisPrefix));
                 services.AddSingleton<ISharedDetectionState>(sp => new RedisDetectionState(
                     sp.GetRequiredService<IConnectionMultiplexer>(), NodeIdentity.Load(sp.GetRequiredService<StoreOptions>()),
-                    settings.Detection.SuppressionWindow, settings.Detection.Correlation.AllowedLateness, settings.RedisPrefix));
+                    settings.Detection.SuppressionWindow, settings.Detection.Correlation, settings.RedisPrefix));
                 services.AddSingleton<IAlertRelay>(sp => new RedisAlertRelay(
                     sp.GetRequiredService<IConnectionMultiplexer>(), NodeIdentity.Load(sp.GetRequiredService<StoreOptions>()), settings.RedisPrefix));
                 services.AddHostedService<AlertRelaying>();

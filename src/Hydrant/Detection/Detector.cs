@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Text;
 using System.Text.Json;
 using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Correlation;
@@ -28,6 +29,10 @@ public sealed record DetectionOptions
 /// </summary>
 public sealed class Detector : ISpoolConsumer
 {
+    /// <summary>Where, beside the windows, the position in the forwarded events is committed.</summary>
+    private const string ForwardedKey = "shared/forwarded";
+
+    private static readonly SpoolBatching SharedBatching = SpoolBatching.Immediate with { IdleCall = TimeSpan.FromSeconds(1) };
     private readonly Dictionary<(string RuleId, string? GroupKey), OpenAlert> _open = [];
     private readonly List<CorrelationHit> _hits = [];
     private readonly List<CorrelationFiring> _firings = [];
@@ -43,6 +48,8 @@ public sealed class Detector : ISpoolConsumer
     private long _raised;
     private long _updated;
     private bool _restoreBeforeNextBatch;
+    private string? _forwardedPosition;
+    private long _checkpoint;
     private int _batchRaised;
     private int _batchUpdated;
 
@@ -74,7 +81,9 @@ public sealed class Detector : ISpoolConsumer
     /// <summary>Repeats this node has added to open alerts under suppression since it started.</summary>
     public long AlertsUpdated => Interlocked.Read(ref _updated);
 
-    public SpoolBatching Batching => SpoolBatching.Immediate;
+    /// <summary>With shared state, also called while the spool is quiet, for events other nodes forwarded.</summary>
+    public SpoolBatching Batching => _shared is null ? SpoolBatching.Immediate : SharedBatching;
+
 
     public async ValueTask<long> LoadPositionAsync(CancellationToken cancellationToken)
     {
@@ -83,7 +92,8 @@ public sealed class Detector : ISpoolConsumer
         await RestoreAsync(cancellationToken);
         _logger.LogInformation("Detector loaded {Rules} rules, {Correlations} correlations ({Refused} refused), {Open} open alerts, {Groups} correlation groups",
             _rules.Current.Rules.Count, _rules.Current.Correlations.Count, _rules.Current.Refusals.Count, _open.Count, _correlations.OpenGroups);
-        return await _store.LoadCheckpointAsync(cancellationToken);
+        _checkpoint = await _store.LoadCheckpointAsync(cancellationToken);
+        return _checkpoint;
     }
 
     public async ValueTask ConsumeAsync(IReadOnlyList<SpoolEntry> entries, CancellationToken cancellationToken)
@@ -114,7 +124,9 @@ public sealed class Detector : ISpoolConsumer
         {
             _open[(alert.RuleId, alert.GroupKey)] = OpenAlert.From(alert);
         }
-        _correlations.Restore(await _store.LoadStateAsync(cancellationToken));
+        var state = await _store.LoadStateAsync(cancellationToken);
+        _forwardedPosition = state.TryGetValue(ForwardedKey, out var position) ? Encoding.ASCII.GetString(position) : null;
+        _correlations.Restore(state.Where(s => s.Key != ForwardedKey).ToDictionary());
     }
 
     private async ValueTask DetectAsync(IReadOnlyList<SpoolEntry> entries, CancellationToken cancellationToken)
@@ -127,6 +139,16 @@ public sealed class Detector : ISpoolConsumer
         var newest = long.MinValue;
         _sharedHits.Clear();
         _sharedRaises.Clear();
+        ForwardedHits? forwarded = null;
+        if (_shared is not null)
+        {
+            forwarded = await _shared.ReceiveForwardedAsync(_forwardedPosition, cancellationToken);
+            RaiseForwarded(forwarded.Hits, ruleSet, changed);
+        }
+        if (entries.Count == 0 && changed.Count == 0)
+        {
+            return;
+        }
         foreach (var entry in entries)
         {
             if (entry.Json.IsEmpty)
@@ -170,7 +192,9 @@ public sealed class Detector : ISpoolConsumer
         {
             // Repeats that reach another node are that node's alert while it holds it.
             var rules = _sharedRaises.Select(r => r.Rule.Id).Distinct(StringComparer.Ordinal).ToList();
-            var owned = await _shared.ClaimAsync([.. rules.Select(id => (id, (string?)null))], cancellationToken);
+            var owned = await _shared.ClaimAsync(
+                [.. rules.Select(id => (id, (string?)null, (IReadOnlyList<AlertEvent>)[.. _sharedRaises.Where(r => r.Rule.Id == id).Select(r => r.Event)]))],
+                cancellationToken);
             var mine = rules.Where((_, i) => owned[i]).ToHashSet(StringComparer.Ordinal);
             foreach (var (rule, behind, timestampMs) in _sharedRaises.Where(r => mine.Contains(r.Rule.Id)))
             {
@@ -186,19 +210,70 @@ public sealed class Detector : ISpoolConsumer
         }
 
         var window = (long)_options.SuppressionWindow.TotalMilliseconds;
-        foreach (var key in _open.Where(p => p.Value.LastMs < newest - window).Select(p => p.Key).ToList())
+        foreach (var key in _open.Where(p => newest != long.MinValue && p.Value.LastMs < newest - window).Select(p => p.Key).ToList())
         {
             _open.Remove(key);
         }
-        await _store.CommitAsync(
-            new DetectorCommit([.. changed.Values.Select(a => a.Alert)], [.. _open.Values.Select(a => a.Alert)], _correlations.TakeChanges(), entries[^1].Sequence + 1),
-            cancellationToken);
+        var state = _correlations.TakeChanges();
+        if (forwarded?.Position is { } position && position != _forwardedPosition)
+        {
+            state = new Dictionary<string, byte[]?>(state) { [ForwardedKey] = Encoding.ASCII.GetBytes(position) };
+        }
+        var checkpoint = entries.Count > 0 ? entries[^1].Sequence + 1 : _checkpoint;
+        await _store.CommitAsync(new DetectorCommit([.. changed.Values.Select(a => a.Alert)], [.. _open.Values.Select(a => a.Alert)], state, checkpoint), cancellationToken);
+        _checkpoint = checkpoint;
+        if (forwarded?.Position is { } taken && taken != _forwardedPosition)
+        {
+            _forwardedPosition = taken;
+            await AcknowledgeForwardedAsync(taken, cancellationToken);
+        }
         foreach (var alert in changed.Values)
         {
             _feed.Publish(alert.Alert);
         }
         Interlocked.Add(ref _raised, _batchRaised);
         Interlocked.Add(ref _updated, _batchUpdated);
+    }
+
+    /// <summary>Events other nodes saw for alerts this node owns: one more event each.</summary>
+    private void RaiseForwarded(IReadOnlyList<ForwardedHit> hits, RuleSet ruleSet, Dictionary<string, OpenAlert> changed)
+    {
+        if (hits.Count == 0)
+        {
+            return;
+        }
+        var rules = new Dictionary<string, (string Title, string Level)>(StringComparer.Ordinal);
+        foreach (var loaded in ruleSet.Rules)
+        {
+            rules.TryAdd(loaded.Rule.Id, (loaded.Rule.Title, loaded.Rule.Level));
+        }
+        foreach (var loaded in ruleSet.Correlations)
+        {
+            rules.TryAdd(loaded.Correlation.Id, (loaded.Correlation.Title, loaded.Correlation.Level));
+        }
+        foreach (var hit in hits)
+        {
+            var ms = Timestamps.ParseCanonical(hit.Event.Timestamp);
+            // A rule removed since has no alert to grow.
+            if (rules.TryGetValue(hit.RuleId, out var known))
+            {
+                var alert = Raise(hit.RuleId, known.Title, known.Level, hit.GroupKey, [hit.Event], 1, ms, ms);
+                changed[alert.Alert.Id] = alert;
+            }
+        }
+    }
+
+    /// <summary>Best effort: the position is committed, so forwarded events left behind are skipped, not counted again.</summary>
+    private async ValueTask AcknowledgeForwardedAsync(string through, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _shared!.AcknowledgeForwardedAsync(through, cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogWarning(e, "Could not trim the forwarded events taken; they are kept until the next commit");
+        }
     }
 
     private void RaiseFirings(Dictionary<string, OpenAlert> changed)

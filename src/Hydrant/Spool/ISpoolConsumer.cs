@@ -17,7 +17,7 @@ public interface ISpoolConsumer
     /// <summary>The sequence to resume from: one past the last entry whose effects are durable.</summary>
     ValueTask<long> LoadPositionAsync(CancellationToken cancellationToken);
 
-    /// <summary>Handles the entries and durably records the position one past the last of them.</summary>
+    /// <summary>Handles the entries and durably records the position one past the last of them (none: see <see cref="SpoolBatching.IdleCall"/>).</summary>
     ValueTask ConsumeAsync(IReadOnlyList<SpoolEntry> entries, CancellationToken cancellationToken);
 }
 
@@ -28,6 +28,12 @@ public interface ISpoolConsumer
 /// </summary>
 public sealed record SpoolBatching(int MaxEntries, TimeSpan Linger)
 {
+    /// <summary>
+    /// When set, a consumer with work of its own besides the spool (the detector's events
+    /// forwarded by other nodes) is called with no entries after the spool has been quiet this long.
+    /// </summary>
+    public TimeSpan? IdleCall { get; init; }
+
     /// <summary>What is there, at once: for consumers that must keep up in real time (the detector).</summary>
     public static SpoolBatching Immediate { get; } = new(4096, TimeSpan.Zero);
 }

@@ -129,6 +129,16 @@ public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
         }
     }
 
+    /// <summary>Whether an entry at <paramref name="position"/> arrived within <paramref name="idle"/>.</summary>
+    private async Task<bool> WaitForEntriesAsync(long position, TimeSpan idle, CancellationToken stopping)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        deadline.CancelAfter(idle);
+        await _spool.WaitForEntriesAsync(position, deadline.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        stopping.ThrowIfCancellationRequested();
+        return !deadline.IsCancellationRequested;
+    }
+
     private async Task RunAsync(ISpoolConsumer consumer, long? startPosition, CancellationToken stopping)
     {
         var backoff = TimeSpan.FromMilliseconds(100);
@@ -149,8 +159,13 @@ public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
         {
             try
             {
-                await _spool.WaitForEntriesAsync(position, stopping);
                 var batching = consumer.Batching;
+                if (batching.IdleCall is { } idle && !await WaitForEntriesAsync(position, idle, stopping))
+                {
+                    await consumer.ConsumeAsync([], stopping);
+                    continue;
+                }
+                await _spool.WaitForEntriesAsync(position, stopping);
                 if (batching.Linger > TimeSpan.Zero)
                 {
                     await LingerAsync(position + batching.MaxEntries - 1, batching.Linger, stopping);

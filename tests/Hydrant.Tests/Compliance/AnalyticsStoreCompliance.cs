@@ -192,7 +192,7 @@ public sealed class PostgresAnalyticsCompliance : AnalyticsStoreCompliance<Postg
 {
     private readonly PostgresDatabase _database = new();
 
-    protected override int SchemaVersion => 3;
+    protected override int SchemaVersion => 4;
 
     protected override string FileReadingQuery => "SELECT pg_read_file('/etc/hostname')";
 
