@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Hydrant.Detection;
 using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Correlation;
@@ -39,6 +40,21 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
                 end
             end
             redis.call('PEXPIRE', KEYS[2], ARGV[2])
+        end
+        return 0
+        """;
+
+    // KEYS: the group's keeper, the hits forwarded to it. ARGV: this node, how long a keeper holds
+    // a group it hears nothing of, the inbox prefix, the hit as forwarded, the event as a window
+    // holds it (a replayed hit was forwarded the first time).
+    private const string RouteScript = """
+        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+        local keeper = redis.call('GET', KEYS[1])
+        redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        if keeper == ARGV[1] then return 1 end
+        if redis.call('SADD', KEYS[2], ARGV[5]) == 1 then
+            redis.call('PEXPIRE', KEYS[2], ARGV[2])
+            redis.call('XADD', ARGV[3] .. keeper, 'MAXLEN', '~', '1000000', '*', 'w', ARGV[4], 'm', ARGV[5])
         end
         return 0
         """;
@@ -118,6 +134,7 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
     private const char Separator = '\u001f';
     private const string NoGroup = "\u0000";
     private const int ForwardedPerRead = 1_000;
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly string _inboxPrefix = prefix + "inbox:";
     private readonly RedisKey _inbox = prefix + "inbox:" + node;
@@ -206,15 +223,47 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
         return [.. results.Select(r => (long)r == 1)];
     }
 
+    public async ValueTask<IReadOnlyList<bool>> RouteAsync(IReadOnlyList<CorrelationHit> hits, CancellationToken cancellationToken)
+    {
+        var database = redis.GetDatabase();
+        var calls = new Task<RedisResult>[hits.Count];
+        for (var i = 0; i < hits.Count; i++)
+        {
+            var hit = hits[i];
+            var (kept, span) = ISharedDetectionState.KeepingOf(hit);
+            RedisKey keeper = $"{prefix}keeper:{kept}";
+            // Held while the group may still have a window open (its last hit's window closes within
+            // timespan + lateness of it), twice over for clocks that run apart.
+            var hold = 2 * (long)(span + correlationOptions.AllowedLateness).TotalMilliseconds;
+            var forwarded = new ForwardedWindowHit(hit.Target.Node.Correlation.Id, hit.Target.Member, hit.GroupValues, hit.Value, hit.Number, hit.Event);
+            calls[i] = database.ScriptEvaluateAsync(RouteScript, [keeper, keeper.Append(":forwarded")],
+                [node, hold, _inboxPrefix, JsonSerializer.Serialize(forwarded, Json), MemberOf(hit.Event, hit.Target.Member, hit.Number)]);
+        }
+        var results = await Task.WhenAll(calls).WaitAsync(cancellationToken);
+        return [.. results.Select(r => (long)r == 1)];
+    }
+
     public async ValueTask<ForwardedHits> ReceiveForwardedAsync(string? after, CancellationToken cancellationToken)
     {
         var entries = await redis.GetDatabase().StreamRangeAsync(_inbox, after is null ? "-" : "(" + after, "+", ForwardedPerRead).WaitAsync(cancellationToken);
         if (entries.Length == 0)
         {
-            return new ForwardedHits([], after);
+            return new ForwardedHits([], [], after);
         }
-        var hits = entries.Select(e => new ForwardedHit((string)e["c"]!, (string)e["g"]! is var group && group != NoGroup ? group : null, EventOf((string)e["m"]!))).ToList();
-        return new ForwardedHits(hits, (string)entries[^1].Id!);
+        var hits = new List<ForwardedHit>();
+        var windowHits = new List<ForwardedWindowHit>();
+        foreach (var entry in entries)
+        {
+            if (entry["w"] is { IsNull: false } windowHit)
+            {
+                windowHits.Add(JsonSerializer.Deserialize<ForwardedWindowHit>((string)windowHit!, Json)!);
+            }
+            else
+            {
+                hits.Add(new ForwardedHit((string)entry["c"]!, (string)entry["g"]! is var group && group != NoGroup ? group : null, EventOf((string)entry["m"]!)));
+            }
+        }
+        return new ForwardedHits(hits, windowHits, (string)entries[^1].Id!);
     }
 
     public async ValueTask AcknowledgeForwardedAsync(string through, CancellationToken cancellationToken)

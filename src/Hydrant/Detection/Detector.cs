@@ -38,6 +38,9 @@ public sealed class Detector : ISpoolConsumer
     private readonly List<CorrelationFiring> _firings = [];
     private readonly List<CorrelationHit> _sharedHits = [];
     private readonly List<(SigmaRule Rule, AlertEvent Event, long TimestampMs)> _sharedRaises = [];
+    private readonly List<(int Event, CorrelationHit Hit)> _routedHits = [];
+    private readonly List<(int Event, CorrelationHit Hit)> _engineHits = [];
+    private readonly List<long> _eventTimes = [];
     private readonly RuleRegistry _rules;
     private readonly IAlertStore _store;
     private readonly AlertFeed _feed;
@@ -139,13 +142,16 @@ public sealed class Detector : ISpoolConsumer
         var newest = long.MinValue;
         _sharedHits.Clear();
         _sharedRaises.Clear();
+        _routedHits.Clear();
+        _engineHits.Clear();
+        _eventTimes.Clear();
         ForwardedHits? forwarded = null;
         if (_shared is not null)
         {
             forwarded = await _shared.ReceiveForwardedAsync(_forwardedPosition, cancellationToken);
             RaiseForwarded(forwarded.Hits, ruleSet, changed);
         }
-        if (entries.Count == 0 && changed.Count == 0)
+        if (entries.Count == 0 && changed.Count == 0 && forwarded?.WindowHits.Count is null or 0)
         {
             return;
         }
@@ -172,21 +178,33 @@ public sealed class Detector : ISpoolConsumer
                 }
                 CorrelationHit.Extract(plan, rule, view, behind, timestampMs, _hits);
             }
-            if (_shared is not null)
+            if (_shared is null)
             {
-                _hits.RemoveAll(h =>
-                {
-                    if (!ISharedDetectionState.CanShare(h.Target.Node))
-                    {
-                        return false;
-                    }
-                    _sharedHits.Add(h);
-                    return true;
-                });
+                _firings.Clear();
+                _correlations.Observe(_hits, timestampMs, _firings);
+                RaiseFirings(changed);
+                continue;
             }
-            _firings.Clear();
-            _correlations.Observe(_hits, timestampMs, _firings);
-            RaiseFirings(changed);
+            // With shared state the engine's share waits until the keepers of the routed groups
+            // are known, then takes every event in order.
+            foreach (var hit in _hits)
+            {
+                if (ISharedDetectionState.CanShare(hit.Target.Node))
+                {
+                    _sharedHits.Add(hit);
+                }
+                else
+                {
+                    (ISharedDetectionState.RoutesToOwner(hit.Target.Node) ? _routedHits : _engineHits).Add((_eventTimes.Count, hit));
+                }
+            }
+            _eventTimes.Add(timestampMs);
+        }
+        if (_shared is not null)
+        {
+            var kept = await _shared.RouteAsync([.. _routedHits.Select(r => r.Hit)], cancellationToken);
+            _engineHits.AddRange(_routedHits.Where((_, i) => kept[i]));
+            ObserveInOrder(forwarded!.WindowHits, plan, changed);
         }
         if (_shared is not null && _sharedRaises.Count > 0)
         {
@@ -233,6 +251,48 @@ public sealed class Detector : ISpoolConsumer
         }
         Interlocked.Add(ref _raised, _batchRaised);
         Interlocked.Add(ref _updated, _batchUpdated);
+    }
+
+    /// <summary>
+    /// Gives the engine, in the batch's order, each event's hits that stay on this node, with the
+    /// hits other nodes forwarded for groups this node keeps slotted in by event time.
+    /// </summary>
+    private void ObserveInOrder(IReadOnlyList<ForwardedWindowHit> forwarded, CorrelationPlan plan, Dictionary<string, OpenAlert> changed)
+    {
+        var nodes = plan.Nodes.ToDictionary(n => n.Correlation.Id, StringComparer.Ordinal);
+        // A correlation removed or redefined since has no group to add to.
+        var arrived = forwarded
+            .Select(f => nodes.TryGetValue(f.CorrelationId, out var node) && f.Member < node.Members.Count && ISharedDetectionState.RoutesToOwner(node)
+                ? new CorrelationHit(new Subscription(node, f.Member), f.GroupValues, Timestamps.ParseCanonical(f.Event.Timestamp), f.Value, f.Number, f.Event)
+                : null)
+            .OfType<CorrelationHit>()
+            .OrderBy(h => h.TimestampMs)
+            .ToList();
+        var mine = _engineHits.OrderBy(h => h.Event).ToList();
+        var (next, own) = (0, 0);
+        void Observe(IReadOnlyList<CorrelationHit> hits, long timestampMs)
+        {
+            _firings.Clear();
+            _correlations.Observe(hits, timestampMs, _firings);
+            RaiseFirings(changed);
+        }
+        for (var e = 0; e < _eventTimes.Count; e++)
+        {
+            for (; next < arrived.Count && arrived[next].TimestampMs <= _eventTimes[e]; next++)
+            {
+                Observe([arrived[next]], arrived[next].TimestampMs);
+            }
+            _hits.Clear();
+            for (; own < mine.Count && mine[own].Event == e; own++)
+            {
+                _hits.Add(mine[own].Hit);
+            }
+            Observe(_hits, _eventTimes[e]);
+        }
+        for (; next < arrived.Count; next++)
+        {
+            Observe([arrived[next]], arrived[next].TimestampMs);
+        }
     }
 
     /// <summary>Events other nodes saw for alerts this node owns: one more event each.</summary>

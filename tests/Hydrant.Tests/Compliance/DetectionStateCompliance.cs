@@ -194,6 +194,84 @@ public abstract class DetectionStateCompliance : IDisposable
         AssertAlert(Assert.Single(await AllAlertsAsync()), "sourceIP=10.0.0.1", 5, Ids(2, 6));
     }
 
+    [Fact]
+    public async Task An_upper_bound_is_judged_when_the_aligned_window_closes()
+    {
+        var node = await StartNodeAsync(Rules(Correlation("event_count", """
+                rules:
+                    - saw_login
+                condition:
+                    lt: 3
+            """), "login"));
+        await node.SendAsync(string.Join('\n', Event("login", 10), Event("login", 20), Event("login", 30, "10.0.0.2"), Event("login", 40, "10.0.0.2"), Event("login", 50, "10.0.0.2")));
+        // Open until the watermark passes its end (300 s) and the allowed lateness (60 s).
+        await node.SendAsync(Event("other", 359));
+        Assert.Empty(await AllAlertsAsync());
+        await node.SendAsync(Event("other", 361));
+        AssertAlert(Assert.Single(await AllAlertsAsync()), "sourceIP=10.0.0.1", 2, "ev-1", "ev-2");
+    }
+
+    [Fact]
+    public async Task Value_avg_is_judged_on_the_whole_window()
+    {
+        var node = await StartNodeAsync(Rules(Correlation("value_avg", """
+                rules:
+                    - saw_upload
+                condition:
+                    field: bytes
+                    gt: 100
+            """), "upload"));
+        foreach (var (bytes, second, ip) in new[] { (50, 10, "10.0.0.1"), (200, 20, "10.0.0.1"), (200, 30, "10.0.0.1"), (90, 40, "10.0.0.2") })
+        {
+            await node.SendAsync(Event("upload", second, ip, $",\"bytes\":{bytes}"));
+        }
+        await node.SendAsync(Event("other", 361));
+        AssertAlert(Assert.Single(await AllAlertsAsync()), "sourceIP=10.0.0.1", 3, "ev-1", "ev-2", "ev-3");
+    }
+
+    protected const string ChainId = "00000000-0000-4000-8000-000000000011";
+
+    /// <summary>Three failures in five minutes from one address (no alert of its own), then a success from it within ten.</summary>
+    protected static string Chain => """
+        title: Many failures
+        id: 00000000-0000-4000-8000-000000000010
+        name: many_failures
+        correlation:
+            type: event_count
+            rules:
+                - saw_failure
+            group-by:
+                - sourceIP
+            timespan: 5m
+            condition:
+                gte: 3
+        level: medium
+        ---
+        title: Failures then a success
+        id: 00000000-0000-4000-8000-000000000011
+        correlation:
+            type: temporal_ordered
+            rules:
+                - many_failures
+                - saw_success
+            group-by:
+                - sourceIP
+            timespan: 10m
+        level: high
+        """ + Rules(string.Empty, "failure", "success");
+
+    [Fact]
+    public async Task A_chained_correlation_fires_on_its_inner_firing_and_the_later_rule()
+    {
+        var node = await StartNodeAsync(Chain);
+        await node.SendAsync(string.Join('\n', Event("failure", 0), Event("failure", 10), Event("success", 15, "10.0.0.2"), Event("failure", 20)));
+        Assert.Empty(await AllAlertsAsync());
+        await node.SendAsync(Event("success", 30));
+        var alert = Assert.Single(await AllAlertsAsync());
+        Assert.Equal((ChainId, "sourceIP=10.0.0.1"), (alert.RuleId, alert.GroupKey));
+        Assert.Equal(["ev-4", "ev-5"], alert.Events.Select(e => e.Id));
+    }
+
     public virtual void Dispose()
     {
         foreach (var node in _nodes)
@@ -295,6 +373,52 @@ public sealed class RedisDetectionStateCompliance : DetectionStateCompliance
         // Taken once: idle again, nothing more.
         await owner.IdleAsync();
         Assert.Equal(5, (await owner.ListAlertsAsync()).Single(a => a.GroupKey is not null).Count);
+    }
+
+    [Fact]
+    public async Task A_window_judged_at_its_close_is_judged_once_over_the_events_of_every_node()
+    {
+        var rules = Rules(Correlation("value_avg", """
+                rules:
+                    - saw_upload
+                condition:
+                    field: bytes
+                    gt: 100
+            """), "upload") + "\n---\n" + Rules(Correlation("event_count", """
+                rules:
+                    - saw_login
+                condition:
+                    lt: 3
+            """).Replace("Correlated event_count", "Few logins", StringComparison.Ordinal), "login");
+        var keeper = await StartNodeAsync(rules, 0);
+        // The other node's first commit fails: its batch runs again and forwards nothing twice.
+        var other = await StartNodeAsync(rules, 1, store => new CommitFailingOnce(store));
+        // Alone, each node's uploads average over 100 and each saw fewer than three logins.
+        await keeper.SendAsync(string.Join('\n', Event("upload", 10, extra: ",\"bytes\":50"), Event("upload", 20, extra: ",\"bytes\":200"), Event("login", 21), Event("login", 22)));
+        await Assert.ThrowsAsync<IOException>(() => other.SendAsync(string.Join('\n', Event("upload", 30, extra: ",\"bytes\":200"), Event("upload", 40, extra: ",\"bytes\":10"), Event("login", 41))));
+        await other.DetectPendingAsync();
+        await other.SendAsync(Event("other", 361));
+        await keeper.SendAsync(Event("other", 361));
+
+        // Together: one average of (50 + 200 + 200 + 10) / 4 = 115 over four uploads, and three logins.
+        Assert.Empty(await other.ListAlertsAsync());
+        AssertAlert(Assert.Single(await keeper.ListAlertsAsync()), "sourceIP=10.0.0.1", 4, "ev-1", "ev-2", "ev-5", "ev-6");
+    }
+
+    [Fact]
+    public async Task A_chained_correlation_whose_events_reach_different_nodes_fires_once_on_the_node_keeping_the_chain()
+    {
+        var keeper = await StartNodeAsync(Chain, 0);
+        var other = await StartNodeAsync(Chain, 1);
+        await keeper.SendAsync(Event("failure", 0));
+        await other.SendAsync(string.Join('\n', Event("failure", 10), Event("failure", 20), Event("success", 30)));
+        Assert.Empty(await AllAlertsAsync());
+        await keeper.IdleAsync();
+
+        Assert.Empty(await other.ListAlertsAsync());
+        var alert = Assert.Single(await keeper.ListAlertsAsync());
+        Assert.Equal((ChainId, "sourceIP=10.0.0.1"), (alert.RuleId, alert.GroupKey));
+        Assert.Equal(["ev-3", "ev-4"], alert.Events.Select(e => e.Id));
     }
 
     public override void Dispose()
