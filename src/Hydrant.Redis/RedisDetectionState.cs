@@ -63,8 +63,8 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
     // type, source" joined by \x1f, the same for a replayed event), its distinct values or rules
     // (value_count, temporal), the alert's owner key. The result: 0 (not satisfied), -1 (another
     // node's alert: the hit is forwarded to that node's inbox), 2 (this node's alert: one more
-    // event), or 1 (this node took the alert) followed by the number of events behind it and up
-    // to 100 of them, oldest first.
+    // event), or 1 (this node took the alert) followed by the number of events behind it, up to
+    // 100 of them (oldest first) and the newest.
     private const string ObserveScript = """
         local ts = tonumber(ARGV[2])
         local span = tonumber(ARGV[3])
@@ -81,16 +81,31 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
             local to = string.find(member, '\31', from, true)
             return string.sub(member, from, to - 1)
         end
+        local bound = tonumber(ARGV[5])
+        local function holds(n) return (ARGV[4] == 'gt' and n > bound) or (ARGV[4] == 'gte' and n >= bound) end
         local measure
         local start = 1
         local window = nil
-        if kind == 'values' then
+        local first = nil
+        if kind == 'events' then
+            -- Every timespan-long window that holds the hit, from the earliest start, as the
+            -- engine's sliding windows: later events other nodes added already count too. While
+            -- none holds, each has fewer events than the bound, so this tries fewer starts than that.
+            measure = 0
+            local from = ts - span
+            while true do
+                local earliest = redis.call('ZRANGEBYSCORE', KEYS[1], from, ts, 'WITHSCORES', 'LIMIT', 0, 1)
+                if #earliest == 0 then break end
+                local s = tonumber(earliest[2])
+                measure = redis.call('ZCOUNT', KEYS[1], s, s + span)
+                if holds(measure) then first = s break end
+                from = '(' .. s
+            end
+        elseif kind == 'values' then
             redis.call('ZADD', KEYS[2], 'GT', ts, ARGV[10])
             redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (ts - keep))
             redis.call('PEXPIRE', KEYS[2], keep)
             measure = redis.call('ZCOUNT', KEYS[2], ts - span, ts)
-        elseif kind == 'events' then
-            measure = redis.call('ZCOUNT', KEYS[1], ts - span, ts)
         else
             window = redis.call('ZRANGEBYSCORE', KEYS[1], ts - span, ts)
             measure = 0
@@ -109,15 +124,22 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
                 end
             end
         end
-        local bound = tonumber(ARGV[5])
-        if not ((ARGV[4] == 'gt' and measure > bound) or (ARGV[4] == 'gte' and measure >= bound)) then
+        if not holds(measure) then
             return {0}
         end
         if redis.call('SET', KEYS[3], ARGV[6], 'NX', 'PX', ARGV[7]) then
-            window = window or redis.call('ZRANGEBYSCORE', KEYS[1], ts - span, ts)
+            -- The alert accounts for the window that holds, or else for the one that starts at the
+            -- window's first event (of the first rule, for ordered) and lasts the timespan:
+            -- events after the hit that other nodes added already are in it, as in the engine.
+            if first == nil and window then
+                first = tonumber(redis.call('ZSCORE', KEYS[1], window[start]))
+            elseif first == nil then
+                first = tonumber(redis.call('ZRANGEBYSCORE', KEYS[1], ts - span, ts, 'WITHSCORES', 'LIMIT', 0, 1)[2])
+            end
+            local behind = redis.call('ZRANGEBYSCORE', KEYS[1], first, first + span)
             local events = {}
-            for i = start, math.min(#window, start + 99) do events[#events + 1] = window[i] end
-            return {1, #window - start + 1, events}
+            for i = 1, math.min(#behind, 100) do events[i] = behind[i] end
+            return {1, #behind, events, behind[#behind]}
         end
         local owner = redis.call('GET', KEYS[3])
         if owner == ARGV[6] then
@@ -200,7 +222,7 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
                 case 1: // this node took the alert: it accounts for the window's events
                     var behind = ((RedisResult[])result[2]!).Select(m => EventOf((string)m!)).ToList();
                     firings.Add(new CorrelationFiring(hit.Target.Node, groups[i], behind, (long)result[1],
-                        Timestamps.ParseCanonical(behind[0].Timestamp), hit.TimestampMs));
+                        Timestamps.ParseCanonical(behind[0].Timestamp), Timestamps.ParseCanonical(EventOf((string)result[3]!).Timestamp)));
                     break;
                 case 2: // this node's alert: one more event
                     firings.Add(new CorrelationFiring(hit.Target.Node, groups[i], [hit.Event], 1, hit.TimestampMs, hit.TimestampMs));

@@ -7,12 +7,14 @@ namespace Hydrant.Server.Alerts;
 /// reads the alert store's outbox (the alerts changed, as they are now), puts them in the shared
 /// store and acknowledges them. The outbox is written with the detector's commit, so an alert is
 /// shared even when the node died right after raising it, or the shared store was down: it is put
-/// again, by id, until that succeeds.
+/// again, by id, until that succeeds. Rounds that put something are 500 ms apart at least, so an alert
+/// that grows with every batch costs one write per round.
 /// </summary>
 internal sealed class AlertSharing(IAlertStore local, ISharedAlertStore shared, AlertFeed feed, ILogger<AlertSharing> logger) : BackgroundService
 {
     private const int AlertsPerPut = 500;
     private static readonly TimeSpan Idle = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Pace = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
     private long _shared;
 
@@ -28,13 +30,21 @@ internal sealed class AlertSharing(IAlertStore local, ISharedAlertStore shared, 
         {
             try
             {
+                var put = false;
                 for (var outbox = await local.ReadOutboxAsync(AlertsPerPut, stoppingToken); !outbox.IsEmpty; outbox = await local.ReadOutboxAsync(AlertsPerPut, stoppingToken))
                 {
                     await shared.PutAsync(outbox.Alerts, stoppingToken);
                     await local.AcknowledgeOutboxAsync(outbox, stoppingToken);
                     Interlocked.Add(ref _shared, outbox.Alerts.Count);
+                    put = true;
                 }
                 backoff = TimeSpan.FromMilliseconds(100);
+                if (put)
+                {
+                    // At most one round a pace: an alert growing with every detector batch is put
+                    // once per round, as it then is, not once per batch.
+                    await Task.Delay(Pace, stoppingToken);
+                }
                 using var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 idle.CancelAfter(Idle);
                 await ((Task)committed.WaitToReadAsync(idle.Token).AsTask()).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

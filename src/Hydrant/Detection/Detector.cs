@@ -202,29 +202,7 @@ public sealed class Detector : ISpoolConsumer
         }
         if (_shared is not null)
         {
-            var kept = await _shared.RouteAsync([.. _routedHits.Select(r => r.Hit)], cancellationToken);
-            _engineHits.AddRange(_routedHits.Where((_, i) => kept[i]));
-            ObserveInOrder(forwarded!.WindowHits, plan, changed);
-        }
-        if (_shared is not null && _sharedRaises.Count > 0)
-        {
-            // Repeats that reach another node are that node's alert while it holds it.
-            var rules = _sharedRaises.Select(r => r.Rule.Id).Distinct(StringComparer.Ordinal).ToList();
-            var owned = await _shared.ClaimAsync(
-                [.. rules.Select(id => (id, (string?)null, (IReadOnlyList<AlertEvent>)[.. _sharedRaises.Where(r => r.Rule.Id == id).Select(r => r.Event)]))],
-                cancellationToken);
-            var mine = rules.Where((_, i) => owned[i]).ToHashSet(StringComparer.Ordinal);
-            foreach (var (rule, behind, timestampMs) in _sharedRaises.Where(r => mine.Contains(r.Rule.Id)))
-            {
-                var alert = Raise(rule.Id, rule.Title, rule.Level, groupKey: null, [behind], 1, timestampMs, timestampMs);
-                changed[alert.Alert.Id] = alert;
-            }
-        }
-        if (_shared is not null && _sharedHits.Count > 0)
-        {
-            _firings.Clear();
-            await _shared.ObserveAsync(_sharedHits, _firings, cancellationToken);
-            RaiseFirings(changed);
+            await ShareAsync(_shared, plan, forwarded!, changed, cancellationToken);
         }
 
         var window = (long)_options.SuppressionWindow.TotalMilliseconds;
@@ -251,6 +229,38 @@ public sealed class Detector : ISpoolConsumer
         }
         Interlocked.Add(ref _raised, _batchRaised);
         Interlocked.Add(ref _updated, _batchUpdated);
+    }
+
+    /// <summary>
+    /// With shared state, after the batch's rules ran: routed hits go to their groups' keepers and
+    /// the engine takes, in order, what stays here and what other nodes forwarded; single-event
+    /// alerts are claimed; the hits of shared windows are counted in the shared state.
+    /// </summary>
+    private async ValueTask ShareAsync(ISharedDetectionState shared, CorrelationPlan plan, ForwardedHits forwarded, Dictionary<string, OpenAlert> changed, CancellationToken cancellationToken)
+    {
+        var kept = await shared.RouteAsync([.. _routedHits.Select(r => r.Hit)], cancellationToken);
+        _engineHits.AddRange(_routedHits.Where((_, i) => kept[i]));
+        ObserveInOrder(forwarded.WindowHits, plan, changed);
+        if (_sharedRaises.Count > 0)
+        {
+            // Repeats that reach another node are that node's alert while it holds it.
+            var rules = _sharedRaises.Select(r => r.Rule.Id).Distinct(StringComparer.Ordinal).ToList();
+            var owned = await shared.ClaimAsync(
+                [.. rules.Select(id => (id, (string?)null, (IReadOnlyList<AlertEvent>)[.. _sharedRaises.Where(r => r.Rule.Id == id).Select(r => r.Event)]))],
+                cancellationToken);
+            var mine = rules.Where((_, i) => owned[i]).ToHashSet(StringComparer.Ordinal);
+            foreach (var (rule, behind, timestampMs) in _sharedRaises.Where(r => mine.Contains(r.Rule.Id)))
+            {
+                var alert = Raise(rule.Id, rule.Title, rule.Level, groupKey: null, [behind], 1, timestampMs, timestampMs);
+                changed[alert.Alert.Id] = alert;
+            }
+        }
+        if (_sharedHits.Count > 0)
+        {
+            _firings.Clear();
+            await shared.ObserveAsync(_sharedHits, _firings, cancellationToken);
+            RaiseFirings(changed);
+        }
     }
 
     /// <summary>

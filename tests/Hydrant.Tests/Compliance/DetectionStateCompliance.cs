@@ -105,6 +105,27 @@ public abstract class DetectionStateCompliance : IDisposable
         Assert.Equal((T0, T0 + 40_000), (Hydrant.Events.Timestamps.ParseCanonical(alert.FirstSeen), Hydrant.Events.Timestamps.ParseCanonical(alert.LastSeen)));
     }
 
+    protected static string ThreeFailures => Rules(Correlation("event_count", """
+            rules:
+                - saw_failure
+            condition:
+                gte: 3
+        """), "failure");
+
+    [Fact]
+    public async Task An_event_that_arrived_before_the_window_filled_but_happened_after_the_hit_is_in_the_alert()
+    {
+        var node = await StartNodeAsync(ThreeFailures);
+        await node.SendAsync(Event("failure", 20));
+        await node.SendAsync(Event("failure", 0));
+        Assert.Empty(await AllAlertsAsync());
+        // Three in [0 s, 5 min], though the hit at 10 s ends no window holding three.
+        await node.SendAsync(Event("failure", 10));
+        AssertAlert(Assert.Single(await AllAlertsAsync()), "sourceIP=10.0.0.1", 3, "ev-2", "ev-3", "ev-1");
+        await node.SendAsync(Event("failure", 15));
+        AssertAlert(Assert.Single(await AllAlertsAsync()), "sourceIP=10.0.0.1", 4, "ev-2", "ev-3", "ev-1", "ev-4");
+    }
+
     [Fact]
     public async Task A_window_slides_with_event_time_and_counts_only_what_it_holds()
     {
@@ -314,6 +335,21 @@ public sealed class RedisDetectionStateCompliance : DetectionStateCompliance
         AssertAlert(Assert.Single(await first.ListAlertsAsync()), "sourceIP=10.0.0.1", 3, "ev-1", "ev-2", "ev-3");
         await second.SendAsync(Event("c", 3));
         Assert.Single(await AllAlertsAsync());
+    }
+
+    [Fact]
+    public async Task An_event_another_node_added_before_the_window_filled_is_in_the_alert_of_the_node_that_filled_it()
+    {
+        var first = await StartNodeAsync(ThreeFailures, 0);
+        var second = await StartNodeAsync(ThreeFailures, 1);
+        await second.SendAsync(Event("failure", 20));
+        await first.SendAsync(Event("failure", 0));
+        Assert.Empty(await AllAlertsAsync());
+        await first.SendAsync(Event("failure", 10));
+        await second.SendAsync(Event("failure", 15));
+        await first.IdleAsync();
+        Assert.Empty(await second.ListAlertsAsync());
+        AssertAlert(Assert.Single(await first.ListAlertsAsync()), "sourceIP=10.0.0.1", 4, "ev-2", "ev-3", "ev-1", "ev-4");
     }
 
     [Fact]
