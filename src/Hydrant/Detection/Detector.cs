@@ -269,8 +269,8 @@ public sealed class Detector : ISpoolConsumer
     /// </summary>
     private void ObserveInOrder(IReadOnlyList<ForwardedWindowHit> forwarded, CorrelationPlan plan, Dictionary<string, OpenAlert> changed)
     {
-        var nodes = plan.Nodes.ToDictionary(n => n.Correlation.Id, StringComparer.Ordinal);
         // A correlation removed or redefined since has no group to add to.
+        var nodes = forwarded.Count == 0 ? [] : plan.Nodes.ToDictionary(n => n.Correlation.Id, StringComparer.Ordinal);
         var arrived = forwarded
             .Select(f => nodes.TryGetValue(f.CorrelationId, out var node) && f.Member < node.Members.Count && ISharedDetectionState.RoutesToOwner(node)
                 ? new CorrelationHit(new Subscription(node, f.Member), f.GroupValues, Timestamps.ParseCanonical(f.Event.Timestamp), f.Value, f.Number, f.Event)
