@@ -41,7 +41,7 @@ public sealed class AnalyticsLoader(IAnalyticsStore store) : ISpoolConsumer
     /// <summary>The columns of a canonical event (docs/formats.md): the fields every event has, and its logsource.</summary>
     public static AnalyticsRow RowOf(ReadOnlyMemory<byte> json)
     {
-        var reader = new Utf8JsonReader(json.Span);
+        var reader = new Utf8JsonReader(json.Span, EventShape.ReaderOptions);
         string id = string.Empty, timestamp = string.Empty, type = string.Empty, source = string.Empty;
         string? product = null, service = null, category = null;
         reader.Read();

@@ -13,8 +13,11 @@ namespace Hydrant.Events;
 /// </summary>
 public sealed class EventParser(EventLimits limits, TimeProvider time)
 {
-    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 128 };
-    private static readonly JsonReaderOptions MultiValueOptions = new() { MaxDepth = 128, AllowMultipleValues = true };
+    // Framing only finds where each record starts and ends, without recursion, so it reads far
+    // deeper than an event may be: a record nested too deep is rejected on its own, by index.
+    private const int FramingDepth = 1024;
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = FramingDepth };
+    private static readonly JsonReaderOptions MultiValueOptions = new() { MaxDepth = FramingDepth, AllowMultipleValues = true };
 
     /// <summary>Thrown when the body cannot be read as a whole (an unreadable JSON array, an empty body).</summary>
     public sealed class UnreadableBodyException(string message) : Exception(message);
@@ -100,10 +103,15 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
         }
     }
 
-    /// <summary>A CloudTrail log file: one object whose "Records" array holds the records.</summary>
+    /// <summary>
+    /// A CloudTrail log file: one object whose "Records" array holds the records. Once that array
+    /// is found the body must be exactly such a file: a second "Records" or anything after the
+    /// object refuses the whole body, rather than keeping part of it.
+    /// </summary>
     private static bool TryParseRecordsFile(ReadOnlySpan<byte> body, Session session)
     {
         var reader = new Utf8JsonReader(body, ReaderOptions);
+        var found = false;
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -114,18 +122,31 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
             {
                 if (reader.ValueTextEquals("Records"u8))
                 {
+                    if (found)
+                    {
+                        throw new UnreadableBodyException("the CloudTrail file has a second \"Records\" array");
+                    }
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.StartArray)
                     {
                         throw new UnreadableBodyException("\"Records\" must be an array of CloudTrail records");
                     }
                     ReadArrayElements(ref reader, body, session);
-                    return true;
+                    found = true;
+                    continue;
                 }
                 reader.Read();
                 reader.Skip();
             }
-            return false;
+            if (found && SkipWhitespace(body, (int)reader.BytesConsumed) != body.Length)
+            {
+                throw new UnreadableBodyException($"unexpected data after the CloudTrail Records object at byte {reader.BytesConsumed}");
+            }
+            return found;
+        }
+        catch (JsonException e) when (found)
+        {
+            throw new UnreadableBodyException($"the CloudTrail Records file cannot be read after its records: {e.Message}");
         }
         catch (JsonException)
         {
@@ -224,17 +245,17 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
             }
             var start = buffer.Length;
             string? error;
-            CanonicalFields fields;
+            CanonicalFields fields = default;
             try
             {
-                error = mapper.Map(record, context, _output, out fields);
+                error = CheckShape(record) ?? mapper.Map(record, context, _output, out fields);
             }
             catch (JsonException e)
             {
                 error = "malformed JSON: " + e.Message;
                 fields = default;
             }
-            catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+            catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or InvalidOperationException)
             {
                 // Input no check anticipated: this record is rejected, the request and its other records are not.
                 error = "unreadable record: " + e.Message;
@@ -249,6 +270,16 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
                 buffer.Truncate(start);
                 _rejections.Add(new EventRejection(index, error));
             }
+        }
+
+        /// <summary>JSON records must have the shape every consumer reads; text lines must not hold NUL.</summary>
+        private string? CheckShape(ReadOnlySpan<byte> record)
+        {
+            if (context.Options.Format is InputFormat.Syslog or InputFormat.Web)
+            {
+                return record.Contains((byte)0) ? "the line holds a NUL byte (U+0000)" : null;
+            }
+            return EventShape.Check(record);
         }
 
         public ParsedBatch Finish()

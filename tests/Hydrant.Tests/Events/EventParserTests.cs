@@ -76,12 +76,12 @@ public sealed class EventParserTests
     [InlineData("""{"timestamp":"2026-11-24T12:15:00.001Z","eventType":"a","sourceIP":"10.0.0.1"}""", "more than 15 minutes in the future")]
     [InlineData("""{"timestamp":"2026-11-24T10:00:00Z","eventType":"","sourceIP":"10.0.0.1"}""", "eventType: must be 1 to 128 characters")]
     [InlineData("""{"timestamp":"2026-11-24T10:00:00Z","eventType":7,"sourceIP":"10.0.0.1"}""", "eventType: must be a string")]
-    [InlineData("""{"timestamp":"2026-11-24T10:00:00Z","eventType":"a\u0000b","sourceIP":"10.0.0.1"}""", "control characters")]
+    [InlineData("""{"timestamp":"2026-11-24T10:00:00Z","eventType":"a\u0000b","sourceIP":"10.0.0.1"}""", "U+0000 (NUL) in the string at $.eventType")]
     [InlineData("""{"timestamp":"2026-11-24T10:00:00Z","eventType":"a","sourceIP":"1"}""", "not an IPv4 or IPv6 address")]
     [InlineData("""{"timestamp":"2026-11-24T10:00:00Z","eventType":"a","sourceIP":"fe80::1%eth0"}""", "not an IPv4 or IPv6 address")]
     [InlineData("""{"timestamp":"2026-11-24T10:00:00Z","eventType":"a","sourceIP":42}""", "sourceIP: must be a string")]
     [InlineData("""{"timestamp":"2026-11-24T10:00:00Z","eventType":"a","sourceIP":"10.0.0.1","id":""}""", "id: must be 1 to 128 characters")]
-    [InlineData("""{"timestamp":"2026-11-24T10:00:00Z","timestamp":"2026-11-24T10:00:00Z","eventType":"a","sourceIP":"10.0.0.1"}""", "duplicate field 'timestamp'")]
+    [InlineData("""{"timestamp":"2026-11-24T10:00:00Z","timestamp":"2026-11-24T10:00:00Z","eventType":"a","sourceIP":"10.0.0.1"}""", "duplicate key 'timestamp' in $")]
     [InlineData("""{"timestamp":"2026-11-24T10:00:00Z","eventType":"a","sourceIP":"10.0.0.1"} trailing""", "unexpected data after the event object")]
     public void Invalid_fields_are_named_in_the_rejection(string line, string reason)
     {

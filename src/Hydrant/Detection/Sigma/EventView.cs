@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Hydrant.Events;
 
 namespace Hydrant.Detection.Sigma;
 
@@ -16,7 +17,7 @@ public sealed class EventView : IDisposable
 
     public EventView(ReadOnlyMemory<byte> json)
     {
-        _document = JsonDocument.Parse(json);
+        _document = JsonDocument.Parse(json, EventShape.DocumentOptions);
         Product = Logsource("product");
         Service = Logsource("service");
         Category = Logsource("category");

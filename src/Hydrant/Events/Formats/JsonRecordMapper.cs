@@ -18,7 +18,7 @@ internal sealed class JsonRecordMapper : RecordMapper
         fields = default;
         var others = _threadOthers ??= [];
         others.Clear();
-        var reader = new Utf8JsonReader(record, new JsonReaderOptions { MaxDepth = 128 });
+        var reader = new Utf8JsonReader(record, EventShape.ReaderOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return "event must be a JSON object";

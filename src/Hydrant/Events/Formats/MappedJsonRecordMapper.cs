@@ -77,7 +77,7 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
         fields = default;
         var properties = _threadProperties ??= [];
         properties.Clear();
-        var reader = new Utf8JsonReader(record, new JsonReaderOptions { MaxDepth = 128 });
+        var reader = new Utf8JsonReader(record, EventShape.ReaderOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return "record must be a JSON object";
@@ -87,6 +87,8 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
         var sources = new string?[_map.Sources.Length];
         string? eventType = null, path = null, id = null, timestampError = null;
         var idRaw = (Start: 0, End: 0);
+        // Which of the names colliding properties are renamed to the record also has itself.
+        var renamedTaken = 0;
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -97,6 +99,10 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
             var isPath = IndexOf(ref reader, _map.Paths) >= 0;
             var isId = IndexOf(ref reader, _map.Ids) >= 0;
             var rename = IndexOf(ref reader, CanonicalNames);
+            if (IndexOf(ref reader, _renamed) is var taken and >= 0)
+            {
+                renamedTaken |= 1 << taken;
+            }
             reader.Read();
             var valueStart = (int)reader.TokenStartIndex;
 
@@ -138,6 +144,14 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
         if (record[(int)reader.BytesConsumed..].Trim(" \t\r\n"u8).Length != 0)
         {
             return "unexpected data after the record";
+        }
+        foreach (var p in properties)
+        {
+            if (p.RenameAs >= 0 && (renamedTaken & (1 << p.RenameAs)) != 0)
+            {
+                var renamed = Encoding.UTF8.GetString(_renamed[p.RenameAs]);
+                return $"duplicate key '{renamed}': the record has it, and its own '{Encoding.UTF8.GetString(CanonicalNames[p.RenameAs])}' is kept under that name";
+            }
         }
 
         long? timestamp = null;
