@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using DuckDB.NET.Data;
+using DuckDB.NET.Native;
 using Hydrant.Analytics;
 using Hydrant.Detection.Alerts;
 using Hydrant.Events;
@@ -86,6 +87,9 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
             transaction.Commit();
             return true;
         });
+
+    public bool IsRefusedData(Exception failure) =>
+        failure is DuckDBException { ErrorType: DuckDBErrorType.Conversion or DuckDBErrorType.InvalidInput or DuckDBErrorType.OutOfRange or DuckDBErrorType.MismatchType or DuckDBErrorType.Constraint };
 
     public ValueTask<AnalyticsStatus> StatusAsync(CancellationToken cancellationToken)
     {

@@ -70,7 +70,7 @@ public sealed class DynamoDbStoreWriter : ISpoolConsumer
         {
             if (!entry.Json.IsEmpty)
             {
-                AddItems(requests, AnalyticsLoader.RowOf(entry.Json), entry.Json, hotCutoff, second);
+                AddItems(requests, AnalyticsLoader.ReadRow(entry), entry.Json, hotCutoff, second);
             }
         }
         // Readers learn of new physical keys before any item is written to them.
@@ -88,6 +88,10 @@ public sealed class DynamoDbStoreWriter : ISpoolConsumer
             },
         }, cancellationToken);
     }
+
+    /// <summary>DynamoDB refuses an item it cannot keep (too large, an empty key) with a validation error, the whole call with it.</summary>
+    public bool IsCausedByEntries(Exception failure) =>
+        failure is SpoolEntryException or AmazonDynamoDBException { ErrorCode: "ValidationException" };
 
     private void AddItems(List<WriteRequest> requests, AnalyticsRow row, ReadOnlyMemory<byte> json, long hotCutoff, long second)
     {

@@ -104,6 +104,10 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
         await transaction.CommitAsync(cancellationToken);
     }
 
+    /// <summary>Class 22 (data exception: a value jsonb or a column cannot hold) and 54 (a value past a limit).</summary>
+    public bool IsRefusedData(Exception failure) =>
+        failure is PostgresException e && (e.SqlState.StartsWith("22", StringComparison.Ordinal) || e.SqlState.StartsWith("54", StringComparison.Ordinal));
+
     public async ValueTask<AnalyticsStatus> StatusAsync(CancellationToken cancellationToken)
     {
         await StartAsync(cancellationToken);

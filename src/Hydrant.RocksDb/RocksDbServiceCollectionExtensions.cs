@@ -19,6 +19,7 @@ public static class RocksDbServiceCollectionExtensions
             sp.GetRequiredService<IngestStats>(),
             sp.GetRequiredService<TimeProvider>(),
             writeStoreKeys: asEventStore));
+        services.AddSingleton<Hydrant.Spool.IDeadLetterStore>(sp => new RocksDbDeadLetters(sp.GetRequiredService<RocksDbEngine>()));
         services.AddSingleton<Hydrant.Detection.Alerts.IAlertStore>(sp => new RocksDbAlertStore(sp.GetRequiredService<RocksDbEngine>(), shareAlerts));
         if (asEventStore)
         {

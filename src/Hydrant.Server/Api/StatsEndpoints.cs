@@ -15,7 +15,7 @@ public static class StatsEndpoints
     private static readonly TimeSpan AnalyticsStatusLimit = TimeSpan.FromSeconds(5);
 
     public static void MapStats(this IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/stats", async (IngestStats stats, IIngestLog spool, StoreOptions store, IAnalyticsStore analytics, SpoolConsumerRunner consumers, RuleRegistry rules, HydrantSettings settings, IServiceProvider services, CancellationToken cancellationToken) =>
+        app.MapGet("/v1/stats", async (IngestStats stats, IIngestLog spool, IDeadLetterStore deadLetters, StoreOptions store, IAnalyticsStore analytics, SpoolConsumerRunner consumers, RuleRegistry rules, HydrantSettings settings, IServiceProvider services, CancellationToken cancellationToken) =>
             {
                 var loaderLag = consumers.LagOf(AnalyticsLoader.ConsumerName);
                 // The analytics store may be down (the loader waits, the spool keeps its events):
@@ -72,6 +72,7 @@ public static class StatsEndpoints
                         ? new { raised = detector.AlertsRaised, updated = detector.AlertsUpdated, shared = services.GetService<AlertSharing>()?.Shared }
                         : null,
                     ruleCache = new { kind = settings.CacheKind, hitRatio = Math.Round(rules.HitRatio, 4), hits = rules.Hits, misses = rules.Misses },
+                    deadLetters = deadLetters.Counts() is var counts ? new { total = counts.Values.Sum(), byConsumer = counts } : null,
                     consumers = consumers.Lags().Select(l => new { name = l.Consumer, position = l.Position, lagEvents = l.Events, lagSeconds = l.Seconds }),
                     shards = new
                     {

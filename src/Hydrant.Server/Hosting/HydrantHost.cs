@@ -180,6 +180,7 @@ public static class HydrantHost
         app.MapRules();
         app.MapReports();
         app.MapAnalytics();
+        app.MapDeadLetters();
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).WithName("Liveness");
         app.MapHealthChecks("/readyz", new HealthCheckOptions { ResponseWriter = WriteReadinessAsync });
         app.MapMetrics("/metrics");

@@ -32,10 +32,26 @@ public sealed class AnalyticsLoader(IAnalyticsStore store) : ISpoolConsumer
         {
             if (!entry.Json.IsEmpty)
             {
-                rows.Add(RowOf(entry.Json)); // empty: dropped by retention before the loader reached it
+                rows.Add(ReadRow(entry)); // empty: set aside, or dropped by retention before the loader reached it
             }
         }
         await store.AppendAsync(rows, entries[^1].Sequence + 1, cancellationToken);
+    }
+
+    public bool IsCausedByEntries(Exception failure) => failure is SpoolEntryException || store.IsRefusedData(failure);
+
+    /// <summary>The row of an entry; an event whose canonical fields cannot be read is named, to be set aside.</summary>
+    public static AnalyticsRow ReadRow(SpoolEntry entry)
+    {
+        try
+        {
+            return RowOf(entry.Json);
+        }
+        catch (Exception e)
+        {
+            // Reading one event touches nothing but its bytes: whatever fails, fails for this event.
+            throw new SpoolEntryException(entry.Sequence, "the event's canonical fields cannot be read: " + e.Message, e);
+        }
     }
 
     /// <summary>The columns of a canonical event (docs/formats.md): the fields every event has, and its logsource.</summary>

@@ -34,6 +34,12 @@ public interface IAnalyticsStore
 
     ValueTask<AnalyticsStatus> StatusAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether <see cref="AppendAsync"/> failed because the engine refused a value in the rows
+    /// (retrying them unchanged fails again), not because it is unreachable or out of room.
+    /// </summary>
+    bool IsRefusedData(Exception failure);
+
     /// <summary>Replaces the alerts first seen on <paramref name="day"/> (UTC) with these, in one transaction.</summary>
     ValueTask ReplaceAlertsAsync(DateOnly day, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken);
 

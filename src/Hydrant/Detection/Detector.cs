@@ -159,46 +159,17 @@ public sealed class Detector : ISpoolConsumer
         {
             if (entry.Json.IsEmpty)
             {
-                continue; // dropped by retention before detection reached it
+                continue; // set aside, or dropped by retention before detection reached it
             }
-            using var view = new EventView(entry.Json);
-            var behind = AlertEventOf(view.Root, out var timestampMs);
-            newest = Math.Max(newest, timestampMs);
-            _hits.Clear();
-            foreach (var rule in ruleSet.Matching(view))
+            try
             {
-                if (plan.RaisesAlerts(rule) && _shared is not null)
-                {
-                    _sharedRaises.Add((rule, behind, timestampMs));
-                }
-                else if (plan.RaisesAlerts(rule))
-                {
-                    var alert = Raise(rule.Id, rule.Title, rule.Level, groupKey: null, [behind], 1, timestampMs, timestampMs);
-                    changed[alert.Alert.Id] = alert;
-                }
-                CorrelationHit.Extract(plan, rule, view, behind, timestampMs, _hits);
+                newest = Math.Max(newest, DetectOne(entry, ruleSet, plan, changed));
             }
-            if (_shared is null)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                _firings.Clear();
-                _correlations.Observe(_hits, timestampMs, _firings);
-                RaiseFirings(changed);
-                continue;
+                // One event no rule can read must not stop detection for the others.
+                throw new SpoolEntryException(entry.Sequence, "detection cannot read the event: " + e.Message, e);
             }
-            // With shared state the engine's share waits until the keepers of the routed groups
-            // are known, then takes every event in order.
-            foreach (var hit in _hits)
-            {
-                if (ISharedDetectionState.CanShare(hit.Target.Node))
-                {
-                    _sharedHits.Add(hit);
-                }
-                else
-                {
-                    (ISharedDetectionState.RoutesToOwner(hit.Target.Node) ? _routedHits : _engineHits).Add((_eventTimes.Count, hit));
-                }
-            }
-            _eventTimes.Add(timestampMs);
         }
         if (_shared is not null)
         {
@@ -229,6 +200,49 @@ public sealed class Detector : ISpoolConsumer
         }
         Interlocked.Add(ref _raised, _batchRaised);
         Interlocked.Add(ref _updated, _batchUpdated);
+    }
+
+    /// <summary>Runs the rules on one event; its alerts go to <paramref name="changed"/>, its correlation hits to the engine or the shared lists. Returns its time.</summary>
+    private long DetectOne(SpoolEntry entry, RuleSet ruleSet, CorrelationPlan plan, Dictionary<string, OpenAlert> changed)
+    {
+        using var view = new EventView(entry.Json);
+        var behind = AlertEventOf(view.Root, out var timestampMs);
+        _hits.Clear();
+        foreach (var rule in ruleSet.Matching(view))
+        {
+            if (plan.RaisesAlerts(rule) && _shared is not null)
+            {
+                _sharedRaises.Add((rule, behind, timestampMs));
+            }
+            else if (plan.RaisesAlerts(rule))
+            {
+                var alert = Raise(rule.Id, rule.Title, rule.Level, groupKey: null, [behind], 1, timestampMs, timestampMs);
+                changed[alert.Alert.Id] = alert;
+            }
+            CorrelationHit.Extract(plan, rule, view, behind, timestampMs, _hits);
+        }
+        if (_shared is null)
+        {
+            _firings.Clear();
+            _correlations.Observe(_hits, timestampMs, _firings);
+            RaiseFirings(changed);
+            return timestampMs;
+        }
+        // With shared state the engine's share waits until the keepers of the routed groups
+        // are known, then takes every event in order.
+        foreach (var hit in _hits)
+        {
+            if (ISharedDetectionState.CanShare(hit.Target.Node))
+            {
+                _sharedHits.Add(hit);
+            }
+            else
+            {
+                (ISharedDetectionState.RoutesToOwner(hit.Target.Node) ? _routedHits : _engineHits).Add((_eventTimes.Count, hit));
+            }
+        }
+        _eventTimes.Add(timestampMs);
+        return timestampMs;
     }
 
     /// <summary>

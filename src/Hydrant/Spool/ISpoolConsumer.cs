@@ -17,8 +17,19 @@ public interface ISpoolConsumer
     /// <summary>The sequence to resume from: one past the last entry whose effects are durable.</summary>
     ValueTask<long> LoadPositionAsync(CancellationToken cancellationToken);
 
-    /// <summary>Handles the entries and durably records the position one past the last of them (none: see <see cref="SpoolBatching.IdleCall"/>).</summary>
+    /// <summary>
+    /// Handles the entries and durably records the position one past the last of them (none: see
+    /// <see cref="SpoolBatching.IdleCall"/>). An entry with no bytes is one to step over (set aside,
+    /// or dropped by retention): it only moves the position.
+    /// </summary>
     ValueTask ConsumeAsync(IReadOnlyList<SpoolEntry> entries, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether a failure came from the entries themselves (retried unchanged they fail again), not
+    /// from a backend that is down: the runner then looks for the entry at fault by offering halves
+    /// and sets it aside. A consumer that can name the entry throws <see cref="SpoolEntryException"/>.
+    /// </summary>
+    bool IsCausedByEntries(Exception failure) => failure is SpoolEntryException;
 }
 
 /// <summary>

@@ -19,6 +19,8 @@ public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
     private static readonly TimeSpan LagTick = TimeSpan.FromSeconds(1);
 
     private readonly IIngestLog _spool;
+    private readonly IDeadLetterStore _deadLetters;
+    private readonly LogThrottle _setAsideLog = new(TimeSpan.Zero);
     private readonly IReadOnlyList<ISpoolConsumer> _consumers;
     private readonly ILogger<SpoolConsumerRunner> _logger;
     private readonly TimeProvider _time;
@@ -28,9 +30,10 @@ public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
     private readonly SpoolLag _lag = new(TimeSpan.FromHours(6));
     private int _disposed;
 
-    public SpoolConsumerRunner(IIngestLog spool, IEnumerable<ISpoolConsumer> consumers, ILogger<SpoolConsumerRunner> logger, TimeProvider time, IMeterFactory meterFactory)
+    public SpoolConsumerRunner(IIngestLog spool, IDeadLetterStore deadLetters, IEnumerable<ISpoolConsumer> consumers, ILogger<SpoolConsumerRunner> logger, TimeProvider time, IMeterFactory meterFactory)
     {
         _spool = spool;
+        _deadLetters = deadLetters;
         _consumers = [.. consumers];
         _logger = logger;
         _time = time;
@@ -39,6 +42,8 @@ public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
             description: "Spool entries a consumer has not handled yet");
         meter.CreateObservableGauge("spool_consumer_lag_seconds", () => Lags().Select(l => new Measurement<double>(l.Seconds, new KeyValuePair<string, object?>("consumer", l.Consumer))),
             description: "How long ago the oldest entry a consumer has not handled was appended");
+        meter.CreateObservableCounter("dead_letters", () => _deadLetters.Counts().Select(c => new Measurement<long>(c.Value, new KeyValuePair<string, object?>("consumer", c.Key))),
+            description: "Spool entries a consumer could not process, set aside with the reason (GET /v1/deadletters)");
     }
 
     /// <summary>Where one consumer stands against the spool now; null before it is registered.</summary>
@@ -177,10 +182,12 @@ public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
                     position = Math.Max(position, _spool.NextSequence);
                     continue;
                 }
-                await consumer.ConsumeAsync(entries, stopping);
-                position = entries[^1].Sequence + 1;
-                _spool.ReportProgress(consumer.Name, position);
-                _positions[consumer.Name] = position;
+                await ConsumeSettingAsideAsync(consumer, [.. entries], reached =>
+                {
+                    position = reached;
+                    _spool.ReportProgress(consumer.Name, position);
+                    _positions[consumer.Name] = position;
+                }, stopping);
                 backoff = TimeSpan.FromMilliseconds(100);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -194,5 +201,50 @@ public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
         }
+    }
+
+    /// <summary>
+    /// Offers the entries; when the consumer names one it cannot process, or fails in a way it
+    /// says the entries caused, the entry at fault is set aside (found by offering halves) and the
+    /// rest offered again, so one bad event never stops a consumer. Other failures (a backend
+    /// down) propagate, to be retried with back-off from the position reached.
+    /// </summary>
+    private async Task ConsumeSettingAsideAsync(ISpoolConsumer consumer, List<SpoolEntry> entries, Action<long> reached, CancellationToken stopping)
+    {
+        while (true)
+        {
+            try
+            {
+                await consumer.ConsumeAsync(entries, stopping);
+                reached(entries[^1].Sequence + 1);
+                return;
+            }
+            catch (SpoolEntryException e) when (entries.FindIndex(x => x.Sequence == e.Sequence && !x.Json.IsEmpty) is var at and >= 0)
+            {
+                entries[at] = SetAside(consumer, entries[at], e.Message);
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested && consumer.IsCausedByEntries(e) && entries.Count(x => !x.Json.IsEmpty) > 1)
+            {
+                var half = entries.Count / 2;
+                await ConsumeSettingAsideAsync(consumer, entries[..half], reached, stopping);
+                entries = entries[half..];
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested && consumer.IsCausedByEntries(e) && entries.FindIndex(x => !x.Json.IsEmpty) is var alone and >= 0)
+            {
+                entries[alone] = SetAside(consumer, entries[alone], e.Message);
+            }
+        }
+    }
+
+    /// <summary>Keeps the entry as a dead letter; what the consumer is offered instead is the entry with no bytes, to step over.</summary>
+    private SpoolEntry SetAside(ISpoolConsumer consumer, SpoolEntry entry, string reason)
+    {
+        _deadLetters.SetAside(new DeadLetter(consumer.Name, entry.Sequence, _time.GetUtcNow().ToUnixTimeMilliseconds(), reason, entry.Json));
+        if (_setAsideLog.ShouldLog(consumer.Name, _time.GetUtcNow(), out var suppressed))
+        {
+            _logger.LogWarning("Spool consumer {Consumer} set aside entry {Sequence} it cannot process ({Suppressed} more since the last message): {Reason}; GET /v1/deadletters lists them",
+                consumer.Name, entry.Sequence, suppressed, reason);
+        }
+        return entry with { Json = ReadOnlyMemory<byte>.Empty };
     }
 }

@@ -41,6 +41,9 @@ public sealed class EmbeddedStore : IDisposable
     /// <summary>The detector's alert store in this database; <paramref name="keepOutbox"/> as when alerts are shared.</summary>
     public IAlertStore OpenAlertStore(bool keepOutbox = false) => new RocksDbAlertStore(_engine, keepOutbox);
 
+    /// <summary>The dead letters kept in this database.</summary>
+    public Hydrant.Spool.IDeadLetterStore OpenDeadLetters() => new RocksDbDeadLetters(_engine);
+
     /// <summary>The node's own rule cache in this database.</summary>
     public Hydrant.Detection.IRuleCache OpenRuleCache() => new RocksDbRuleCache(_engine);
 

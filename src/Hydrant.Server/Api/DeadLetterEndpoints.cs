@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Text;
+using Hydrant.Events;
+using Hydrant.Server.Auth;
+using Hydrant.Spool;
+
+namespace Hydrant.Server.Api;
+
+public static class DeadLetterEndpoints
+{
+    private static readonly string[] Parameters = ["consumer", "before", "limit"];
+
+    public static void MapDeadLetters(this IEndpointRouteBuilder app) =>
+        app.MapGet("/v1/deadletters", List)
+            .RequireScope(Scopes.Query)
+            .WithName("DeadLetters")
+            .WithSummary("Spool entries a consumer could not process, newest first, with the reason and the event's bytes; ?consumer=, ?before= (a sequence, from the previous page's next), ?limit=");
+
+    private static IResult List(HttpContext context, IDeadLetterStore deadLetters)
+    {
+        var q = context.Request.Query;
+        if (q.Keys.FirstOrDefault(k => !Parameters.Contains(k, StringComparer.Ordinal)) is { } unknown)
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, "bad query", $"unknown parameter '{unknown}'; this endpoint takes {string.Join(", ", Parameters)}");
+        }
+        var limit = 100;
+        if (q["limit"].ToString() is { Length: > 0 } limitText
+            && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 1000))
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, "bad query", "limit: must be a whole number from 1 to 1000");
+        }
+        long? before = null;
+        if (q["before"].ToString() is { Length: > 0 } beforeText)
+        {
+            if (!long.TryParse(beforeText, NumberStyles.None, CultureInfo.InvariantCulture, out var b))
+            {
+                return Problems.Create(StatusCodes.Status400BadRequest, "bad query", "before: must be a spool sequence (a whole number)");
+            }
+            before = b;
+        }
+        var consumer = q["consumer"].ToString() is { Length: > 0 } name ? name : null;
+        var page = deadLetters.List(consumer, before, limit + 1);
+        var letters = page.Take(limit).Select(l => new
+        {
+            consumer = l.Consumer,
+            sequence = l.Sequence,
+            at = Timestamps.ToText(l.AtMs),
+            reason = l.Reason,
+            // The bytes as text (what could not be read shows as U+FFFD), and exactly, for export.
+            @event = Encoding.UTF8.GetString(l.Event.Span),
+            eventBase64 = Convert.ToBase64String(l.Event.Span),
+        });
+        var next = page.Count > limit ? page[limit - 1].Sequence.ToString(CultureInfo.InvariantCulture) : null;
+        return Results.Json(new { deadLetters = letters, counts = deadLetters.Counts(), next }, ApiJson.Options);
+    }
+}
