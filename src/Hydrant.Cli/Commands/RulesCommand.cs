@@ -27,7 +27,7 @@ internal static class RulesCommand
             // The same files serve --rules loads, so the check speaks for what would run.
             foreach (var file in RuleSet.RuleFiles(root.FullName))
             {
-                files.Add((file, compiler.CompileFile(await File.ReadAllTextAsync(file, cancellationToken))));
+                files.Add((file, compiler.CompilePath(file)));
             }
             // Filters and correlations must also name rules that are loaded: resolve them as serve would.
             var ruleSet = new RuleSet(files.SelectMany(f => f.Documents.Where(d => d.Document is not null).Select(d => new LoadedDocument(d.Document!, f.Path))), []);

@@ -7,7 +7,7 @@ namespace Hydrant.Server.Api;
 
 public static class RuleEndpoints
 {
-    private const int MaxRuleBytes = 1024 * 1024;
+    private const int MaxRuleBytes = RuleLimits.MaxRuleBytes;
 
     public static void MapRules(this IEndpointRouteBuilder app)
     {

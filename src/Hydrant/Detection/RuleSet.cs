@@ -107,9 +107,9 @@ public sealed class RuleSet
     {
         var documents = new List<LoadedDocument>();
         var refusals = new List<RuleRefusal>();
-        void Add(string source, string yaml)
+        void Add(string source, IReadOnlyList<CompiledDocument> file)
         {
-            foreach (var compiled in compiler.CompileFile(yaml))
+            foreach (var compiled in file)
             {
                 if (compiled.Document is { } document)
                 {
@@ -125,14 +125,14 @@ public sealed class RuleSet
         {
             foreach (var (name, yaml) in DefaultRules.All())
             {
-                Add("default:" + name, yaml);
+                Add("default:" + name, compiler.CompileFile(yaml));
             }
         }
         if (directory is not null)
         {
             foreach (var file in RuleFiles(directory))
             {
-                Add(file, File.ReadAllText(file));
+                Add(file, compiler.CompilePath(file));
             }
         }
         return new RuleSet(documents, refusals);

@@ -26,6 +26,26 @@ public sealed class SigmaCompiler(SigmaOptions options)
     public IReadOnlyList<SigmaDocument> CompileAll(string yaml) =>
         [.. CompileFile(yaml).Select(d => d.Document ?? throw d.Error!)];
 
+    /// <summary>The documents of the rule file at <paramref name="path"/>; a file too large or unreadable is one refusal.</summary>
+    public IReadOnlyList<CompiledDocument> CompilePath(string path)
+    {
+        try
+        {
+            var length = new FileInfo(path).Length;
+            return length > RuleLimits.MaxRuleBytes
+                ? [new CompiledDocument(null, new SigmaException($"the file is {length} bytes, over the limit of {RuleLimits.MaxRuleBytes} for one rule file"), null, null)]
+                : CompileFile(File.ReadAllText(path));
+        }
+        catch (IOException e)
+        {
+            return [new CompiledDocument(null, new SigmaException("the file cannot be read: " + e.Message), null, null)];
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            return [new CompiledDocument(null, new SigmaException("the file cannot be read: " + e.Message), null, null)];
+        }
+    }
+
     /// <summary>
     /// Every YAML document of a rule file (a correlation and the rules it refers to may share one
     /// file, separated by <c>---</c>), each compiled or refused on its own.
@@ -35,7 +55,12 @@ public sealed class SigmaCompiler(SigmaOptions options)
         var stream = new YamlStream();
         try
         {
+            RuleLimits.CheckYaml(yaml);
             stream.Load(new StringReader(yaml));
+        }
+        catch (SigmaException e)
+        {
+            return [new CompiledDocument(null, e, null, null)];
         }
         catch (YamlException e)
         {
@@ -61,6 +86,11 @@ public sealed class SigmaCompiler(SigmaOptions options)
             catch (SigmaException e)
             {
                 return new CompiledDocument(null, e, id, title);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A shape no check foresaw: this document is refused, the others and the caller go on.
+                return new CompiledDocument(null, new SigmaException($"the rule cannot be compiled: {e.Message}", (int)document.RootNode.Start.Line, (int)document.RootNode.Start.Column), id, title);
             }
         })];
     }
@@ -93,12 +123,12 @@ public sealed class SigmaCompiler(SigmaOptions options)
         {
             var targets = Names(filter, "rules") ?? throw Error(filter, "a filter needs 'rules': the ids or names of the rules it tunes");
             var detectionOfFilter = new YamlMappingNode(filter.Children.Where(p => p.Key is YamlScalarNode { Value: not "rules" }));
-            return new SigmaFilter(id, name, title, logsource, targets, CompileDetection(detectionOfFilter).Matches);
+            return new SigmaFilter(id, name, title, logsource, targets, CompileDetection(detectionOfFilter, new ValueBudget()).Matches);
         }
         var tags = Child(root, "tags") is YamlSequenceNode tagList ? tagList.Children.OfType<YamlScalarNode>().Select(t => t.Value ?? string.Empty).ToList() : [];
         var detection = Child(root, "detection") as YamlMappingNode ?? throw Error(root, "missing 'detection' mapping");
 
-        var compiled = CompileDetection(detection);
+        var compiled = CompileDetection(detection, new ValueBudget());
         return new SigmaRule(id, name, title, level, Scalar(root, "status"), logsource, tags, compiled.Matches, compiled.Requirement);
     }
 
@@ -206,17 +236,21 @@ public sealed class SigmaCompiler(SigmaOptions options)
         var text = (node as YamlScalarNode)?.Value ?? string.Empty;
         if (text.Length >= 2 && long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0)
         {
-            TimeSpan? span = text[^1] switch
+            long? seconds = text[^1] switch
             {
-                's' => TimeSpan.FromSeconds(n),
-                'm' => TimeSpan.FromMinutes(n),
-                'h' => TimeSpan.FromHours(n),
-                'd' => TimeSpan.FromDays(n),
+                's' => n,
+                'm' => n <= long.MaxValue / 60 ? n * 60 : long.MaxValue,
+                'h' => n <= long.MaxValue / 3600 ? n * 3600 : long.MaxValue,
+                'd' => n <= long.MaxValue / 86400 ? n * 86400 : long.MaxValue,
                 _ => null,
             };
-            if (span is { } value)
+            if (seconds > RuleLimits.MaxTimespan.TotalSeconds)
             {
-                return value;
+                throw Error(node, $"timespan '{text}' is longer than the longest allowed, {RuleLimits.MaxTimespan.TotalDays:0}d (windows are kept in memory that long)");
+            }
+            if (seconds is { } value)
+            {
+                return TimeSpan.FromSeconds(value);
             }
         }
         throw Error(node, $"timespan '{text}' is not a number followed by s, m, h or d (as in 90m)");
@@ -230,7 +264,7 @@ public sealed class SigmaCompiler(SigmaOptions options)
         _ => null,
     };
 
-    private Search CompileDetection(YamlMappingNode detection)
+    private Search CompileDetection(YamlMappingNode detection, ValueBudget budget)
     {
         var identifiers = new Dictionary<string, Search>(StringComparer.Ordinal);
         YamlNode? condition = null;
@@ -245,7 +279,7 @@ public sealed class SigmaCompiler(SigmaOptions options)
                 case "timeframe":
                     break; // only meaningful with the deprecated aggregations, refused in the condition
                 default:
-                    identifiers[key] = CompileSearch(value);
+                    identifiers[key] = CompileSearch(value, budget);
                     break;
             }
         }
@@ -276,27 +310,27 @@ public sealed class SigmaCompiler(SigmaOptions options)
     }
 
     /// <summary>A search identifier: a map (AND of fields), a list of maps (OR), or keywords.</summary>
-    private Search CompileSearch(YamlNode node)
+    private Search CompileSearch(YamlNode node, ValueBudget budget)
     {
         switch (node)
         {
             case YamlMappingNode map:
-                return CompileMap(map);
+                return CompileMap(map, budget);
             case YamlSequenceNode { Children.Count: 0 }:
                 throw Error(node, "a search identifier must not be empty");
             case YamlSequenceNode list when list.Children.All(c => c is YamlMappingNode):
-                var maps = list.Children.Select(c => CompileMap((YamlMappingNode)c)).ToList();
+                var maps = list.Children.Select(c => CompileMap((YamlMappingNode)c, budget)).ToList();
                 return new Search(e => maps.Any(m => m.Matches(e)), maps.Select(m => m.Requirement).Aggregate(Requirement.Either));
             case YamlSequenceNode list when list.Children.All(c => c is YamlScalarNode):
-                return new Search(CompileKeywords(list, []), FieldRequirement(Requirement.AnyString, [], list));
+                return new Search(CompileKeywords(list, [], budget), FieldRequirement(Requirement.AnyString, [], list));
             case YamlScalarNode scalar:
-                return new Search(CompileKeywords(new YamlSequenceNode(scalar), []), FieldRequirement(Requirement.AnyString, [], scalar));
+                return new Search(CompileKeywords(new YamlSequenceNode(scalar), [], budget), FieldRequirement(Requirement.AnyString, [], scalar));
             default:
                 throw Error(node, "a search identifier must be a map, a list of maps or a list of keywords");
         }
     }
 
-    private Search CompileMap(YamlMappingNode map)
+    private Search CompileMap(YamlMappingNode map, ValueBudget budget)
     {
         var fields = new List<Func<EventView, bool>>();
         Requirement? requirement = null;
@@ -307,8 +341,8 @@ public sealed class SigmaCompiler(SigmaOptions options)
             try
             {
                 fields.Add(parts[0].Length == 0
-                    ? CompileKeywords(value as YamlSequenceNode ?? new YamlSequenceNode(value), parts[1..])
-                    : CompileField(parts[0], parts[1..], value));
+                    ? CompileKeywords(value as YamlSequenceNode ?? new YamlSequenceNode(value), parts[1..], budget)
+                    : CompileField(parts[0], parts[1..], value, budget));
                 requirement = Requirement.Both(requirement, FieldRequirement(parts[0], parts[1..], value));
             }
             catch (SigmaException e) when (e.Line == 0)
@@ -359,7 +393,7 @@ public sealed class SigmaCompiler(SigmaOptions options)
     }
 
     /// <summary>Keywords search every string value of the event, as substrings.</summary>
-    private Func<EventView, bool> CompileKeywords(YamlSequenceNode list, string[] modifiers)
+    private Func<EventView, bool> CompileKeywords(YamlSequenceNode list, string[] modifiers, ValueBudget budget)
     {
         var spec = Modifiers.Parse(modifiers);
         if (spec.Type is not (ValueType.String or ValueType.Regex))
@@ -367,7 +401,7 @@ public sealed class SigmaCompiler(SigmaOptions options)
             throw Error(list, "keywords take only string modifiers");
         }
         var values = ScalarValues(list);
-        var tests = Expand(values, spec).Select(v => spec.Type == ValueType.Regex ? CompileRegex(v.Text, spec) : WrapForKeywords(v, spec)).ToList();
+        var tests = Expand(values, spec, budget).Select(v => spec.Type == ValueType.Regex ? CompileRegex(v.Text, spec) : WrapForKeywords(v, spec)).ToList();
         if (spec.All)
         {
             return e => tests.TrueForAll(t => e.Strings.Any(t));
@@ -400,7 +434,7 @@ public sealed class SigmaCompiler(SigmaOptions options)
         return text.Compile(spec.Cased);
     }
 
-    private Func<EventView, bool> CompileField(string field, string[] modifierNames, YamlNode valueNode)
+    private Func<EventView, bool> CompileField(string field, string[] modifierNames, YamlNode valueNode, ValueBudget budget)
     {
         var spec = Modifiers.Parse(modifierNames);
         var values = valueNode is YamlSequenceNode list ? ScalarValues(list) : [ScalarValue(valueNode)];
@@ -430,7 +464,7 @@ public sealed class SigmaCompiler(SigmaOptions options)
         var tests = spec.Type switch
         {
             ValueType.FieldRef => values.Select(v => FieldRef(v.Text, spec.Cased)).ToList(),
-            _ => Expand(values, spec).Select(v => CompileValue(v, spec)).ToList(),
+            _ => Expand(values, spec, budget).Select(v => CompileValue(v, spec)).ToList(),
         };
         Func<EventView, JsonElement, bool> any = (e, element) => tests.Exists(t => Test(t, e, element));
         Func<EventView, JsonElement, bool> all = (e, element) => tests.TrueForAll(t => Test(t, e, element));
@@ -508,6 +542,10 @@ public sealed class SigmaCompiler(SigmaOptions options)
 
     private static Func<string, bool> CompileRegex(string pattern, Modifiers spec)
     {
+        if (pattern.Length > RuleLimits.MaxRegexChars)
+        {
+            throw new SigmaException($"the regex is {pattern.Length} characters, over the limit of {RuleLimits.MaxRegexChars}");
+        }
         var regexOptions = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant
             | (spec.RegexIgnoreCase ? RegexOptions.IgnoreCase : RegexOptions.None)
             | (spec.RegexMultiline ? RegexOptions.Multiline : RegexOptions.None)
@@ -545,23 +583,44 @@ public sealed class SigmaCompiler(SigmaOptions options)
         _ => utc.Year,
     };
 
-    /// <summary>expand, windash and the encodings, in that order; each may turn one value into several.</summary>
-    private List<Value> Expand(List<Value> values, Modifiers spec)
+    /// <summary>
+    /// expand, windash and the encodings, in that order; each may turn one value into several, so
+    /// each step is bounded (<see cref="RuleLimits.MaxValuesPerField"/>, <see cref="RuleLimits.MaxCharsPerField"/>)
+    /// before the next runs: base64offset thrice per step would otherwise grow without limit.
+    /// </summary>
+    private List<Value> Expand(List<Value> values, Modifiers spec, ValueBudget budget)
     {
-        IEnumerable<Value> result = values;
+        var result = Bounded(values);
         if (spec.Expand)
         {
-            result = result.SelectMany(ExpandPlaceholders);
+            result = Bounded(result.SelectMany(ExpandPlaceholders));
         }
         if (spec.Windash)
         {
-            result = result.SelectMany(v => Dashes.Select(d => Value.FromPattern(WindashVariant(v.Text, d))).DistinctBy(x => x.Text));
+            result = Bounded(result.SelectMany(v => Dashes.Select(d => Value.FromPattern(WindashVariant(v.Text, d))).DistinctBy(x => x.Text)));
         }
         foreach (var encoding in spec.Encodings)
         {
-            result = result.SelectMany(v => Encode(v, encoding)).ToList();
+            result = Bounded(result.SelectMany(v => Encode(v, encoding)));
         }
-        return [.. result];
+        budget.Spend(result.Count);
+        return result;
+    }
+
+    private static List<Value> Bounded(IEnumerable<Value> values)
+    {
+        var list = new List<Value>();
+        long chars = 0;
+        foreach (var value in values)
+        {
+            chars += value.Text.Length;
+            if (list.Count == RuleLimits.MaxValuesPerField || chars > RuleLimits.MaxCharsPerField)
+            {
+                throw new SigmaException($"the values expand past {RuleLimits.MaxValuesPerField} values or {RuleLimits.MaxCharsPerField} characters for one field");
+            }
+            list.Add(value);
+        }
+        return list;
     }
 
     private static string WindashVariant(string text, char dash)
@@ -577,23 +636,46 @@ public sealed class SigmaCompiler(SigmaOptions options)
         return new string(chars);
     }
 
+    /// <summary>Every combination of the configured values of the value's %placeholders%, generated lazily (the caller bounds how many are taken).</summary>
     private IEnumerable<Value> ExpandPlaceholders(Value value)
     {
-        var match = Regex.Match(value.Text, @"(?<!\\)%(?<name>[^%]+)%");
-        if (!match.Success)
+        var matches = Regex.Matches(value.Text, @"(?<!\\)%(?<name>[^%]+)%");
+        if (matches.Count == 0)
         {
             yield return value;
             yield break;
         }
-        if (!options.Placeholders.TryGetValue(match.Groups["name"].Value, out var replacements))
+        if (matches.Count > MaxPlaceholdersPerValue)
         {
-            throw new SigmaException($"placeholder %{match.Groups["name"].Value}% has no configured values");
+            throw new SigmaException($"a value may hold at most {MaxPlaceholdersPerValue} placeholders");
         }
-        foreach (var replacement in replacements)
+        var choices = new List<IReadOnlyList<string>>();
+        foreach (Match match in matches)
         {
-            foreach (var expanded in ExpandPlaceholders(Value.FromPattern(value.Text[..match.Index] + replacement + value.Text[(match.Index + match.Length)..])))
+            choices.Add(options.Placeholders.TryGetValue(match.Groups["name"].Value, out var replacements) && replacements.Count > 0
+                ? replacements
+                : throw new SigmaException($"placeholder %{match.Groups["name"].Value}% has no configured values"));
+        }
+        // An odometer over the choices: the last placeholder turns fastest.
+        var at = new int[choices.Count];
+        while (true)
+        {
+            var text = new StringBuilder();
+            var from = 0;
+            for (var i = 0; i < matches.Count; i++)
             {
-                yield return expanded;
+                text.Append(value.Text, from, matches[i].Index - from).Append(choices[i][at[i]]);
+                from = matches[i].Index + matches[i].Length;
+            }
+            yield return Value.FromPattern(text.Append(value.Text, from, value.Text.Length - from).ToString());
+            var digit = choices.Count - 1;
+            while (digit >= 0 && ++at[digit] == choices[digit].Count)
+            {
+                at[digit--] = 0;
+            }
+            if (digit < 0)
+            {
+                yield break;
             }
         }
     }
@@ -616,7 +698,12 @@ public sealed class SigmaCompiler(SigmaOptions options)
                     var encoded = Convert.ToBase64String(shifted);
                     var start = new[] { 0, 2, 3 }[shift];
                     var end = new[] { 0, 3, 2 }[(bytes.Length + shift) % 3];
-                    yield return Value.FromLiteral(encoded[start..(encoded.Length - end)]);
+                    // A value too short to leave a stable part at this offset has no variant there:
+                    // an empty one would match every string.
+                    if (encoded.Length - end > start)
+                    {
+                        yield return Value.FromLiteral(encoded[start..(encoded.Length - end)]);
+                    }
                 }
                 break;
             case "utf16le":
@@ -654,6 +741,23 @@ public sealed class SigmaCompiler(SigmaOptions options)
         "title-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(title)))[..16];
 
     private static SigmaException Error(YamlNode node, string reason) => new(reason, (int)node.Start.Line, (int)node.Start.Column);
+
+    private const int MaxPlaceholdersPerValue = 16;
+
+    /// <summary>Values one document may still expand to, over all its fields (<see cref="RuleLimits.MaxValuesPerRule"/>).</summary>
+    private sealed class ValueBudget
+    {
+        private int _left = RuleLimits.MaxValuesPerRule;
+
+        public void Spend(int values)
+        {
+            _left -= values;
+            if (_left < 0)
+            {
+                throw new SigmaException($"the rule's values expand past {RuleLimits.MaxValuesPerRule} in all");
+            }
+        }
+    }
 
     /// <summary>A compiled search identifier (or condition) and what it requires of an event, if anything.</summary>
     internal sealed record Search(Func<EventView, bool> Matches, Requirement? Requirement);

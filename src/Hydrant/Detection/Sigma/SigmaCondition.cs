@@ -15,6 +15,7 @@ internal sealed partial class SigmaCondition
     private readonly List<string> _tokens;
     private readonly IReadOnlyDictionary<string, SigmaCompiler.Search> _identifiers;
     private int _position;
+    private int _depth;
 
     private SigmaCondition(List<string> tokens, IReadOnlyDictionary<string, SigmaCompiler.Search> identifiers)
     {
@@ -32,6 +33,10 @@ internal sealed partial class SigmaCondition
         if (tokens.Count == 0)
         {
             throw new SigmaException("the condition is empty");
+        }
+        if (tokens.Count > RuleLimits.MaxConditionTokens)
+        {
+            throw new SigmaException($"the condition has {tokens.Count} tokens, over the limit of {RuleLimits.MaxConditionTokens}");
         }
         var parser = new SigmaCondition(tokens, identifiers);
         var expression = parser.Or();
@@ -70,7 +75,9 @@ internal sealed partial class SigmaCondition
     {
         if (Accept("not"))
         {
+            Deeper();
             var inner = Not();
+            _depth--;
             return new(e => !inner.Matches(e), null);
         }
         return Primary();
@@ -81,11 +88,13 @@ internal sealed partial class SigmaCondition
         var token = Next("an identifier, 'not', 'x of' or '('");
         if (token == "(")
         {
+            Deeper();
             var inner = Or();
             if (!Accept(")"))
             {
                 throw new SigmaException("missing ')'");
             }
+            _depth--;
             return inner;
         }
         if (token is "1" or "all" or "any" && Peek() is "of")
@@ -114,6 +123,15 @@ internal sealed partial class SigmaCondition
 
     private static bool Matches(string pattern, string name) =>
         Regex.IsMatch(name, "^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal) + "$", RegexOptions.NonBacktracking);
+
+    /// <summary>Parentheses and "not" nest the parser (and the compiled predicate) one level deeper each: bounded, so no condition can overflow the stack.</summary>
+    private void Deeper()
+    {
+        if (++_depth > RuleLimits.MaxConditionDepth)
+        {
+            throw new SigmaException($"the condition nests parentheses and 'not' more than {RuleLimits.MaxConditionDepth} deep");
+        }
+    }
 
     private bool Accept(string keyword)
     {
