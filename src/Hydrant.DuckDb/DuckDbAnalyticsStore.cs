@@ -232,7 +232,10 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         return ValueTask.FromResult<IReadOnlyList<DateOnly>>(days);
     }
 
-    public async ValueTask<QueryAnswer> QueryAsync(AnalyticsQuery query, CancellationToken cancellationToken)
+    public async ValueTask<QueryAnswer> QueryAsync(AnalyticsQuery query, CancellationToken cancellationToken) =>
+        await LowPriorityWorker.RunOnOwnThread("duckdb-query", () => Query(query, cancellationToken));
+
+    private QueryAnswer Query(AnalyticsQuery query, CancellationToken cancellationToken)
     {
         using var connection = OpenReader();
         RefuseAllButOneSelect(connection, query.Sql);
@@ -241,12 +244,12 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         // Whatever the query might change, the transaction is never kept.
         using var transaction = connection.BeginTransaction();
         using var command = Command(connection, query.Sql);
-        await using var cancel = limit.Token.Register(command.Cancel);
+        using var cancel = limit.Token.Register(command.Cancel);
         try
         {
             using var reader = command.ExecuteReader();
-            // Stopped by command.Cancel on the time limit, not by a token.
-            return await QueryAnswer.ReadAsync(reader, query.MaxRows, CancellationToken.None);
+            // Stopped by command.Cancel on the time limit, not by a token; DuckDB's reader reads synchronously.
+            return QueryAnswer.ReadAsync(reader, query, CancellationToken.None).GetAwaiter().GetResult();
         }
         catch (Exception e) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {

@@ -43,6 +43,31 @@ internal sealed partial class LowPriorityWorker : IDisposable
         return done.Task;
     }
 
+    /// <summary>
+    /// Runs one piece of work on a thread of its own at the lowest priority: an ad-hoc query blocks
+    /// its thread for as long as it runs, which must be neither a thread-pool thread (eight queries
+    /// would starve the requests ingest answers on) nor CPU taken from ingest.
+    /// </summary>
+    public static Task<T> RunOnOwnThread<T>(string name, Func<T> work)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            Lower();
+            try
+            {
+                done.SetResult(work());
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        })
+        { IsBackground = true, Name = name };
+        thread.Start();
+        return done.Task;
+    }
+
     public void Dispose()
     {
         if (_work.IsAddingCompleted)

@@ -269,7 +269,7 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
         try
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            return await QueryAnswer.ReadAsync(reader, query.MaxRows, cancellationToken);
+            return await QueryAnswer.ReadAsync(reader, query, cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled)
         {

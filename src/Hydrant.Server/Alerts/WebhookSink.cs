@@ -19,10 +19,21 @@ internal sealed class WebhookSink(HttpClient http, WebhookOptions options)
         response.EnsureSuccessStatusCode();
     }
 
-    private static string SlackText(Alert alert)
+    /// <summary>
+    /// Slack's mrkdwn. Event fields are written by whoever sent the event, so they go in code spans
+    /// (no links, no mentions, no formatting), with Slack's own escapes for &amp;, &lt; and &gt;:
+    /// an event cannot page a channel with &lt;!channel&gt; or plant a link.
+    /// </summary>
+    internal static string SlackText(Alert alert)
     {
         var first = alert.Events[0];
-        return $"*[{alert.Level}] {alert.Title}*: {alert.Count} event(s) {alert.FirstSeen} - {alert.LastSeen}, e.g. {first.EventType} from {first.SourceIP}"
-            + (alert.GroupKey is null ? string.Empty : $" (group {alert.GroupKey})");
+        return $"*[{Escape(alert.Level)}] {Escape(alert.Title)}*: {alert.Count} event(s) {alert.FirstSeen} - {alert.LastSeen}, e.g. {Code(first.EventType)} from {Code(first.SourceIP)}"
+            + (alert.GroupKey is null ? string.Empty : $" (group {Code(alert.GroupKey)})");
     }
+
+    private static string Escape(string text) =>
+        text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
+            .Replace('\n', ' ').Replace('\r', ' ');
+
+    private static string Code(string text) => "`" + Escape(text).Replace('`', '\'') + "`";
 }

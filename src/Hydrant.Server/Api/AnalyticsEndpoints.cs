@@ -22,7 +22,19 @@ public static class AnalyticsEndpoints
 
     public sealed record QueryRequest(string? Sql);
 
-    private static async Task<IResult> QueryAsync(HttpContext context, string? format, int? maxRows, IAnalyticsStore analytics, HydrantSettings settings)
+    /// <summary>How many ad-hoc queries may run at once (Hydrant:Analytics:MaxConcurrentQueries): each holds a core while it runs.</summary>
+    public sealed class QuerySlots(AnalyticsSettings settings) : IDisposable
+    {
+        public static readonly TimeSpan Wait = TimeSpan.FromSeconds(2);
+
+        public SemaphoreSlim Slots { get; } = new(settings.MaxConcurrentQueries, settings.MaxConcurrentQueries);
+
+        public int Max { get; } = settings.MaxConcurrentQueries;
+
+        public void Dispose() => Slots.Dispose();
+    }
+
+    private static async Task<IResult> QueryAsync(HttpContext context, string? format, int? maxRows, IAnalyticsStore analytics, HydrantSettings settings, QuerySlots slots)
     {
         if (format is not (null or "json" or "csv"))
         {
@@ -60,10 +72,18 @@ public static class AnalyticsEndpoints
             return Problems.Create(StatusCodes.Status400BadRequest, "bad maxRows", "maxRows must be 1 or more");
         }
         var limits = settings.Analytics;
+        if (!await slots.Slots.WaitAsync(QuerySlots.Wait, context.RequestAborted))
+        {
+            context.Response.Headers.RetryAfter = "1";
+            return Problems.Create(StatusCodes.Status429TooManyRequests, "too many queries",
+                $"{slots.Max} ad-hoc queries are running, the most at once (Hydrant:Analytics:MaxConcurrentQueries); retry later");
+        }
         QueryAnswer answer;
         try
         {
-            answer = await analytics.QueryAsync(new AnalyticsQuery(sql, Math.Min(maxRows ?? limits.MaxRows, limits.MaxRows), limits.QueryTimeout), context.RequestAborted);
+            answer = await analytics.QueryAsync(
+                new AnalyticsQuery(sql, Math.Min(maxRows ?? limits.MaxRows, limits.MaxRows), limits.QueryTimeout) { MaxBytes = limits.MaxAnswerBytes },
+                context.RequestAborted);
         }
         catch (AnalyticsQueryException e)
         {
@@ -73,6 +93,10 @@ public static class AnalyticsEndpoints
                 QueryFailure.TimedOut => "query timed out",
                 _ => "query failed",
             }, e.Message);
+        }
+        finally
+        {
+            slots.Slots.Release();
         }
         return format == "csv"
             ? Results.Text(Csv(answer), "text/csv; charset=utf-8")
@@ -104,22 +128,32 @@ public static class AnalyticsEndpoints
             }
             json.WriteEndArray();
             json.WriteBoolean("truncated", answer.Truncated);
+            if (answer.Truncated)
+            {
+                json.WriteString("truncatedBy", answer.TruncatedBy == QueryLimit.Bytes ? "bytes" : "rows");
+            }
             json.WriteEndObject();
         }
         return stream.ToArray();
     }
 
-    /// <summary>RFC 4180 with a header line; nested values (lists, structs) as their JSON text.</summary>
+    /// <summary>
+    /// RFC 4180 with a header line; nested values (lists, structs) as their JSON text. Text that a
+    /// spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage return:
+    /// event fields are attacker-written) is prefixed with a single quote, as OWASP advises.
+    /// </summary>
     internal static string Csv(QueryAnswer answer)
     {
         var csv = new StringBuilder();
-        csv.AppendJoin(',', answer.Columns.Select(Quote)).Append("\r\n");
+        csv.AppendJoin(',', answer.Columns.Select(c => Quote(Defused(c)))).Append("\r\n");
         foreach (var row in answer.Rows)
         {
-            csv.AppendJoin(',', row.Select(v => Quote(Text(v)))).Append("\r\n");
+            csv.AppendJoin(',', row.Select(v => Quote(v is string text ? Defused(text) : Text(v)))).Append("\r\n");
         }
         return csv.ToString();
     }
+
+    private static string Defused(string text) => text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + text : text;
 
     private static string Quote(string field) =>
         field.AsSpan().IndexOfAny(",\"\r\n") < 0 ? field : "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";

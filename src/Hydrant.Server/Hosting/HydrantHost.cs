@@ -80,6 +80,7 @@ public static class HydrantHost
         services.AddSingleton(settings.Store);
         services.AddSingleton(settings.Limits);
         services.AddSingleton(settings.Analytics);
+        services.AddSingleton<AnalyticsEndpoints.QuerySlots>();
         services.AddSingleton(new ApiKeyAuthorization(settings.Keys));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<EventParser>();

@@ -65,6 +65,12 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
 /// <summary>The analytics engine, its limits, and when the daily report is built.</summary>
 public sealed record AnalyticsSettings(string Kind, int MemoryLimitMB, TimeSpan QueryTimeout, int MaxRows, TimeOnly DailyReportAt, string? PostgresConnectionString)
 {
+    /// <summary>About how many bytes of values one ad-hoc answer may hold.</summary>
+    public long MaxAnswerBytes { get; init; } = AnalyticsQuery.DefaultMaxBytes;
+
+    /// <summary>Ad-hoc queries running at once; more wait briefly, then are answered 429.</summary>
+    public int MaxConcurrentQueries { get; init; } = 2;
+
     public static AnalyticsSettings From(IConfigurationSection hydrant)
     {
         var memory = hydrant.GetValue("Analytics:MemoryLimitMB", 512);
@@ -83,7 +89,17 @@ public sealed record AnalyticsSettings(string Kind, int MemoryLimitMB, TimeSpan 
         {
             throw new InvalidOperationException($"Hydrant:Reports:DailyAt '{at}' is not a UTC time of day as HH:mm");
         }
+        var maxBytes = hydrant.GetValue("Analytics:MaxAnswerBytes", AnalyticsQuery.DefaultMaxBytes);
+        var concurrent = hydrant.GetValue("Analytics:MaxConcurrentQueries", 2);
+        if (maxBytes < 1024 || concurrent < 1)
+        {
+            throw new InvalidOperationException("Hydrant:Analytics:MaxAnswerBytes must be 1024 or more and Hydrant:Analytics:MaxConcurrentQueries 1 or more");
+        }
         return new AnalyticsSettings(hydrant["Analytics:Kind"] ?? "duckdb", memory, TimeSpan.FromSeconds(timeout), maxRows, dailyAt,
-            hydrant["Postgres:ConnectionString"] is { Length: > 0 } postgres ? postgres : null);
+            hydrant["Postgres:ConnectionString"] is { Length: > 0 } postgres ? postgres : null)
+        {
+            MaxAnswerBytes = maxBytes,
+            MaxConcurrentQueries = concurrent,
+        };
     }
 }

@@ -32,7 +32,7 @@ public static class MarkdownReport
         }
         foreach (var source in report.NewSources.Take(ListedNewSources))
         {
-            text.Append(c, $"- {source}\n");
+            text.Append(c, $"- {Escape(source)}\n");
         }
         if (report.NewSources.Count > ListedNewSources)
         {
@@ -61,5 +61,40 @@ public static class MarkdownReport
         text.Append('\n');
     }
 
-    private static string Escape(string cell) => cell.Replace("|", "\\|", StringComparison.Ordinal);
+    /// <summary>
+    /// Names from the data (event types, sources, rule ids) are written by whoever sent the events:
+    /// every character Markdown or HTML gives a meaning is escaped, and line breaks become spaces,
+    /// so a name cannot end a table, add a link or an image, or inject HTML.
+    /// </summary>
+    internal static string Escape(string text)
+    {
+        var escaped = new StringBuilder(text.Length + 8);
+        foreach (var ch in text)
+        {
+            switch (ch)
+            {
+                case '\r' or '\n':
+                    escaped.Append(' ');
+                    break;
+                case '<':
+                    escaped.Append("&lt;");
+                    break;
+                case '>':
+                    escaped.Append("&gt;");
+                    break;
+                case '&':
+                    escaped.Append("&amp;");
+                    break;
+                // Inside a table cell or a list item nothing starts a line, so '#', '-' and digits
+                // mean nothing there; with the brackets escaped no link or image can form.
+                case '\\' or '`' or '*' or '_' or '[' or ']' or '|' or '~':
+                    escaped.Append('\\').Append(ch);
+                    break;
+                default:
+                    escaped.Append(ch);
+                    break;
+            }
+        }
+        return escaped.ToString();
+    }
 }

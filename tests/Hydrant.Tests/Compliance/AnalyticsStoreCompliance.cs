@@ -110,8 +110,20 @@ public abstract class AnalyticsStoreCompliance<TStore> : IDisposable
         Assert.Equal(7, answer.Rows.Count);
         Assert.True(answer.Truncated);
         Assert.Equal("e-0", answer.Rows[0][0]);
+        Assert.Equal(QueryLimit.Rows, answer.TruncatedBy);
         var all = await store.QueryAsync(Query("SELECT id FROM events", maxRows: 50), CancellationToken.None);
         Assert.False(all.Truncated);
+    }
+
+    [Fact]
+    public async Task A_query_answer_stops_once_its_values_reach_the_byte_limit_and_says_so()
+    {
+        using var store = await LoadedAsync(1);
+        var query = Query("SELECT repeat('x', 1000000) AS x FROM generate_series(1, 60)", maxRows: 1000) with { MaxBytes = 3_500_000 };
+        var answer = await store.QueryAsync(query, CancellationToken.None);
+        Assert.Equal(QueryLimit.Bytes, answer.TruncatedBy);
+        Assert.Equal(4, answer.Rows.Count);
+        Assert.Equal(1_000_000, ((string)answer.Rows[0][0]!).Length);
     }
 
     [Fact]

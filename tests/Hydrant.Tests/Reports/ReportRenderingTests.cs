@@ -49,6 +49,40 @@ public sealed class ReportRenderingTests
         Assert.Contains("- and 20 more", markdown, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Names_from_events_cannot_break_a_markdown_table_or_inject_links_or_html()
+    {
+        var markdown = MarkdownReport.Render(Report("x\n| injected | 1 |\n[click](https://evil.example) <img src=x> *bold* `code`"));
+        var line = markdown.Split('\n').Single(l => l.Contains("injected", StringComparison.Ordinal));
+        Assert.Equal("| x \\| injected \\| 1 \\| \\[click\\](https://evil.example) &lt;img src=x&gt; \\*bold\\* \\`code\\` | 20 |", line);
+        Assert.DoesNotContain("<img", markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Slack_text_puts_event_fields_in_code_spans_so_mentions_and_links_do_nothing()
+    {
+        var alert = Hydrant.Detection.Alerts.Alert.Raise("r", "Title <!here>", "high", "user=<!channel>",
+            [new Hydrant.Detection.Alerts.AlertEvent("e1", "2026-11-24T00:00:00.000Z", "<https://evil.example|click>", "`x` <@U123>")], 1, 0, 0);
+        var text = Hydrant.Server.Alerts.WebhookSink.SlackText(alert);
+        Assert.DoesNotContain("<", text, StringComparison.Ordinal);
+        Assert.Contains("Title &lt;!here&gt;", text, StringComparison.Ordinal);
+        Assert.Contains("`&lt;https://evil.example|click&gt;`", text, StringComparison.Ordinal);
+        Assert.Contains("from `'x' &lt;@U123&gt;`", text, StringComparison.Ordinal);
+        Assert.Contains("(group `user=&lt;!channel&gt;`)", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Csv_answers_neutralise_cells_a_spreadsheet_would_run_as_formulas()
+    {
+        var answer = new Hydrant.Analytics.QueryAnswer(["user", "n"], [["=HYPERLINK(\"http://evil\")", -5L], ["@SUM(1)", 1L], ["+1", 2L], ["-1", 3L], ["plain", 4L]], Hydrant.Analytics.QueryLimit.None);
+        var lines = Hydrant.Server.Api.AnalyticsEndpoints.Csv(answer).Split("\r\n");
+        Assert.Equal("\"'=HYPERLINK(\"\"http://evil\"\")\",-5", lines[1]);
+        Assert.Equal("'@SUM(1),1", lines[2]);
+        Assert.Equal("'+1,2", lines[3]);
+        Assert.Equal("'-1,3", lines[4]);
+        Assert.Equal("plain,4", lines[5]);
+    }
+
     [Theory]
     [InlineData("2026-11-24T00:10:00Z", "00:15", 300)]
     [InlineData("2026-11-24T00:15:00Z", "00:15", 86_400)]
