@@ -79,6 +79,30 @@ public sealed class AuthTests
         Assert.Contains("refusing to start", stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--Kestrel:Endpoints:Http:Url=http://0.0.0.0:0", null, null)]
+    [InlineData("--Kestrel:Endpoints:Other:Url=http://[::]:0", null, null)]
+    [InlineData(null, "Kestrel__Endpoints__Http__Url", "http://0.0.0.0:0")]
+    [InlineData(null, "ASPNETCORE_URLS", "http://0.0.0.0:0")]
+    [InlineData(null, "ASPNETCORE_HTTP_PORTS", "0")]
+    public async Task Every_way_of_binding_beyond_loopback_without_keys_refuses_to_start(string? flag, string? variable, string? value)
+    {
+        using var data = new TempDirectory();
+        // No --urls: the endpoint comes only from the flag or the variable under test.
+        var args = new List<string> { "serve", "--data", data.Path };
+        if (flag is not null)
+        {
+            args.Add(flag);
+        }
+        var environment = variable is null ? null : new Dictionary<string, string> { [variable] = value! };
+        var server = HydrantProcess.Start(args, environment);
+        await using var _ = server;
+        await server.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(2, server.ExitCode);
+        Assert.Contains("refusing to start", server.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("hydrant: listening on", server.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_key_too_short_to_be_secret_stops_the_start_with_a_clear_error()
     {

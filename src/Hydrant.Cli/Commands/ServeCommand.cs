@@ -40,7 +40,8 @@ internal static class ServeCommand
             {
                 await using var app = HydrantHost.Build([.. hostArgs], configFile?.FullName);
                 await ((IHost)app).RunAsync(cancellationToken);
-                return ExitCodes.Success;
+                // The host sets 2 when it stopped itself over an unsafe binding it found once listening.
+                return Environment.ExitCode == ExitCodes.BadInput ? ExitCodes.BadInput : ExitCodes.Success;
             }
             catch (HydrantHost.ConfigurationException e)
             {

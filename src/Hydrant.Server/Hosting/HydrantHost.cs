@@ -60,13 +60,13 @@ public static class HydrantHost
         {
             throw new ConfigurationException(e.Message);
         }
-        var urls = builder.Configuration["urls"];
-        if (string.IsNullOrWhiteSpace(urls))
+        var bindings = Bindings(builder.Configuration);
+        if (bindings.Count == 0)
         {
-            urls = DefaultUrl;
-            builder.WebHost.UseUrls(urls);
+            builder.WebHost.UseUrls(DefaultUrl);
+            bindings = [DefaultUrl];
         }
-        var exposed = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(u => !IsLoopback(u)).ToList();
+        var exposed = bindings.Where(u => !IsLoopback(u)).ToList();
         if (settings.Keys.Count == 0 && exposed.Count > 0)
         {
             throw new ConfigurationException(
@@ -167,6 +167,19 @@ public static class HydrantHost
         configureServices?.Invoke(services);
 
         var app = builder.Build();
+        if (settings.Keys.Count == 0)
+        {
+            // However the node came to listen beyond loopback, an open node answers only there.
+            app.Use(async (context, next) =>
+            {
+                if (context.Connection.LocalIpAddress is { } local && !IPAddress.IsLoopback(local))
+                {
+                    await Problems.WriteAsync(context, StatusCodes.Status403Forbidden, "loopback only", "this node has no API keys and answers only on loopback");
+                    return;
+                }
+                await next();
+            });
+        }
         app.UseExceptionHandler(error => error.Run(context =>
             Problems.WriteAsync(context, StatusCodes.Status500InternalServerError, "internal error", "the request failed on the server; its log has the cause")));
         app.UseStatusCodePages(context => context.HttpContext.Response.HasStarted || context.HttpContext.Response.ContentLength > 0
@@ -201,10 +214,36 @@ public static class HydrantHost
         return app;
     }
 
+    /// <summary>
+    /// Every address the configuration asks Kestrel to bind, from every source that can: urls
+    /// (--urls, ASPNETCORE_URLS), http_ports and https_ports (every interface), and the endpoints
+    /// of the Kestrel section (Kestrel:Endpoints:NAME:Url, from flags, files or Kestrel__ variables).
+    /// </summary>
+    private static List<string> Bindings(ConfigurationManager configuration)
+    {
+        static IEnumerable<string> Split(string? list) => (list ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return
+        [
+            .. Split(configuration["urls"]),
+            .. Split(configuration["http_ports"]).Select(port => $"http://*:{port}"),
+            .. Split(configuration["https_ports"]).Select(port => $"https://*:{port}"),
+            .. configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>(),
+        ];
+    }
+
     private static void Announce(WebApplication app, HydrantSettings settings)
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Hydrant");
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        if (settings.Keys.Count == 0 && addresses.FirstOrDefault(a => !IsLoopback(a)) is { } bound)
+        {
+            // A way of binding no check above foresaw: stop rather than serve open beyond loopback.
+            logger.LogCritical("Refusing to run: listening on {Address} with no API keys; configure Hydrant:Auth:Keys or bind to 127.0.0.1", bound);
+            Console.Error.WriteLine($"hydrant: refusing to start: bound to {bound} with no API keys; configure Hydrant:Auth:Keys or bind to 127.0.0.1");
+            Environment.ExitCode = 2;
+            app.Lifetime.StopApplication();
+            return;
+        }
         if (settings.Keys.Count == 0)
         {
             logger.LogWarning("No API keys configured: running OPEN (no authentication), which is allowed only on loopback");
