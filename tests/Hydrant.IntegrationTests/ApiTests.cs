@@ -121,9 +121,13 @@ public sealed class ApiTests(ServerFixture fixture)
         Assert.Equal("healthy", readiness.GetProperty("backends").GetProperty("spool").GetProperty("status").GetString());
 
         var metrics = await client.GetStringAsync("metrics");
-        Assert.Contains("hydrant_ingest_events_accepted", metrics, StringComparison.Ordinal);
-        Assert.Contains("hydrant_spool_depth", metrics, StringComparison.Ordinal);
-        Assert.Contains("hydrant_correlation_groups", metrics, StringComparison.Ordinal);
+        // Counters are typed as counters, so rate() and resets work; levels as gauges.
+        Assert.Contains("# TYPE hydrant_ingest_events_accepted counter", metrics, StringComparison.Ordinal);
+        Assert.Contains("# TYPE hydrant_alerts_raised counter", metrics, StringComparison.Ordinal);
+        Assert.Contains("# TYPE hydrant_dead_letters counter", metrics, StringComparison.Ordinal);
+        Assert.Contains("# TYPE hydrant_spool_depth gauge", metrics, StringComparison.Ordinal);
+        Assert.Contains("# TYPE hydrant_correlation_groups gauge", metrics, StringComparison.Ordinal);
+        Assert.Matches("\nhydrant_ingest_events_accepted [1-9]", metrics);
 
         var (_, stats) = await Api.GetAsync(client, "v1/stats");
         Assert.True(stats.GetProperty("ingest").GetProperty("accepted").GetInt64() >= 1);

@@ -143,7 +143,7 @@ public sealed class PoisonTests
         }
         Assert.Equal(HttpStatusCode.BadRequest, (await Api.GetAsync(client, "v1/deadletters?limt=5")).Response.StatusCode);
         var metrics = await client.GetStringAsync("metrics");
-        Assert.Contains("# TYPE hydrant_dead_letters", metrics, StringComparison.Ordinal);
+        Assert.Contains("# TYPE hydrant_dead_letters counter", metrics, StringComparison.Ordinal);
         Assert.Matches("hydrant_dead_letters[^\\n]*consumer=\"analytics\"[^\\n]* [1-9]", metrics);
     }
 

@@ -37,6 +37,7 @@ public static class HydrantHost
 
     public static WebApplication Build(string[] args, string? configFile = null, Action<IServiceCollection>? configureServices = null)
     {
+        HydrantMetrics.LeaveHydrantMeterToUs();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
         if (configFile is not null)
         {
@@ -85,6 +86,7 @@ public static class HydrantHost
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<EventParser>();
         services.AddSingleton<IngestStats>();
+        services.AddSingleton<HydrantMetrics>();
         switch (settings.StoreKind)
         {
             case "rocksdb":
@@ -197,6 +199,7 @@ public static class HydrantHost
         app.MapDeadLetters();
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).WithName("Liveness");
         app.MapHealthChecks("/readyz", new HealthCheckOptions { ResponseWriter = WriteReadinessAsync });
+        app.Services.GetRequiredService<HydrantMetrics>();
         app.MapMetrics("/metrics");
         app.MapOpenApi();
 
@@ -233,6 +236,7 @@ public static class HydrantHost
 
     private static void Announce(WebApplication app, HydrantSettings settings)
     {
+        app.Services.GetRequiredService<HydrantMetrics>().Prime();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Hydrant");
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         if (settings.Keys.Count == 0 && addresses.FirstOrDefault(a => !IsLoopback(a)) is { } bound)

@@ -42,7 +42,11 @@ public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
             description: "Spool entries a consumer has not handled yet");
         meter.CreateObservableGauge("spool_consumer_lag_seconds", () => Lags().Select(l => new Measurement<double>(l.Seconds, new KeyValuePair<string, object?>("consumer", l.Consumer))),
             description: "How long ago the oldest entry a consumer has not handled was appended");
-        meter.CreateObservableCounter("dead_letters", () => _deadLetters.Counts().Select(c => new Measurement<long>(c.Value, new KeyValuePair<string, object?>("consumer", c.Key))),
+        meter.CreateObservableCounter("dead_letters", () =>
+            {
+                var counts = _deadLetters.Counts();
+                return _consumers.Select(c => new Measurement<long>(counts.GetValueOrDefault(c.Name), new KeyValuePair<string, object?>("consumer", c.Name)));
+            },
             description: "Spool entries a consumer could not process, set aside with the reason (GET /v1/deadletters)");
     }
 
