@@ -34,6 +34,34 @@ public sealed class ApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_body_that_arrives_too_slowly_is_answered_408_not_500()
+    {
+        var url = new Uri(fixture.Server.BaseUrl);
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, url.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /v1/events HTTP/1.1\r\nHost: {url.Authority}\r\nContent-Length: 100000\r\n\r\n"));
+        var answer = new byte[4096];
+        var reading = stream.ReadAsync(answer).AsTask();
+        // A byte at a time, far under Kestrel's minimum rate, until the server gives up on the body.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!reading.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                await stream.WriteAsync("{"u8.ToArray());
+            }
+            catch (IOException)
+            {
+                break; // the server closed the connection after answering
+            }
+            await Task.WhenAny(reading, Task.Delay(250));
+        }
+        var read = await reading.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.StartsWith("HTTP/1.1 408", Encoding.ASCII.GetString(answer, 0, read), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Resending_events_with_ids_stores_each_once()
     {
         using var client = Client();

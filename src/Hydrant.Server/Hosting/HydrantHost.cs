@@ -16,6 +16,7 @@ using Hydrant.Server.Auth;
 using Hydrant.Server.Reports;
 using Hydrant.Spool;
 using Hydrant.Storage;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -183,7 +184,10 @@ public static class HydrantHost
             });
         }
         app.UseExceptionHandler(error => error.Run(context =>
-            Problems.WriteAsync(context, StatusCodes.Status500InternalServerError, "internal error", "the request failed on the server; its log has the cause")));
+            // Kestrel's own refusals of a request (a body arriving too slowly: 408) keep their status.
+            context.Features.Get<IExceptionHandlerFeature>()?.Error is BadHttpRequestException bad
+                ? Problems.WriteAsync(context, bad.StatusCode, ReasonOf(bad.StatusCode), bad.Message)
+                : Problems.WriteAsync(context, StatusCodes.Status500InternalServerError, "internal error", "the request failed on the server; its log has the cause")));
         app.UseStatusCodePages(context => context.HttpContext.Response.HasStarted || context.HttpContext.Response.ContentLength > 0
             ? Task.CompletedTask
             : Problems.WriteAsync(context.HttpContext, context.HttpContext.Response.StatusCode, ReasonOf(context.HttpContext.Response.StatusCode)));
