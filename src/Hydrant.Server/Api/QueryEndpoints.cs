@@ -46,13 +46,16 @@ public static class QueryEndpoints
             {
                 json.WriteString("next", Cursor.Encode(page.NextSortKey));
             }
-            if (explain)
+            // A range reaching past retention always says so: an empty answer there means "not kept", not "none".
+            if (explain || plan.ReachesPastRetention)
             {
                 json.WriteStartObject("plan");
                 json.WriteString("index", plan.IndexName);
                 json.WriteNumber("partitions", page.PartitionsRead);
                 json.WriteNumber("partitionsPlanned", plan.PartitionCount);
                 json.WriteNumber("itemsRead", page.ItemsRead);
+                json.WriteString("keptFrom", Timestamps.ToText(plan.KeptFromMs));
+                json.WriteBoolean("reachesPastRetention", plan.ReachesPastRetention);
                 json.WriteEndObject();
             }
             json.WriteEndObject();

@@ -27,7 +27,19 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
         {
             MaxEventBytes = section.GetValue("Ingest:MaxEventBytes", EventLimits.DefaultMaxEventBytes),
             MaxBodyBytes = section.GetValue("Ingest:MaxBodyBytes", EventLimits.DefaultMaxBodyBytes),
+            MaxAge = store.Retention,
         };
+        // Every consumer must be able to keep what ingest accepts: DynamoDB keeps no item over 400 KB.
+        var maxEventBytes = (section["Store:Kind"] ?? "rocksdb") == "dynamodb" ? EventLimits.MaxEventBytesForDynamoDb : EventLimits.MaxEventBytesAllowed;
+        if (limits.MaxEventBytes is < 1024 || limits.MaxEventBytes > maxEventBytes || limits.MaxBodyBytes < limits.MaxEventBytes)
+        {
+            throw new InvalidOperationException(
+                $"Hydrant:Ingest:MaxEventBytes must be from 1024 to {maxEventBytes} with this store, and Hydrant:Ingest:MaxBodyBytes at least as much");
+        }
+        if (store.Retention <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("Hydrant:Retention:Days must be 1 or more");
+        }
         var keys = section.GetSection("Auth:Keys").GetChildren()
             .Select(k => ApiKey.From(k["Key"], k.GetSection("Scopes").GetChildren().Select(s => s.Value ?? string.Empty)))
             .ToList();

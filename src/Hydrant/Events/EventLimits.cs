@@ -7,11 +7,23 @@ public sealed record EventLimits
     public const long DefaultMaxBodyBytes = 32L * 1024 * 1024;
     public const int MaxFieldChars = 128;
 
+    /// <summary>The most MaxEventBytes may be set to.</summary>
+    public const int MaxEventBytesAllowed = 1024 * 1024;
+
+    /// <summary>With DynamoDB: its items hold at most 400 KB, keys and attributes included.</summary>
+    public const int MaxEventBytesForDynamoDb = 380 * 1024;
+
     public int MaxEventBytes { get; init; } = DefaultMaxEventBytes;
     public long MaxBodyBytes { get; init; } = DefaultMaxBodyBytes;
 
     /// <summary>How far ahead of the server clock a timestamp may be.</summary>
     public TimeSpan MaxFutureSkew { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// How old an event may be: the retention period. An older one would be dropped by the next
+    /// retention pass, so it is refused at ingest instead of accepted and then lost.
+    /// </summary>
+    public TimeSpan? MaxAge { get; init; }
 
     public static EventLimits Default { get; } = new();
 }

@@ -14,6 +14,12 @@ public enum PlanIndex
 /// </summary>
 public sealed record QueryPlan(PlanIndex Index, IReadOnlyList<IReadOnlyList<string>> PartitionGroups)
 {
+    /// <summary>The oldest time the store keeps (retention): the plan reads nothing before it.</summary>
+    public long KeptFromMs { get; init; } = long.MinValue;
+
+    /// <summary>True when the query asked for time before <see cref="KeptFromMs"/>, which no longer exists.</summary>
+    public bool ReachesPastRetention { get; init; }
+
     public int PartitionCount => PartitionGroups.Sum(g => g.Count);
 
     public string IndexName => Index switch

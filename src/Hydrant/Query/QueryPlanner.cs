@@ -14,6 +14,11 @@ public static class QueryPlanner
     public static QueryPlan Plan(EventQuery query, long nowMs, TimeSpan retention)
     {
         var oldestKept = FirstOfMonth(nowMs - (long)retention.TotalMilliseconds);
+        return PlanRange(query, nowMs, oldestKept) with { KeptFromMs = oldestKept, ReachesPastRetention = query.FromMs < oldestKept };
+    }
+
+    private static QueryPlan PlanRange(EventQuery query, long nowMs, long oldestKept)
+    {
         var from = Math.Max(query.FromMs, oldestKept);
         var lastMs = query.ToMs - 1;
         if (lastMs < from)

@@ -99,6 +99,20 @@ public sealed class EventParserTests
     }
 
     [Fact]
+    public void Events_older_than_the_retention_period_are_refused_by_index_naming_it_instead_of_kept_and_dropped()
+    {
+        var limits = new EventLimits { MaxAge = TimeSpan.FromDays(90) };
+        using var batch = Parse("""
+            {"timestamp":"2026-08-26T12:00:00Z","eventType":"kept","sourceIP":"10.0.0.1"}
+            {"timestamp":"2026-08-26T11:59:59Z","eventType":"old","sourceIP":"10.0.0.1"}
+            {"timestamp":"2015-06-01T00:00:00Z","eventType":"older","sourceIP":"10.0.0.1"}
+            """, limits);
+        Assert.Equal("kept", Assert.Single(batch.Events).EventType);
+        Assert.Equal([1, 2], batch.Rejections.Select(r => r.Index));
+        Assert.Contains("older than the retention period of 90 days (Hydrant:Retention:Days)", batch.Rejections[0].Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Events_over_the_size_limit_are_rejected()
     {
         var limits = new EventLimits { MaxEventBytes = 200 };

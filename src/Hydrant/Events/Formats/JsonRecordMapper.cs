@@ -113,7 +113,7 @@ internal sealed class JsonRecordMapper : RecordMapper
         {
             return "missing required field 'sourceIP'";
         }
-        if (CheckNotFuture(timestamp.Value, context) is { } future)
+        if (CheckTime(timestamp.Value, context) is { } future)
         {
             return future;
         }

@@ -163,7 +163,7 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
         {
             return timestampError ?? $"missing {_map.Describe}";
         }
-        if (CheckNotFuture(timestamp.Value, context) is { } future)
+        if (CheckTime(timestamp.Value, context) is { } future)
         {
             return future;
         }

@@ -39,12 +39,20 @@ internal abstract class RecordMapper
         return null;
     }
 
-    protected static string? CheckNotFuture(long timestampMs, in MapContext context)
+    /// <summary>A time the store keeps: not past the accepted clock skew, not older than the retention period.</summary>
+    protected static string? CheckTime(long timestampMs, in MapContext context)
     {
         var skew = context.Limits.MaxFutureSkew;
-        return timestampMs > context.NowMs + (long)skew.TotalMilliseconds
-            ? string.Create(CultureInfo.InvariantCulture, $"timestamp {Timestamps.ToText(timestampMs)} is more than {skew.TotalMinutes:0} minutes in the future")
-            : null;
+        if (timestampMs > context.NowMs + (long)skew.TotalMilliseconds)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"timestamp {Timestamps.ToText(timestampMs)} is more than {skew.TotalMinutes:0} minutes in the future");
+        }
+        if (context.Limits.MaxAge is { } age && timestampMs < context.NowMs - (long)age.TotalMilliseconds)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"timestamp {Timestamps.ToText(timestampMs)} is older than the retention period of {age.TotalDays:0} days (Hydrant:Retention:Days), so it would not be kept; start the server with a longer retention to keep older events");
+        }
+        return null;
     }
 
     /// <summary>

@@ -58,7 +58,7 @@ internal sealed partial class SyslogRecordMapper : RecordMapper
             return error ?? "not an RFC 5424 or RFC 3164 syslog line";
         }
         var p = parsed.Value;
-        if (CheckNotFuture(p.TimestampMs, context) is { } future)
+        if (CheckTime(p.TimestampMs, context) is { } future)
         {
             return future;
         }

@@ -32,7 +32,7 @@ internal sealed partial class WebAccessRecordMapper : RecordMapper
         {
             return $"time '{match.Groups["time"].Value}' is not dd/MMM/yyyy:HH:mm:ss +hhmm";
         }
-        if (CheckNotFuture(timestampMs, context) is { } future)
+        if (CheckTime(timestampMs, context) is { } future)
         {
             return future;
         }
