@@ -61,20 +61,34 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
 
     // KEYS: the group's events (scored by event time; each member "rule index, number, id, time,
     // type, source" joined by \x1f, the same for a replayed event), its distinct values or rules
-    // (value_count, temporal), the alert's owner key. The result: 0 (not satisfied), -1 (another
-    // node's alert: the hit is forwarded to that node's inbox), 2 (this node's alert: one more
-    // event), or 1 (this node took the alert) followed by the number of events behind it, up to
-    // 100 of them (oldest first) and the newest.
+    // (value_count, temporal), the alert's owner key, the events again scored by horizon, and who
+    // reported each event (node and batch, or "forwarded"). The result: 0 (not satisfied, or
+    // nothing new), -1 (another node's alert: the hit is forwarded to that node's inbox), or 1
+    // (this node's alert) followed by the number of events newly behind it, up to 100 of them
+    // (oldest first) and the newest.
     private const string ObserveScript = """
         local ts = tonumber(ARGV[2])
         local span = tonumber(ARGV[3])
         local keep = tonumber(ARGV[8])
         local kind = ARGV[9]
+        local clock = tonumber(ARGV[16])
         local added = redis.call('ZADD', KEYS[1], ts, ARGV[1])
-        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (ts - keep))
+        -- Each event's horizon (its time, or the adding node's stream clock if later) decides how
+        -- long it is kept, as in the engine: not its place in event time.
+        if added == 1 then redis.call('ZADD', KEYS[4], math.max(ts, clock), ARGV[1]) end
+        local function drop(members)
+            for i = 1, #members, 500 do
+                local part = {unpack(members, i, math.min(i + 499, #members))}
+                redis.call('ZREM', KEYS[1], unpack(part))
+                redis.call('ZREM', KEYS[4], unpack(part))
+                redis.call('HDEL', KEYS[5], unpack(part))
+            end
+        end
+        drop(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', '(' .. (clock - keep)))
         local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[12])
-        if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1) end
+        if extra > 0 then drop(redis.call('ZRANGE', KEYS[1], 0, extra - 1)) end
         redis.call('PEXPIRE', KEYS[1], keep)
+        redis.call('PEXPIRE', KEYS[4], keep)
         local function field(member, n)
             local from = 1
             for _ = 2, n do from = string.find(member, '\31', from, true) + 1 end
@@ -103,7 +117,9 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
             end
         elseif kind == 'values' then
             redis.call('ZADD', KEYS[2], 'GT', ts, ARGV[10])
-            redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (ts - keep))
+            -- A value whose latest event is older than every event kept has none left.
+            local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+            if #oldest > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. oldest[2]) end
             redis.call('PEXPIRE', KEYS[2], keep)
             measure = redis.call('ZCOUNT', KEYS[2], ts - span, ts)
         else
@@ -127,27 +143,46 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
         if not holds(measure) then
             return {0}
         end
-        if redis.call('SET', KEYS[3], ARGV[6], 'NX', 'PX', ARGV[7]) then
-            -- The alert accounts for the window that holds, or else for the one that starts at the
-            -- window's first event (of the first rule, for ordered) and lasts the timespan:
-            -- events after the hit that other nodes added already are in it, as in the engine.
+        local took = redis.call('SET', KEYS[3], ARGV[6], 'NX', 'PX', ARGV[7])
+        local owner = took and ARGV[6] or redis.call('GET', KEYS[3])
+        if owner == ARGV[6] then
+            if not took then redis.call('PEXPIRE', KEYS[3], ARGV[7]) end
+            -- The firing accounts for the events of the window that holds not reported before, as
+            -- the engine does: the window from the hit's earliest start that holds, or else the
+            -- one that starts at the window's first event (of the first rule, for ordered) and
+            -- lasts the timespan; events after the hit other nodes added are in it too. An event
+            -- this node reported in an attempt not committed (this batch, replayed) counts again.
             if first == nil and window then
                 first = tonumber(redis.call('ZSCORE', KEYS[1], window[start]))
             elseif first == nil then
                 first = tonumber(redis.call('ZRANGEBYSCORE', KEYS[1], ts - span, ts, 'WITHSCORES', 'LIMIT', 0, 1)[2])
             end
+            local attempt = ARGV[6] .. '\31' .. ARGV[17] .. '\31' .. ARGV[18]
             local behind = redis.call('ZRANGEBYSCORE', KEYS[1], first, first + span)
+            local new = {}
+            for _, m in ipairs(behind) do
+                local by = redis.call('HGET', KEYS[5], m)
+                local again = false
+                if by and by ~= attempt and string.sub(by, 1, #ARGV[6] + 1) == ARGV[6] .. '\31' then
+                    -- reported by this node in another attempt: again only if that one was of this batch or later (not committed)
+                    local position = string.sub(by, #ARGV[6] + 2, string.find(by, '\31', #ARGV[6] + 2, true) - 1)
+                    again = tonumber(position) >= tonumber(ARGV[17])
+                end
+                if not by or again then
+                    redis.call('HSET', KEYS[5], m, attempt)
+                    new[#new + 1] = m
+                end
+            end
+            redis.call('PEXPIRE', KEYS[5], keep)
+            if #new == 0 then return {0} end
             local events = {}
-            for i = 1, math.min(#behind, 100) do events[i] = behind[i] end
-            return {1, #behind, events, behind[#behind]}
+            for i = 1, math.min(#new, 100) do events[i] = new[i] end
+            return {1, #new, events, new[#new]}
         end
-        local owner = redis.call('GET', KEYS[3])
-        if owner == ARGV[6] then
-            redis.call('PEXPIRE', KEYS[3], ARGV[7])
-            return {2}
-        end
-        -- a replayed hit was forwarded the first time
+        -- a replayed hit was forwarded the first time; the owner counts it from its inbox
         if owner and added == 1 then
+            redis.call('HSET', KEYS[5], ARGV[1], 'forwarded')
+            redis.call('PEXPIRE', KEYS[5], keep)
             redis.call('XADD', ARGV[13] .. owner, 'MAXLEN', '~', '1000000', '*', 'c', ARGV[14], 'g', ARGV[15], 'm', ARGV[1])
         end
         return {-1}
@@ -161,7 +196,7 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
     private readonly string _inboxPrefix = prefix + "inbox:";
     private readonly RedisKey _inbox = prefix + "inbox:" + node;
 
-    public async ValueTask ObserveAsync(IReadOnlyList<CorrelationHit> hits, List<CorrelationFiring> firings, CancellationToken cancellationToken)
+    public async ValueTask ObserveAsync(IReadOnlyList<CorrelationHit> hits, long streamClock, long attempt, List<CorrelationFiring> firings, CancellationToken cancellationToken)
     {
         if (hits.Count == 0)
         {
@@ -170,6 +205,8 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
         var database = redis.GetDatabase();
         var calls = new Task<RedisResult>[hits.Count];
         var groups = new string?[hits.Count];
+        // Tells this call's reports from those of an earlier attempt at the same batch.
+        var attemptToken = Guid.NewGuid().ToString("N");
         for (var i = 0; i < hits.Count; i++)
         {
             var hit = hits[i];
@@ -193,7 +230,8 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
                 : correlation.Condition.MaxBy(b => b.Value) is var tightest ? (tightest.Operator, tightest.Value) : default;
             var member = MemberOf(hit.Event, hit.Target.Member, hit.Number);
             calls[i] = database.ScriptEvaluateAsync(ObserveScript,
-                [$"{prefix}corr:{correlation.Id}:{group}", $"{prefix}corr:{correlation.Id}:{group}:distinct", OwnerKey(correlation.Id, group)],
+                [$"{prefix}corr:{correlation.Id}:{group}", $"{prefix}corr:{correlation.Id}:{group}:distinct", OwnerKey(correlation.Id, group),
+                    $"{prefix}corr:{correlation.Id}:{group}:horizon", $"{prefix}corr:{correlation.Id}:{group}:reported"],
                 [
                     member,
                     hit.TimestampMs,
@@ -210,6 +248,9 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
                     _inboxPrefix,
                     correlation.Id,
                     groups[i] ?? NoGroup,
+                    Math.Max(streamClock, long.MinValue / 2),
+                    attempt,
+                    attemptToken,
                 ]);
         }
         await Task.WhenAll(calls).WaitAsync(cancellationToken);
@@ -217,18 +258,12 @@ public sealed class RedisDetectionState(IConnectionMultiplexer redis, string nod
         {
             var result = (RedisResult[])(await calls[i])!;
             var hit = hits[i];
-            switch ((long)result[0])
+            if ((long)result[0] == 1)
             {
-                case 1: // this node took the alert: it accounts for the window's events
-                    var behind = ((RedisResult[])result[2]!).Select(m => EventOf((string)m!)).ToList();
-                    firings.Add(new CorrelationFiring(hit.Target.Node, groups[i], behind, (long)result[1],
-                        Timestamps.ParseCanonical(behind[0].Timestamp), Timestamps.ParseCanonical(EventOf((string)result[3]!).Timestamp)));
-                    break;
-                case 2: // this node's alert: one more event
-                    firings.Add(new CorrelationFiring(hit.Target.Node, groups[i], [hit.Event], 1, hit.TimestampMs, hit.TimestampMs));
-                    break;
-                default: // not yet, or another node's alert
-                    break;
+                // This node's alert: it accounts for the window's events not reported before.
+                var behind = ((RedisResult[])result[2]!).Select(m => EventOf((string)m!)).ToList();
+                firings.Add(new CorrelationFiring(hit.Target.Node, groups[i], behind, (long)result[1],
+                    behind.Min(e => Timestamps.ParseCanonical(e.Timestamp)), Math.Max(behind.Max(e => Timestamps.ParseCanonical(e.Timestamp)), Timestamps.ParseCanonical(EventOf((string)result[3]!).Timestamp))));
             }
         }
     }

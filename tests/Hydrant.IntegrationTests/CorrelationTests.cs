@@ -22,6 +22,39 @@ public sealed class CorrelationTests
         return [.. body.GetProperty("alerts").EnumerateArray()];
     }
 
+    /// <summary>The README's tour: a replay of an old log after live traffic raises what it raises on a fresh server.</summary>
+    [Fact]
+    public async Task The_openssh_log_replayed_after_live_traffic_raises_the_brute_forces_a_fresh_server_raises()
+    {
+        using var data = new TempDirectory();
+        var openssh = Hydrant.Tests.Corpus.Path("logs", "loghub", "OpenSSH", "OpenSSH_2k.log");
+        var live = data.File("live.ndjson");
+        var (generated, ndjson, _) = await HydrantProcess.RunAsync(["generate", "--count", "20000", "--days", "2", "--sources", "500", "--attacker", "203.0.113.9"]);
+        Assert.Equal(0, generated);
+        await File.WriteAllTextAsync(live, ndjson);
+
+        async Task<List<string>> ReplayAlertsAsync(string name, bool liveFirst)
+        {
+            await using var server = await HydrantProcess.ServeAsync(Path.Combine(data.Path, name), ["--Hydrant:Retention:Days=3650"]);
+            using var client = Api.Client(server.BaseUrl);
+            if (liveFirst)
+            {
+                Assert.Equal(0, (await HydrantProcess.RunAsync(["ingest", live, "--url", server.BaseUrl])).ExitCode);
+            }
+            Assert.Equal(0, (await HydrantProcess.RunAsync(["ingest", openssh, "--format", "syslog", "--url", server.BaseUrl])).ExitCode);
+            await Eventually.TrueAsync(async () => (await Api.GetAsync(client, "v1/stats")).Body.GetProperty("consumers").EnumerateArray()
+                .First(c => c.GetProperty("name").GetString() == "detector").GetProperty("lagEvents").GetInt64() == 0, "the detector has read everything");
+            return [.. (await AlertsAsync(client, BruteForceId))
+                .Where(a => a.GetProperty("groupKey").GetString() != "sourceIP=203.0.113.9")
+                .Select(a => $"{a.GetProperty("groupKey").GetString()} {a.GetProperty("count").GetInt64()}")
+                .Order(StringComparer.Ordinal)];
+        }
+
+        var fresh = await ReplayAlertsAsync("fresh", liveFirst: false);
+        Assert.Equal(7, fresh.Count);
+        Assert.Equal(fresh, await ReplayAlertsAsync("after-live", liveFirst: true));
+    }
+
     [Fact]
     public async Task The_default_pack_raises_one_ssh_brute_force_alert_for_the_address_with_ten_failures_from_syslog()
     {

@@ -33,7 +33,13 @@ public sealed class Detector : ISpoolConsumer
     private const string ForwardedKey = "shared/forwarded";
 
     private static readonly SpoolBatching SharedBatching = SpoolBatching.Immediate with { IdleCall = TimeSpan.FromSeconds(1) };
-    private readonly Dictionary<(string RuleId, string? GroupKey), OpenAlert> _open = [];
+    /// <summary>
+    /// Alerts still taking repeats, per rule and group: usually one, more while events of an older
+    /// era (a backfill) raise their own alert beside the live one.
+    /// </summary>
+    private readonly Dictionary<(string RuleId, string? GroupKey), List<OpenAlert>> _open = [];
+    private readonly LogThrottle _lateLog = new(TimeSpan.FromMinutes(1));
+    private readonly Dictionary<string, long> _lateLogged = new(StringComparer.Ordinal);
     private readonly List<CorrelationHit> _hits = [];
     private readonly List<CorrelationFiring> _firings = [];
     private readonly List<CorrelationHit> _sharedHits = [];
@@ -72,7 +78,7 @@ public sealed class Detector : ISpoolConsumer
         meter.CreateObservableGauge("correlation_groups", () => _correlations.OpenGroups, description: "Correlation groups with events in a window");
         meter.CreateObservableCounter("alerts_raised", () => AlertsRaised, description: "New alerts raised by this node");
         meter.CreateObservableCounter("alerts_updated", () => AlertsUpdated, description: "Repeats added to an open alert under suppression");
-        meter.CreateObservableCounter("correlation_late_events", () => _correlations.LateHits, description: "Events later than the allowed lateness, not counted in correlation windows");
+        meter.CreateObservableCounter("correlation_late_events", LateEvents, description: "Events that arrived for a correlation window already judged, not counted, per correlation rule");
         meter.CreateObservableCounter("correlation_evicted_events", () => _correlations.EvictedHits, description: "Events dropped from correlation groups that held the most allowed");
     }
 
@@ -94,7 +100,7 @@ public sealed class Detector : ISpoolConsumer
         _correlations.Use(_rules.Current.Plan);
         await RestoreAsync(cancellationToken);
         _logger.LogInformation("Detector loaded {Rules} rules, {Correlations} correlations ({Refused} refused), {Open} open alerts, {Groups} correlation groups",
-            _rules.Current.Rules.Count, _rules.Current.Correlations.Count, _rules.Current.Refusals.Count, _open.Count, _correlations.OpenGroups);
+            _rules.Current.Rules.Count, _rules.Current.Correlations.Count, _rules.Current.Refusals.Count, _open.Values.Sum(o => o.Count), _correlations.OpenGroups);
         _checkpoint = await _store.LoadCheckpointAsync(cancellationToken);
         return _checkpoint;
     }
@@ -123,13 +129,14 @@ public sealed class Detector : ISpoolConsumer
     private async ValueTask RestoreAsync(CancellationToken cancellationToken)
     {
         _open.Clear();
-        foreach (var alert in await _store.LoadOpenAsync(cancellationToken))
-        {
-            _open[(alert.RuleId, alert.GroupKey)] = OpenAlert.From(alert);
-        }
         var state = await _store.LoadStateAsync(cancellationToken);
         _forwardedPosition = state.TryGetValue(ForwardedKey, out var position) ? Encoding.ASCII.GetString(position) : null;
         _correlations.Restore(state.Where(s => s.Key != ForwardedKey).ToDictionary());
+        foreach (var alert in await _store.LoadOpenAsync(cancellationToken))
+        {
+            // Restored alerts take repeats for a suppression window of the stream clock from now on.
+            OpenOf((alert.RuleId, alert.GroupKey)).Add(OpenAlert.From(alert, _correlations.Watermark));
+        }
     }
 
     private async ValueTask DetectAsync(IReadOnlyList<SpoolEntry> entries, CancellationToken cancellationToken)
@@ -139,7 +146,6 @@ public sealed class Detector : ISpoolConsumer
         _batchRaised = _batchUpdated = 0;
         _correlations.Use(plan);
         var changed = new Dictionary<string, OpenAlert>(StringComparer.Ordinal);
-        var newest = long.MinValue;
         _sharedHits.Clear();
         _sharedRaises.Clear();
         _routedHits.Clear();
@@ -163,7 +169,7 @@ public sealed class Detector : ISpoolConsumer
             }
             try
             {
-                newest = Math.Max(newest, DetectOne(entry, ruleSet, plan, changed));
+                DetectOne(entry, ruleSet, plan, changed);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -176,18 +182,15 @@ public sealed class Detector : ISpoolConsumer
             await ShareAsync(_shared, plan, forwarded!, changed, cancellationToken);
         }
 
-        var window = (long)_options.SuppressionWindow.TotalMilliseconds;
-        foreach (var key in _open.Where(p => newest != long.MinValue && p.Value.LastMs < newest - window).Select(p => p.Key).ToList())
-        {
-            _open.Remove(key);
-        }
+        CloseSuppression();
+        LogLateEvents(ruleSet);
         var state = _correlations.TakeChanges();
         if (forwarded?.Position is { } position && position != _forwardedPosition)
         {
             state = new Dictionary<string, byte[]?>(state) { [ForwardedKey] = Encoding.ASCII.GetBytes(position) };
         }
         var checkpoint = entries.Count > 0 ? entries[^1].Sequence + 1 : _checkpoint;
-        await _store.CommitAsync(new DetectorCommit([.. changed.Values.Select(a => a.Alert)], [.. _open.Values.Select(a => a.Alert)], state, checkpoint), cancellationToken);
+        await _store.CommitAsync(new DetectorCommit([.. changed.Values.Select(a => a.Alert)], [.. _open.Values.SelectMany(o => o).Select(a => a.Alert)], state, checkpoint), cancellationToken);
         _checkpoint = checkpoint;
         if (forwarded?.Position is { } taken && taken != _forwardedPosition)
         {
@@ -202,8 +205,8 @@ public sealed class Detector : ISpoolConsumer
         Interlocked.Add(ref _updated, _batchUpdated);
     }
 
-    /// <summary>Runs the rules on one event; its alerts go to <paramref name="changed"/>, its correlation hits to the engine or the shared lists. Returns its time.</summary>
-    private long DetectOne(SpoolEntry entry, RuleSet ruleSet, CorrelationPlan plan, Dictionary<string, OpenAlert> changed)
+    /// <summary>Runs the rules on one event; its alerts go to <paramref name="changed"/>, its correlation hits to the engine or the shared lists.</summary>
+    private void DetectOne(SpoolEntry entry, RuleSet ruleSet, CorrelationPlan plan, Dictionary<string, OpenAlert> changed)
     {
         using var view = new EventView(entry.Json);
         var behind = AlertEventOf(view.Root, out var timestampMs);
@@ -226,7 +229,7 @@ public sealed class Detector : ISpoolConsumer
             _firings.Clear();
             _correlations.Observe(_hits, timestampMs, _firings);
             RaiseFirings(changed);
-            return timestampMs;
+            return;
         }
         // With shared state the engine's share waits until the keepers of the routed groups
         // are known, then takes every event in order.
@@ -242,7 +245,6 @@ public sealed class Detector : ISpoolConsumer
             }
         }
         _eventTimes.Add(timestampMs);
-        return timestampMs;
     }
 
     /// <summary>
@@ -272,7 +274,7 @@ public sealed class Detector : ISpoolConsumer
         if (_sharedHits.Count > 0)
         {
             _firings.Clear();
-            await shared.ObserveAsync(_sharedHits, _firings, cancellationToken);
+            await shared.ObserveAsync(_sharedHits, _correlations.Watermark, _checkpoint, _firings, cancellationToken);
             RaiseFirings(changed);
         }
     }
@@ -372,21 +374,71 @@ public sealed class Detector : ISpoolConsumer
 
     private OpenAlert Raise(string ruleId, string title, string level, string? groupKey, IReadOnlyList<AlertEvent> events, long count, long firstMs, long lastMs)
     {
-        var key = (ruleId, groupKey);
         var window = (long)_options.SuppressionWindow.TotalMilliseconds;
-        if (_open.TryGetValue(key, out var open) && lastMs >= open.FirstMs - window && firstMs <= open.LastMs + window)
+        var open = OpenOf((ruleId, groupKey));
+        var clock = _correlations.Watermark;
+        var at = open.FindIndex(o => lastMs >= o.FirstMs - window && firstMs <= o.LastMs + window);
+        OpenAlert alert;
+        if (at >= 0)
         {
-            open = open.Add(events, count, firstMs, lastMs);
+            alert = open[at] = open[at].Add(events, count, firstMs, lastMs, clock);
             _batchUpdated++;
         }
         else
         {
-            open = new OpenAlert(Alert.Raise(ruleId, title, level, groupKey, events, count, firstMs, lastMs), firstMs, lastMs);
+            alert = new OpenAlert(Alert.Raise(ruleId, title, level, groupKey, events, count, firstMs, lastMs), firstMs, lastMs, Math.Max(lastMs, clock));
+            open.Add(alert);
             _batchRaised++;
         }
-        _open[key] = open;
+        return alert;
+    }
+
+    private List<OpenAlert> OpenOf((string RuleId, string? GroupKey) key)
+    {
+        if (!_open.TryGetValue(key, out var open))
+        {
+            _open[key] = open = [];
+        }
         return open;
     }
+
+    /// <summary>
+    /// An alert stops taking repeats once the stream clock is a suppression window past its
+    /// horizon (its last event, or the clock when it last grew if later): a future-dated event
+    /// cannot close every alert early, and a backfill's alert grows while the backfill arrives.
+    /// </summary>
+    private void CloseSuppression()
+    {
+        var window = (long)_options.SuppressionWindow.TotalMilliseconds;
+        var clock = _correlations.Watermark;
+        foreach (var (key, open) in _open.ToList())
+        {
+            open.RemoveAll(o => o.Horizon < clock - window);
+            if (open.Count == 0)
+            {
+                _open.Remove(key);
+            }
+        }
+    }
+
+    /// <summary>At most once a minute per correlation: how many events arrived for windows already judged.</summary>
+    private void LogLateEvents(RuleSet ruleSet)
+    {
+        foreach (var (id, late) in _correlations.LateByCorrelation)
+        {
+            var logged = _lateLogged.GetValueOrDefault(id);
+            if (late > logged && _lateLog.ShouldLog(id, DateTimeOffset.UtcNow, out _))
+            {
+                var title = ruleSet.Correlations.FirstOrDefault(c => c.Correlation.Id == id)?.Correlation.Title ?? id;
+                _logger.LogWarning("Correlation {Title} ({Id}) did not count {Late} events that arrived for windows already judged (allowed lateness {Lateness}); {Total} so far",
+                    title, id, late - logged, _options.Correlation.AllowedLateness, late);
+                _lateLogged[id] = late;
+            }
+        }
+    }
+
+    private IEnumerable<Measurement<long>> LateEvents() =>
+        [.. _correlations.LateByCorrelation.Select(l => new Measurement<long>(l.Value, new KeyValuePair<string, object?>("rule", l.Key)))];
 
     private static AlertEvent AlertEventOf(JsonElement root, out long timestampMs)
     {
@@ -396,13 +448,16 @@ public sealed class Detector : ISpoolConsumer
         return new AlertEvent(Text("id"), timestamp, Text("eventType"), Text("sourceIP"));
     }
 
-    /// <summary>An alert still taking repeats, with its event-time bounds as numbers.</summary>
-    private sealed record OpenAlert(Alert Alert, long FirstMs, long LastMs)
+    /// <summary>An alert still taking repeats, with its event-time bounds as numbers and its horizon in the stream clock.</summary>
+    private sealed record OpenAlert(Alert Alert, long FirstMs, long LastMs, long Horizon)
     {
-        public static OpenAlert From(Alert alert) =>
-            new(alert, Timestamps.ParseCanonical(alert.FirstSeen), Timestamps.ParseCanonical(alert.LastSeen));
+        public static OpenAlert From(Alert alert, long clock)
+        {
+            var last = Timestamps.ParseCanonical(alert.LastSeen);
+            return new(alert, Timestamps.ParseCanonical(alert.FirstSeen), last, Math.Max(last, clock));
+        }
 
-        public OpenAlert Add(IReadOnlyList<AlertEvent> events, long count, long firstMs, long lastMs)
+        public OpenAlert Add(IReadOnlyList<AlertEvent> events, long count, long firstMs, long lastMs, long clock)
         {
             var first = Math.Min(FirstMs, firstMs);
             var last = Math.Max(LastMs, lastMs);
@@ -412,7 +467,7 @@ public sealed class Detector : ISpoolConsumer
                 FirstSeen = Timestamps.ToText(first),
                 LastSeen = Timestamps.ToText(last),
                 Events = Alert.Events.Count < Alert.MaxEvents ? [.. Alert.Events, .. events.Take(Alert.MaxEvents - Alert.Events.Count)] : Alert.Events,
-            }, first, last);
+            }, first, last, Math.Max(Horizon, Math.Max(last, clock)));
         }
     }
 }

@@ -19,9 +19,12 @@ public interface ISharedDetectionState
     /// correlation, a firing is added when this node owns the group's alert: it took it first
     /// (accounting for the whole window), or took it before (accounting for this event); a hit for
     /// an alert another node owns is forwarded to that node. Adding the same hit again (a replay
-    /// after a crash) counts it once in the window.
+    /// after a crash) counts it once in the window. A hit is kept while this node's stream clock is
+    /// within timespan + lateness of the hit's horizon, as in the engine. <paramref name="attempt"/>
+    /// names the batch (the detector's committed position when it began): what an attempt that was
+    /// not committed reported is reported again when the batch is replayed, and only then.
     /// </summary>
-    ValueTask ObserveAsync(IReadOnlyList<CorrelationHit> hits, List<CorrelationFiring> firings, CancellationToken cancellationToken);
+    ValueTask ObserveAsync(IReadOnlyList<CorrelationHit> hits, long streamClock, long attempt, List<CorrelationFiring> firings, CancellationToken cancellationToken);
 
     /// <summary>
     /// For each hit of a correlation judged when its window closes, whether this node keeps the

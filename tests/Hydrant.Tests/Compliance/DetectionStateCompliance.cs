@@ -250,6 +250,33 @@ public abstract class DetectionStateCompliance : IDisposable
         AssertAlert(Assert.Single(await AllAlertsAsync()), "sourceIP=10.0.0.1", 3, "ev-1", "ev-2", "ev-3");
     }
 
+    [Fact]
+    public async Task A_future_dated_event_of_the_group_does_not_blind_the_brute_force_after_it()
+    {
+        var node = await StartNodeAsync(ThreeFailures);
+        // 14 minutes ahead of the node's clock, inside the accepted skew.
+        await node.SendAsync(Event("failure", 3600 + (14 * 60)));
+        await node.SendAsync(string.Join('\n', Event("failure", 3500), Event("failure", 3501), Event("failure", 3502)));
+        AssertAlert(Assert.Single(await AllAlertsAsync()), "sourceIP=10.0.0.1", 3, "ev-2", "ev-3", "ev-4");
+    }
+
+    [Fact]
+    public async Task A_replay_of_older_events_after_live_ones_of_the_same_group_raises_what_a_fresh_node_raises()
+    {
+        var node = await StartNodeAsync(ThreeFailures);
+        await node.SendAsync(string.Join('\n', Event("failure", 3500), Event("failure", 3501), Event("failure", 3502)));
+        // An hour older, after the live ones (a backfill): its own window, its own alert.
+        await node.SendAsync(string.Join('\n', Event("failure", 0), Event("failure", 1)));
+        await node.SendAsync(Event("failure", 2));
+        var alerts = (await AllAlertsAsync()).OrderBy(a => a.FirstSeen, StringComparer.Ordinal).ToList();
+        Assert.Equal(2, alerts.Count);
+        AssertAlert(alerts[0], "sourceIP=10.0.0.1", 3, "ev-4", "ev-5", "ev-6");
+        AssertAlert(alerts[1], "sourceIP=10.0.0.1", 3, "ev-1", "ev-2", "ev-3");
+        // A repeat of each era grows its own alert.
+        await node.SendAsync(string.Join('\n', Event("failure", 3), Event("failure", 3503)));
+        Assert.Equal([4L, 4L], (await AllAlertsAsync()).Select(a => a.Count));
+    }
+
     protected const string ChainId = "00000000-0000-4000-8000-000000000011";
 
     /// <summary>Three failures in five minutes from one address (no alert of its own), then a success from it within ten.</summary>

@@ -306,17 +306,75 @@ public sealed partial class CorrelationTests
     }
 
     [Fact]
-    public void An_event_later_than_the_allowed_lateness_is_not_counted_one_within_it_is()
+    public void An_event_arriving_late_still_counts_with_the_window_mates_still_kept()
     {
         var gte3 = Load(Failure, Correlation("event_count", "condition:\n    gte: 3"));
         var options = new CorrelationOptions { AllowedLateness = TimeSpan.FromSeconds(30) };
-        var within = new Run(gte3, options).Feed(Event(T0 + 40_000, "fail"), Event(T0 + 50_000, "fail"), Event(T0 + 20_000, "fail"));
-        Assert.Single(within.Alerting);
-        Assert.Equal(0, within.Engine.LateHits);
+        // The stragglers' window-mates arrived recently (in the stream clock): they correlate.
+        var late = new Run(gte3, options).Feed(Event(T0 + 40_000, "fail"), Event(T0 + 50_000, "fail"), Event(T0 + 19_999, "fail"));
+        Assert.Single(late.Alerting);
+        Assert.Equal(0, late.Engine.LateHits);
 
-        var tooLate = new Run(gte3, options).Feed(Event(T0 + 40_000, "fail"), Event(T0 + 50_000, "fail"), Event(T0 + 19_999, "fail"));
-        Assert.Empty(tooLate.Alerting);
-        Assert.Equal(1, tooLate.Engine.LateHits);
+        // Once the stream clock has moved on past timespan + lateness, what arrived then is gone.
+        var gone = new Run(gte3, options).Feed(Event(T0, "fail"), Event(T0 + 1000, "fail"), Event(T0 + 200_000, "ok", user: "other"), Event(T0 + 2000, "fail"));
+        Assert.Empty(gone.Alerting);
+    }
+
+    [Fact]
+    public void One_future_dated_event_moves_neither_time_nor_the_windows_of_a_brute_force_after_it()
+    {
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(T0 + 60_000);
+        var options = new CorrelationOptions { AllowedLateness = TimeSpan.FromSeconds(60), WallClock = new FixedClock(now) };
+        var gte10 = Correlation("event_count", "condition:\n    gte: 10", timespan: "5m");
+        foreach (var outlierUser in new[] { "mallory", "alice" })
+        {
+            // 14 minutes ahead, inside the accepted skew: of another group, or of the attacker's own.
+            var run = new Run(Load(Failure, gte10), options).Feed(Event(T0 + (14 * 60_000), "fail", user: outlierUser, id: "future"));
+            Assert.True(run.Engine.Watermark <= now.ToUnixTimeMilliseconds(), "the stream clock stays at the wall clock");
+            run.Feed(Failures([.. Enumerable.Range(0, 10).Select(i => (long)i * 1000)]));
+            var firing = Assert.Single(run.Alerting);
+            Assert.Equal("user=alice", firing.GroupKey);
+            Assert.Equal(10, firing.Events.Count(e => e.Id.StartsWith('f')));
+        }
+    }
+
+    [Theory]
+    [InlineData("alice")]
+    [InlineData("bob")]
+    public void A_replay_of_older_events_after_live_traffic_raises_what_it_raises_on_a_fresh_engine(string liveUser)
+    {
+        var rules = Load(Failure, Success, Correlation("event_count", "condition:\n    gte: 3", timespan: "5m"),
+            Correlation("event_count", "condition:\n    lt: 2", timespan: "5m").Replace("00ff", "00fd", StringComparison.Ordinal));
+        var day = 86_400_000L;
+        // Live traffic now, in the replay's group (alice) or another; the replay is a day older.
+        var live = Enumerable.Range(0, 20).Select(i => Event(T0 + (i * 30_000), i % 4 == 0 ? "ok" : "fail", user: liveUser, id: $"l{i}")).ToArray();
+        var replay = Enumerable.Range(0, 30).Select(i => Event(T0 - day + (i * 20_000), i % 5 == 0 ? "ok" : "fail", user: "alice", id: $"r{i}")).ToArray();
+        static string Describe(CorrelationFiring f) => $"{f.Node.Correlation.Id} {f.GroupKey} {f.Count} {string.Join(',', f.Events.Select(e => e.Id))}";
+
+        var fresh = new Run(rules).Feed(replay);
+        fresh.Engine.Flush(fresh.Firings);
+        Assert.NotEmpty(fresh.Alerting);
+
+        var afterLive = new Run(rules).Feed(live);
+        var liveFirings = afterLive.Alerting.Count;
+        afterLive.Feed(replay);
+        afterLive.Engine.Flush(afterLive.Firings);
+        var replayed = afterLive.Alerting.Where(f => f.Events.All(e => e.Id.StartsWith('r'))).Select(Describe).Order(StringComparer.Ordinal);
+        Assert.Equal(fresh.Alerting.Select(Describe).Order(StringComparer.Ordinal), replayed);
+        Assert.True(liveFirings > 0, "the live traffic raised its own");
+        Assert.Equal(0, afterLive.Engine.LateHits);
+    }
+
+    [Fact]
+    public void An_event_for_a_window_already_judged_is_late_and_counted_per_correlation()
+    {
+        var lt3 = Load(Failure, Success, Correlation("event_count", "condition:\n    lt: 3"));
+        var run = new Run(lt3).Feed(Event(T0 + 1000, "fail"), Event(T0 + 200_000, "ok", user: "other"));
+        Assert.Single(run.Alerting); // one failure in [T0, T0 + 1m): fewer than three
+        run.Feed(Event(T0 + 2000, "fail"), Event(T0 + 3000, "fail"));
+        Assert.Single(run.Alerting); // not judged again over the stragglers alone
+        Assert.Equal(2, run.Engine.LateHits);
+        Assert.Equal(2, run.Engine.LateByCorrelation["00000000-0000-4000-8000-0000000000ff"]);
     }
 
     [Fact]

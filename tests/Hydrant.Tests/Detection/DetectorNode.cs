@@ -33,7 +33,9 @@ public sealed class DetectorNode : IDisposable
             NullLogger<RuleRegistry>.Instance, meters);
         Assert.Empty(rules.Current.Refusals);
         Alerts = wrapStore is null ? Spool.OpenAlertStore() : wrapStore(Spool.OpenAlertStore());
-        Detector = new Detector(rules, Alerts, new AlertFeed(), new DetectionOptions(), NullLogger<Detector>.Instance, meters, shared is null ? [] : [shared]);
+        // The node's clock is the wall clock its stream clock may not pass.
+        var options = new DetectionOptions { Correlation = new Hydrant.Detection.Correlation.CorrelationOptions { WallClock = Spool.Clock } };
+        Detector = new Detector(rules, Alerts, new AlertFeed(), options, NullLogger<Detector>.Instance, meters, shared is null ? [] : [shared]);
         Spool.Log.RegisterConsumer(Detector.Name, 0);
     }
 

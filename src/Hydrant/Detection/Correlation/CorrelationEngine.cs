@@ -13,13 +13,18 @@ namespace Hydrant.Detection.Correlation;
 /// event satisfies them. Later events of the same group that keep it satisfied fire again, each
 /// accounting only for events not reported before, so suppression grows one alert.</item>
 /// <item>The others (upper bounds, eq, neq, value_avg, value_percentile) are judged on windows
-/// aligned to the epoch (<c>[k*timespan, (k+1)*timespan)</c>) when the window closes: once the
-/// newest event seen is past its end by the allowed lateness.</item>
+/// aligned to the epoch (<c>[k*timespan, (k+1)*timespan)</c>) when the window closes.</item>
 /// </list>
-/// An event up to the allowed lateness behind the newest one is counted in its windows; an older
-/// one is dropped and counted in <see cref="LateHits"/>. The state is not thread-safe: one
-/// detector (or one hunt's ordered stage) owns it. Changed groups are handed out with
-/// <see cref="TakeChanges"/> for the caller to commit with its checkpoint.
+/// Time (docs/architecture.md, "Correlation time"): the stream clock is the newest event time seen,
+/// never ahead of the wall clock, so one future-dated event cannot move it. A hit is kept while the
+/// clock is within timespan + allowed lateness of its horizon: its own time, or the clock when it
+/// arrived if that is later, so events of an older era (a replay, a backfill) correlate with each
+/// other as on a fresh server, whatever else the group holds. An aligned window is judged once the
+/// clock is the allowed lateness past both its end and the arrival of its last event; a hit for a
+/// window already judged is late, not counted (<see cref="LateHits"/>, per rule in
+/// <see cref="LateByCorrelation"/>). The state is not thread-safe: one detector (or one hunt's
+/// ordered stage) owns it. Changed groups are handed out with <see cref="TakeChanges"/> for the
+/// caller to commit with its checkpoint.
 /// </summary>
 public sealed class CorrelationEngine(CorrelationOptions options)
 {
@@ -27,18 +32,25 @@ public sealed class CorrelationEngine(CorrelationOptions options)
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly long _latenessMs = (long)options.AllowedLateness.TotalMilliseconds;
+    private readonly TimeProvider? _wall = options.WallClock;
     private readonly Dictionary<string, CorrelationState> _states = new(StringComparer.Ordinal);
-    private readonly PriorityQueue<(CorrelationState State, GroupWindow Group), long> _due = new();
+    // Ordered by due time, then by correlation and group, so groups due together close in the same
+    // order whatever the queue's history (a restored engine fires as an uninterrupted one).
+    private readonly PriorityQueue<(CorrelationState State, GroupWindow Group), (long Due, string Correlation, string Group)> _due = new(DueOrder.Instance);
     private readonly HashSet<(string Correlation, string Group)> _dirty = [];
+    private readonly Dictionary<string, long> _lateByCorrelation = new(StringComparer.Ordinal);
     private CorrelationPlan _plan = CorrelationPlan.Empty;
     private bool _watermarkDirty;
     private int _groupCount;
 
-    /// <summary>The newest event time seen (ms since the epoch); windows close relative to it.</summary>
+    /// <summary>The stream clock (ms since the epoch): the newest event time seen, never ahead of the wall clock.</summary>
     public long Watermark { get; private set; } = long.MinValue;
 
-    /// <summary>Events that arrived later than the allowed lateness and were not counted.</summary>
+    /// <summary>Events that arrived for an aligned window already judged, and were not counted.</summary>
     public long LateHits { get; private set; }
+
+    /// <summary><see cref="LateHits"/> per correlation id.</summary>
+    public IReadOnlyDictionary<string, long> LateByCorrelation => _lateByCorrelation;
 
     /// <summary>Events dropped from a group that held <see cref="CorrelationOptions.MaxEventsPerGroup"/>.</summary>
     public long EvictedHits { get; private set; }
@@ -74,21 +86,29 @@ public sealed class CorrelationEngine(CorrelationOptions options)
     /// <summary>Adds an event's hit to its group's windows; firings (chained ones included) are added to <paramref name="firings"/>.</summary>
     public void Add(CorrelationHit hit, List<CorrelationFiring> firings)
     {
-        if (Watermark != long.MinValue && hit.TimestampMs < Watermark - _latenessMs)
-        {
-            LateHits++;
-            return;
-        }
         var node = hit.Target.Node;
         var state = StateOf(node);
         var key = GroupKey(node.Correlation, hit.GroupValues) ?? string.Empty;
-        if (!state.Groups.TryGetValue(key, out var group))
+        state.Groups.TryGetValue(key, out var group);
+        var windowStart = node.Correlation.FiresEarly ? 0 : Windows.AlignedStart(hit.TimestampMs, state.SpanMs);
+        if (group is not null && !node.Correlation.FiresEarly && group.Judged.Contains(windowStart))
+        {
+            LateHits++;
+            _lateByCorrelation[node.Correlation.Id] = _lateByCorrelation.GetValueOrDefault(node.Correlation.Id) + 1;
+            return;
+        }
+        if (group is null)
         {
             state.Groups[key] = group = new GroupWindow(key, hit.GroupValues);
             Volatile.Write(ref _groupCount, _groupCount + 1);
         }
-        var added = new Hit(hit.TimestampMs, hit.Target.Member, hit.Value, hit.Number, hit.Event);
+        var horizon = Math.Max(hit.TimestampMs, Watermark);
+        var added = new Hit(hit.TimestampMs, hit.Target.Member, hit.Value, hit.Number, hit.Event, horizon);
         var at = group.Insert(added);
+        if (!node.Correlation.FiresEarly)
+        {
+            group.OpenWindows[windowStart] = Math.Max(group.OpenWindows.GetValueOrDefault(windowStart, long.MinValue), horizon);
+        }
         if (group.Count > options.MaxEventsPerGroup)
         {
             group.RemoveFirst(1);
@@ -113,8 +133,23 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         Advance(timestampMs, firings);
     }
 
-    /// <summary>Moves event time forward to <paramref name="timestampMs"/> (if it is newer), closing the windows that are due.</summary>
+    /// <summary>
+    /// Moves the stream clock to <paramref name="timestampMs"/> (if it is newer, and never past the
+    /// wall clock), closing the windows that are due.
+    /// </summary>
     public void Advance(long timestampMs, List<CorrelationFiring> firings)
+    {
+        if (_wall is not null)
+        {
+            timestampMs = Math.Min(timestampMs, _wall.GetUtcNow().ToUnixTimeMilliseconds());
+        }
+        AdvanceTo(timestampMs, firings);
+    }
+
+    /// <summary>Closes every window now, whatever its time (the end of a hunt).</summary>
+    public void Flush(List<CorrelationFiring> firings) => AdvanceTo(long.MaxValue - 1, firings);
+
+    private void AdvanceTo(long timestampMs, List<CorrelationFiring> firings)
     {
         if (timestampMs <= Watermark)
         {
@@ -122,11 +157,11 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         }
         Watermark = timestampMs;
         _watermarkDirty = true;
-        while (_due.TryPeek(out var entry, out var due) && due <= Watermark)
+        while (_due.TryPeek(out var entry, out var priority) && priority.Due <= Watermark)
         {
             _due.Dequeue();
             var (state, group) = entry;
-            if (group.QueuedDue != due
+            if (group.QueuedDue != priority.Due
                 || !ReferenceEquals(state.Groups.GetValueOrDefault(group.Key), group)
                 || !ReferenceEquals(_states.GetValueOrDefault(state.Node.Correlation.Id), state))
             {
@@ -136,9 +171,6 @@ public sealed class CorrelationEngine(CorrelationOptions options)
             Close(state, group, firings);
         }
     }
-
-    /// <summary>Closes every window now, whatever its time (the end of a hunt).</summary>
-    public void Flush(List<CorrelationFiring> firings) => Advance(long.MaxValue - 1, firings);
 
     /// <summary>State written since the last call: key to bytes, or null for state to delete.</summary>
     public IReadOnlyDictionary<string, byte[]?> TakeChanges()
@@ -169,14 +201,13 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         _due.Clear();
         _dirty.Clear();
         _watermarkDirty = false;
-        Watermark = long.MinValue;
+        Watermark = saved.TryGetValue(WatermarkKey, out var clock) ? BitConverter.ToInt64(clock) : long.MinValue;
         Volatile.Write(ref _groupCount, 0);
         var nodes = _plan.Nodes.ToDictionary(n => n.Correlation.Id, StringComparer.Ordinal);
         foreach (var (name, bytes) in saved)
         {
             if (name == WatermarkKey)
             {
-                Watermark = BitConverter.ToInt64(bytes);
                 continue;
             }
             var split = name.IndexOf('\n', StringComparison.Ordinal);
@@ -188,7 +219,7 @@ public sealed class CorrelationEngine(CorrelationOptions options)
                 continue;
             }
             var state = StateOf(node);
-            var group = stored.ToGroup(key);
+            var group = stored.ToGroup(key, state.SpanMs, node.Correlation.FiresEarly);
             if (state.Groups.TryAdd(key, group))
             {
                 Volatile.Write(ref _groupCount, _groupCount + 1);
@@ -206,27 +237,44 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         return state;
     }
 
-    /// <summary>When the group next needs attention: its oldest event leaving every window, or its first aligned window closing.</summary>
+    /// <summary>
+    /// When the group next needs attention: its earliest hit leaving every window it could share
+    /// with a hit still to come (sliding), or its first open window being judged (aligned); a group
+    /// with only judged windows to remember goes once they are too old for stragglers to matter.
+    /// </summary>
     private void Schedule(CorrelationState state, GroupWindow group)
     {
-        if (group.Count == 0)
+        var span = state.SpanMs;
+        long due;
+        if (state.Node.Correlation.FiresEarly)
+        {
+            if (group.Count == 0)
+            {
+                return;
+            }
+            due = group.MinHorizon + span + _latenessMs + 1;
+        }
+        else if (group.OpenWindows.Count > 0)
+        {
+            due = group.OpenWindows.Min(w => Math.Max(w.Key + span, w.Value) + _latenessMs);
+        }
+        else if (group.Judged.Count > 0)
+        {
+            due = group.Judged.Max + span + _latenessMs + Math.Max(span, JudgedMemoryMs);
+        }
+        else
         {
             return;
         }
-        var span = state.SpanMs;
-        var oldest = group.Hits[0].Ms;
-        // A sliding window's oldest event is needed while an on-time event could still share a
-        // window with it (up to watermark = oldest + span + lateness); an aligned window closes
-        // once no on-time event can fall in it.
-        var due = state.Node.Correlation.FiresEarly
-            ? oldest + span + _latenessMs + 1
-            : Windows.AlignedStart(oldest, span) + span + _latenessMs;
         if (due != group.QueuedDue)
         {
             group.QueuedDue = due;
-            _due.Enqueue((state, group), due);
+            _due.Enqueue((state, group), (due, state.Node.Correlation.Id, group.Key));
         }
     }
+
+    /// <summary>How long (stream clock) a group keeps the memory of its judged windows after the last one, at least.</summary>
+    private const long JudgedMemoryMs = 3_600_000;
 
     private void Close(CorrelationState state, GroupWindow group, List<CorrelationFiring> firings)
     {
@@ -234,32 +282,32 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         var node = state.Node;
         if (node.Correlation.FiresEarly)
         {
-            // No window that is still open reaches back past this.
-            group.RemoveOlderThan(Watermark - _latenessMs - span);
+            // No window that a hit still to come could share reaches a hit past its horizon.
+            group.RemoveHorizonsBefore(Watermark - _latenessMs - span);
         }
         else
         {
-            while (group.Count > 0)
+            foreach (var (start, horizon) in group.OpenWindows.ToList())
             {
-                var start = Windows.AlignedStart(group.Hits[0].Ms, span);
-                if (start + span + _latenessMs > Watermark)
+                if (Math.Max(start + span, horizon) + _latenessMs > Watermark)
                 {
-                    break;
+                    continue;
                 }
-                var count = 0;
-                while (count < group.Count && group.Hits[count].Ms < start + span)
-                {
-                    count++;
-                }
-                var window = group.RemoveFirst(count);
+                group.OpenWindows.Remove(start);
+                group.MarkJudged(start);
+                var window = group.RemoveRange(start, start + span);
                 foreach (var (hits, valueKey) in Windows.Judge(node, window))
                 {
                     Fire(state, group, [.. hits.Where(h => !h.Reported).Select(h => (h.Ms, h.Report()))], valueKey, firings);
                 }
             }
+            if (group.OpenWindows.Count == 0 && group.Judged.Count > 0 && group.Judged.Max + span + _latenessMs + Math.Max(span, JudgedMemoryMs) <= Watermark)
+            {
+                group.Judged.Clear();
+            }
         }
         _dirty.Add((node.Correlation.Id, group.Key));
-        if (group.Count == 0)
+        if (group.Count == 0 && group.OpenWindows.Count == 0 && group.Judged.Count == 0)
         {
             state.Groups.Remove(group.Key);
             Volatile.Write(ref _groupCount, _groupCount - 1);
@@ -321,6 +369,16 @@ public sealed class CorrelationEngine(CorrelationOptions options)
     public static string? GroupKey(SigmaCorrelation correlation, string[] values) =>
         values.Length == 0 ? null : string.Join(", ", correlation.GroupBy.Select((f, i) => f + "=" + values[i]));
 
+    private sealed class DueOrder : IComparer<(long Due, string Correlation, string Group)>
+    {
+        public static readonly DueOrder Instance = new();
+
+        public int Compare((long Due, string Correlation, string Group) x, (long Due, string Correlation, string Group) y) =>
+            x.Due != y.Due ? x.Due.CompareTo(y.Due)
+            : string.CompareOrdinal(x.Correlation, y.Correlation) is var byCorrelation and not 0 ? byCorrelation
+            : string.CompareOrdinal(x.Group, y.Group);
+    }
+
     private sealed class CorrelationState(CorrelationNode node)
     {
         public CorrelationNode Node { get; set; } = node;
@@ -329,20 +387,36 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         public Dictionary<string, GroupWindow> Groups { get; } = new(StringComparer.Ordinal);
     }
 
-    /// <summary>A hit as stored; <c>Event</c> is null once reported.</summary>
-    private sealed record StoredHit(long Ms, int Member, string? Value, double Number, AlertEvent? Event);
+    /// <summary>A hit as stored; <c>Event</c> is null once reported. State saved before horizons existed reads as 0: its own time.</summary>
+    private sealed record StoredHit(long Ms, int Member, string? Value, double Number, AlertEvent? Event, long Horizon = 0);
 
     private sealed record StoredGroup(string Definition, string[] Values, List<StoredHit> Hits)
     {
-        public static StoredGroup From(string definition, GroupWindow group) =>
-            new(definition, group.Values, [.. group.Hits.Select(h => new StoredHit(h.Ms, h.Member, h.Value, h.Number, h.Event))]);
+        /// <summary>Aligned windows already judged, so stragglers for them stay late after a restart.</summary>
+        public List<long>? Judged { get; init; }
 
-        public GroupWindow ToGroup(string key)
+        public static StoredGroup From(string definition, GroupWindow group) =>
+            new(definition, group.Values, [.. group.Hits.Select(h => new StoredHit(h.Ms, h.Member, h.Value, h.Number, h.Event, h.Horizon))])
+            {
+                Judged = group.Judged.Count == 0 ? null : [.. group.Judged],
+            };
+
+        public GroupWindow ToGroup(string key, long spanMs, bool firesEarly)
         {
             var group = new GroupWindow(key, Values);
             foreach (var h in Hits)
             {
-                group.Insert(new Hit(h.Ms, h.Member, h.Value, h.Number, h.Event));
+                var horizon = Math.Max(h.Ms, h.Horizon);
+                group.Insert(new Hit(h.Ms, h.Member, h.Value, h.Number, h.Event, horizon));
+                if (!firesEarly)
+                {
+                    var start = Windows.AlignedStart(h.Ms, spanMs);
+                    group.OpenWindows[start] = Math.Max(group.OpenWindows.GetValueOrDefault(start, long.MinValue), horizon);
+                }
+            }
+            foreach (var start in Judged ?? [])
+            {
+                group.MarkJudged(start);
             }
             return group;
         }

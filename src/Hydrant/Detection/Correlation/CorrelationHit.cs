@@ -7,10 +7,14 @@ namespace Hydrant.Detection.Correlation;
 public sealed record CorrelationOptions
 {
     /// <summary>
-    /// How far behind the newest event (event time) an event may arrive and still be counted in
-    /// its windows. Windows judged at their close wait this long after their end.
+    /// How long (in the stream clock) a window waits for events that arrive late: a hit is kept
+    /// for the timespan and this long past its horizon, and a window judged at its close is judged
+    /// this long after its end and its last event's arrival.
     /// </summary>
     public TimeSpan AllowedLateness { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The wall clock the stream clock may not pass (none: event time alone, as in tests of event time).</summary>
+    public TimeProvider? WallClock { get; init; } = TimeProvider.System;
 
     /// <summary>Events kept per correlation group; past it the oldest are dropped (and counted).</summary>
     public int MaxEventsPerGroup { get; init; } = 10_000;

@@ -4,9 +4,16 @@ using Hydrant.Detection.Sigma;
 namespace Hydrant.Detection.Correlation;
 
 /// <summary>One event in a correlation group's window.</summary>
-internal sealed class Hit(long ms, int member, string? value, double number, AlertEvent? e)
+internal sealed class Hit(long ms, int member, string? value, double number, AlertEvent? e, long horizon)
 {
     public long Ms { get; } = ms;
+
+    /// <summary>
+    /// Until when (in the stream clock) the hit is kept, less the timespan and lateness: its own
+    /// time, or the stream clock when it arrived if that is later (an event of an older era,
+    /// replayed or backfilled, is kept as long after its arrival as a live one after its time).
+    /// </summary>
+    public long Horizon { get; } = horizon;
 
     /// <summary>Which of the correlation's rules it matched (position in its rules list).</summary>
     public int Member { get; } = member;
@@ -31,6 +38,9 @@ internal sealed class Hit(long ms, int member, string? value, double number, Ale
 /// <summary>The events of one correlation group, in event-time order, and how many are not reported yet.</summary>
 internal sealed class GroupWindow(string key, string[] values)
 {
+    /// <summary>Judged aligned windows remembered per group, so a straggler cannot have one judged twice.</summary>
+    public const int JudgedRemembered = 1024;
+
     private readonly List<Hit> _hits = [];
 
     public string Key { get; } = key;
@@ -40,6 +50,15 @@ internal sealed class GroupWindow(string key, string[] values)
 
     /// <summary>Hits no firing has reported yet.</summary>
     public int Unreported { get; private set; }
+
+    /// <summary>The smallest horizon of the group's hits (long.MaxValue when it has none).</summary>
+    public long MinHorizon { get; private set; } = long.MaxValue;
+
+    /// <summary>For aligned windows: the start of each open window and the largest horizon of its hits.</summary>
+    public SortedDictionary<long, long> OpenWindows { get; } = [];
+
+    /// <summary>For aligned windows: the starts of the windows already judged (the most recent ones).</summary>
+    public SortedSet<long> Judged { get; } = [];
 
     /// <summary>The due time it is queued under (older queue entries for it are stale).</summary>
     public long QueuedDue { get; set; } = long.MinValue;
@@ -54,6 +73,7 @@ internal sealed class GroupWindow(string key, string[] values)
         }
         _hits.Insert(at, hit);
         Unreported += hit.Reported ? 0 : 1;
+        MinHorizon = Math.Min(MinHorizon, hit.Horizon);
         return at;
     }
 
@@ -63,17 +83,59 @@ internal sealed class GroupWindow(string key, string[] values)
         var removed = _hits.GetRange(0, count);
         _hits.RemoveRange(0, count);
         Unreported -= removed.Count(h => !h.Reported);
+        if (removed.Exists(h => h.Horizon == MinHorizon))
+        {
+            MinHorizon = _hits.Count == 0 ? long.MaxValue : _hits.Min(h => h.Horizon);
+        }
         return removed;
     }
 
-    public void RemoveOlderThan(long ms)
+    /// <summary>Removes the hits whose horizon is before <paramref name="horizon"/>, wherever they are in time.</summary>
+    public void RemoveHorizonsBefore(long horizon)
     {
-        var count = 0;
-        while (count < _hits.Count && _hits[count].Ms < ms)
+        var removed = _hits.RemoveAll(h =>
         {
-            count++;
+            if (h.Horizon >= horizon)
+            {
+                return false;
+            }
+            Unreported -= h.Reported ? 0 : 1;
+            return true;
+        });
+        if (removed > 0)
+        {
+            MinHorizon = _hits.Count == 0 ? long.MaxValue : _hits.Min(h => h.Horizon);
         }
-        RemoveFirst(count);
+    }
+
+    /// <summary>Removes and returns the hits of [<paramref name="fromMs"/>, <paramref name="toMs"/>).</summary>
+    public List<Hit> RemoveRange(long fromMs, long toMs)
+    {
+        var first = 0;
+        while (first < _hits.Count && _hits[first].Ms < fromMs)
+        {
+            first++;
+        }
+        var end = first;
+        while (end < _hits.Count && _hits[end].Ms < toMs)
+        {
+            end++;
+        }
+        var removed = _hits.GetRange(first, end - first);
+        _hits.RemoveRange(first, end - first);
+        Unreported -= removed.Count(h => !h.Reported);
+        MinHorizon = _hits.Count == 0 ? long.MaxValue : _hits.Min(h => h.Horizon);
+        return removed;
+    }
+
+    /// <summary>Remembers a judged window, forgetting the oldest past <see cref="JudgedRemembered"/>.</summary>
+    public void MarkJudged(long start)
+    {
+        Judged.Add(start);
+        if (Judged.Count > JudgedRemembered)
+        {
+            Judged.Remove(Judged.Min);
+        }
     }
 
     /// <summary>Reports the unreported hits of positions <paramref name="from"/>..<paramref name="to"/>, oldest first; from the newest end, stopping once every unreported hit of the group is found.</summary>
