@@ -96,7 +96,7 @@ internal sealed class RocksDbIngestLog : IIngestLog
             {
                 foreach (var i in pending)
                 {
-                    switch (Reserve(events[i], encoded[i], keys, written.Task, reserved, out var holder))
+                    switch (Reserve(encoded[i], keys, written.Task, reserved, out var holder))
                     {
                         case Reservation.Store:
                             include.Add(i);
@@ -181,6 +181,35 @@ internal sealed class RocksDbIngestLog : IIngestLog
     public Task WaitForEntriesAsync(long sequence, CancellationToken cancellationToken) =>
         _watermark.WaitPastAsync(sequence, cancellationToken);
 
+    /// <summary>Ids are kept by month ("yyyy-MM#id"): each month before the cutoff's goes in one DeleteRange.</summary>
+    public void ForgetIdsBefore(DateTimeOffset cutoff)
+    {
+        var oldestKept = EventKeys.Month(new DateTimeOffset(cutoff.Year, cutoff.Month, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds());
+        while (true)
+        {
+            string month;
+            using (var iterator = _engine.Db.NewIterator(_engine.Ids))
+            {
+                iterator.SeekToFirst();
+                if (!iterator.Valid() || iterator.GetKeySpan().Length < 7)
+                {
+                    return;
+                }
+                month = Encoding.ASCII.GetString(iterator.GetKeySpan()[..7]);
+            }
+            if (string.CompareOrdinal(month, oldestKept) >= 0)
+            {
+                return;
+            }
+            var from = Encoding.ASCII.GetBytes(month + "#");
+            var to = Encoding.ASCII.GetBytes(month + "$");
+            using var batch = new WriteBatch();
+            batch.DeleteRange(from, (ulong)from.Length, to, (ulong)to.Length, _engine.Ids);
+            _engine.Db.Write(batch, _unsynced);
+            _engine.Db.CompactRange(from, to, _engine.Ids);
+        }
+    }
+
     private enum Reservation
     {
         Store,
@@ -189,17 +218,13 @@ internal sealed class RocksDbIngestLog : IIngestLog
     }
 
     /// <summary>
-    /// An event without a client id is always stored. A client id is reserved for this round; it is
-    /// a duplicate when already stored or repeated within this round, and held elsewhere while
-    /// another request's write of it is in flight (its outcome decides).
+    /// Every id (a client's, or one derived from the record and its place in its stream) is
+    /// reserved for this round; it is a duplicate when already stored or repeated within this round,
+    /// and held elsewhere while another request's write of it is in flight (its outcome decides).
     /// </summary>
-    private Reservation Reserve(SecurityEvent e, EncodedKeys encoded, PooledBuffer keys, Task round, List<string> reserved, out Task? holder)
+    private Reservation Reserve(EncodedKeys encoded, PooledBuffer keys, Task round, List<string> reserved, out Task? holder)
     {
         holder = null;
-        if (!e.IdFromClient)
-        {
-            return Reservation.Store;
-        }
         var idKey = encoded.Id.Of(keys);
         var id = Encoding.UTF8.GetString(idKey);
         if (_idsInFlight.TryAdd(id, round))
@@ -231,7 +256,9 @@ internal sealed class RocksDbIngestLog : IIngestLog
                 BinaryPrimitives.WriteInt64BigEndian(spoolKey, sequence++);
                 if (!_writeStoreKeys)
                 {
+                    // The store is elsewhere; the ids stay here, so a re-send to this node is known at once.
                     batch.Put(spoolKey, e.Json.Span, _engine.Spool);
+                    batch.Put(k.Id.Of(keys), spoolKey, _engine.Ids);
                     continue;
                 }
                 var mainKey = k.Main.Of(keys);
@@ -242,10 +269,7 @@ internal sealed class RocksDbIngestLog : IIngestLog
                 {
                     batch.Put(k.Hot.Of(keys), mainKey, _engine.Hot);
                 }
-                if (k.Id.Length > 0)
-                {
-                    batch.Put(k.Id.Of(keys), mainKey, _engine.Ids);
-                }
+                batch.Put(k.Id.Of(keys), mainKey, _engine.Ids);
                 bytes += e.Json.Length;
             }
             _engine.Db.Write(batch, _synced);
@@ -271,7 +295,7 @@ internal sealed class RocksDbIngestLog : IIngestLog
         var hot = e.TimestampMs >= hotCutoff
             ? Append(keys, EventKeys.WriteHotKey(keys.GetSpan(EventKeys.MaxKeyBytes), e.TimestampMs, SourceShard.Hot(hash), e.EventType, e.Id))
             : default;
-        var id = e.IdFromClient ? Append(keys, EventKeys.WriteIdKey(keys.GetSpan(EventKeys.MaxKeyBytes), e.TimestampMs, e.Id)) : default;
+        var id = Append(keys, EventKeys.WriteIdKey(keys.GetSpan(EventKeys.MaxKeyBytes), e.TimestampMs, e.Id));
         return new EncodedKeys { Shard = shard, Main = main, Source = source, Hot = hot, Id = id };
     }
 

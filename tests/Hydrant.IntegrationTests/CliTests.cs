@@ -37,6 +37,56 @@ public sealed class CliTests
         Assert.Contains("5 events", tableText, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("loghub/OpenSSH/OpenSSH_2k.log", "syslog", 2000)]
+    [InlineData("zeek/brimdata-wrccdc2018/dns.head5000.json", "zeek", 5000)]
+    [InlineData("web-apache-access-elastic/apache_logs.2015-05-17.log", "web", 1632)]
+    [InlineData("cloudtrail/stratus-red-team-detonations/aws.credential-access.ec2-steal-instance-credentials.json", "cloudtrail", -1)]
+    public async Task Ingesting_the_same_file_again_stores_nothing_twice_in_every_format(string file, string format, int records)
+    {
+        using var data = new TempDirectory();
+        await using var server = await HydrantProcess.ServeAsync(data.Path, ["--Hydrant:Retention:Days=36500"]);
+        var path = Hydrant.Tests.Corpus.Path(["logs", .. file.Split('/')]);
+
+        var (first, summary, _) = await HydrantProcess.RunAsync(["ingest", path, "--format", format, "--url", server.BaseUrl]);
+        var accepted = System.Text.RegularExpressions.Regex.Match(summary, @"accepted (\d+) \(duplicates 0\)");
+        Assert.True(accepted.Success, summary);
+        if (records > 0)
+        {
+            Assert.Equal(records.ToString(System.Globalization.CultureInfo.InvariantCulture), accepted.Groups[1].Value);
+        }
+        var (second, again, _) = await HydrantProcess.RunAsync(["ingest", path, "--format", format, "--url", server.BaseUrl]);
+        Assert.Equal(first, second);
+        Assert.Contains($"accepted {accepted.Groups[1].Value} (duplicates {accepted.Groups[1].Value})", again, StringComparison.Ordinal);
+        using var client = Api.Client(server.BaseUrl);
+        var (_, stats) = await Api.GetAsync(client, "v1/stats");
+        Assert.Equal(long.Parse(accepted.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), stats.GetProperty("spool").GetProperty("nextSequence").GetInt64());
+    }
+
+    [Fact]
+    public async Task Two_identical_lines_of_one_file_stay_two_events_and_standard_input_is_read_like_a_file()
+    {
+        using var data = new TempDirectory();
+        await using var server = await HydrantProcess.ServeAsync(data.Path, ["--Hydrant:Retention:Days=36500"]);
+        var line = $"<34>1 {DateTimeOffset.UtcNow.AddMinutes(-5):yyyy-MM-ddTHH:mm:ssZ} gw sshd 42 - - Failed password for root from 203.0.113.61 port 22 ssh2";
+        var body = System.Text.Encoding.UTF8.GetBytes(string.Join('\n', line, line, line + " again") + "\n");
+        var file = data.File("twice.log");
+        await File.WriteAllBytesAsync(file, body);
+
+        var (_, fromFile, _) = await HydrantProcess.RunAsync(["ingest", file, "--format", "syslog", "--url", server.BaseUrl]);
+        Assert.Contains("accepted 3 (duplicates 0)", fromFile, StringComparison.Ordinal);
+        // The same bytes through standard input, as "-" and as /dev/stdin: the same input, stored once.
+        var (exit, fromDash, stderr) = await HydrantProcess.RunAsync(["ingest", "-", "--format", "syslog", "--url", server.BaseUrl], stdin: body);
+        Assert.Equal(0, exit);
+        Assert.Contains("accepted 3 (duplicates 3)", fromDash, StringComparison.Ordinal);
+        var (devExit, fromDev, devErr) = await HydrantProcess.RunAsync(["ingest", "/dev/stdin", "--format", "syslog", "--url", server.BaseUrl], stdin: body);
+        Assert.Equal(0, devExit);
+        Assert.Contains("accepted 3 (duplicates 3)", fromDev, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr + devErr, StringComparison.Ordinal);
+        using var client = Api.Client(server.BaseUrl);
+        Assert.Equal(3, (await Api.QueryIdsAsync(client, "sourceIP=203.0.113.61")).Count);
+    }
+
     [Fact]
     public async Task Ingest_reports_rejected_lines_by_file_and_line_and_exits_2()
     {

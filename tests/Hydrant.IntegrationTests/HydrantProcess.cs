@@ -68,11 +68,17 @@ public sealed partial class HydrantProcess : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Runs a CLI command to completion and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(IEnumerable<string> args, TimeSpan? timeout = null)
+    /// <summary>Runs a CLI command to completion and returns its exit code and output; <paramref name="stdin"/> is piped to it.</summary>
+    public static async Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(IEnumerable<string> args, TimeSpan? timeout = null, byte[]? stdin = null)
     {
         var info = StartInfo(args, null);
+        info.RedirectStandardInput = stdin is not null;
         using var process = Process.Start(info)!;
+        if (stdin is not null)
+        {
+            await process.StandardInput.BaseStream.WriteAsync(stdin);
+            process.StandardInput.Close();
+        }
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));

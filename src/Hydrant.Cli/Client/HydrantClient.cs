@@ -64,9 +64,11 @@ internal sealed class HydrantClient : IDisposable
     /// <summary>How many 429 answers were waited out.</summary>
     public int Throttled { get; private set; }
 
-    public Task<HttpResponseMessage> PostEventsAsync(ReadOnlyMemory<byte> body, string format, string? year, CancellationToken cancellationToken)
+    /// <summary>Posts events; <paramref name="stream"/> and <paramref name="position"/> number the records across the requests of one file.</summary>
+    public Task<HttpResponseMessage> PostEventsAsync(ReadOnlyMemory<byte> body, string format, string? year, string? stream, long position, CancellationToken cancellationToken)
     {
-        var path = $"v1/events?format={Uri.EscapeDataString(format)}" + (year is null ? string.Empty : $"&year={Uri.EscapeDataString(year)}");
+        var path = $"v1/events?format={Uri.EscapeDataString(format)}" + (year is null ? string.Empty : $"&year={Uri.EscapeDataString(year)}")
+            + (stream is null ? string.Empty : $"&stream={Uri.EscapeDataString(stream)}&position={position.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         return SendAsync(() =>
         {
             var content = new ReadOnlyMemoryContent(body);

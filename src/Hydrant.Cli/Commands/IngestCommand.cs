@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.IO.Hashing;
 using System.Net;
 using System.Text.Json;
 using Hydrant.Cli.Client;
@@ -10,9 +11,13 @@ using Spectre.Console;
 namespace Hydrant.Cli.Commands;
 
 /// <summary>
-/// Sends files to a running server: line-delimited files in batches of up to 4 MiB (two in
-/// flight), whole JSON documents (arrays, pretty-printed objects, CloudTrail Records files) in
-/// one request. Rejections are reported as file:line with the server's reason.
+/// Sends files (or standard input, "-") to a running server: line-delimited input in batches of
+/// up to 4 MiB (two in flight), whole JSON documents (arrays, pretty-printed objects, CloudTrail
+/// Records files) in one request. Lines are sent as the bytes they are, and numbered: each request
+/// names the input by a hash of its first 64 KiB and says where in it its first line is, so the
+/// ids the server derives for records without one are the same when the input is sent again
+/// (stored once) while two identical lines stay two events. Rejections are reported as file:line
+/// with the server's reason.
 /// </summary>
 internal static class IngestCommand
 {
@@ -20,10 +25,12 @@ internal static class IngestCommand
     private const int BatchLines = 10_000;
     private const int InFlight = 2;
     private const int RejectionsShown = 20;
+    private const int HeadBytes = 64 * 1024;
+    private const string StandardInput = "-";
 
     public static Command Create()
     {
-        var files = new Argument<FileInfo[]>("FILE") { Description = "Files to ingest", Arity = ArgumentArity.OneOrMore };
+        var files = new Argument<string[]>("FILE") { Description = "Files to ingest; - reads standard input", Arity = ArgumentArity.OneOrMore };
         var format = new Option<string>("--format") { Description = "Input format: json (default), cloudtrail, zeek, syslog, web", DefaultValueFactory = _ => "json" };
         format.AcceptOnlyFromAmong([.. Hydrant.Events.Formats.ParseOptions.Names]);
         var year = new Option<int?>("--year") { Description = "Year for syslog lines that carry none (RFC 3164)" };
@@ -33,10 +40,10 @@ internal static class IngestCommand
         command.SetAction(async (result, cancellationToken) =>
         {
             var inputs = result.GetValue(files)!;
-            var missing = inputs.FirstOrDefault(f => !f.Exists);
+            var missing = inputs.FirstOrDefault(f => f != StandardInput && !File.Exists(f));
             if (missing is not null)
             {
-                await Console.Error.WriteLineAsync($"hydrant: {missing.FullName} does not exist");
+                await Console.Error.WriteLineAsync($"hydrant: {Path.GetFullPath(missing)} does not exist");
                 return ExitCodes.BadInput;
             }
             using var client = new HydrantClient(result.GetValue(url)!, CommonOptions.KeyValue(result, key));
@@ -49,11 +56,19 @@ internal static class IngestCommand
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
                     .StartAsync(async progress =>
                     {
-                        foreach (var file in inputs)
+                        foreach (var input in inputs)
                         {
-                            var task = progress.AddTask(Markup.Escape(file.Name), maxValue: Math.Max(file.Length, 1));
-                            await run.SendFileAsync(file, task, cancellationToken);
+                            var name = input == StandardInput ? "stdin" : Path.GetFileName(input);
+                            await using var stream = input == StandardInput
+                                ? Console.OpenStandardInput()
+                                : new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+                            // A pipe, a FIFO or /dev/stdin has no length: the bar just runs.
+                            var length = stream.CanSeek ? stream.Length : (long?)null;
+                            var task = progress.AddTask(Markup.Escape(name), maxValue: Math.Max(length ?? 1, 1));
+                            task.IsIndeterminate = length is null;
+                            await run.SendAsync(name, stream, task, cancellationToken);
                             task.Value = task.MaxValue;
+                            task.StopTask();
                         }
                     });
             }
@@ -65,6 +80,11 @@ internal static class IngestCommand
             catch (HttpRequestException e)
             {
                 await Console.Error.WriteLineAsync($"hydrant: cannot reach {result.GetValue(url)}: {e.Message}");
+                return ExitCodes.Failure;
+            }
+            catch (IOException e)
+            {
+                await Console.Error.WriteLineAsync($"hydrant: cannot read the input: {e.Message}");
                 return ExitCodes.Failure;
             }
             return run.Report(watch.Elapsed);
@@ -84,51 +104,68 @@ internal static class IngestCommand
         private long _duplicates;
         private long _rejected;
 
-        public async Task SendFileAsync(FileInfo file, ProgressTask task, CancellationToken cancellationToken)
+        public async Task SendAsync(string name, Stream input, ProgressTask task, CancellationToken cancellationToken)
         {
-            await using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-            if (await FileShape.IsWholeDocumentAsync(stream, _inputFormat, cancellationToken))
+            // The head decides how the input is read and names it; nothing is read twice, so pipes work.
+            var head = new byte[HeadBytes];
+            var headLength = await input.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
+            if (FileShape.IsWholeDocument(head.AsSpan(0, headLength), _inputFormat))
             {
-                if (file.Length > EventLimits.DefaultMaxBodyBytes)
-                {
-                    throw new IngestFailedException($"{file.Name} is one JSON document of {file.Length} bytes, over the request limit; convert it to NDJSON");
-                }
-                var all = await File.ReadAllBytesAsync(file.FullName, cancellationToken);
-                await SendAsync(file.Name, all, null, cancellationToken);
+                var whole = await ReadWholeAsync(name, head.AsMemory(0, headLength), input, cancellationToken);
+                await SendBatchAsync(name, whole, null, stream: null, position: 0, cancellationToken);
                 return;
             }
 
+            var streamName = "h:" + Convert.ToHexStringLower(XxHash128.Hash(head.AsSpan(0, headLength)));
             using var slots = new SemaphoreSlim(InFlight);
             var sends = new List<Task>();
             var batch = new MemoryStream(BatchBytes + 65536);
             var lines = new List<long>(BatchLines);
-            long lineNumber = 0;
-            using var reader = new StreamReader(stream, leaveOpen: true);
-            while (await reader.ReadLineAsync(cancellationToken) is { } line)
+            long sent = 0;
+            async Task FlushAsync()
             {
-                lineNumber++;
-                if (string.IsNullOrWhiteSpace(line))
+                await slots.WaitAsync(cancellationToken);
+                sends.Add(SendAndReleaseAsync(name, batch, lines, streamName, sent, task, slots, cancellationToken));
+                sent += lines.Count;
+                batch = new MemoryStream(BatchBytes + 65536);
+                lines = new List<long>(BatchLines);
+            }
+            await foreach (var (line, number) in LineReader.ReadAsync(head.AsMemory(0, headLength), input, cancellationToken))
+            {
+                if (FileShape.IsBlank(line.Span))
                 {
                     continue;
                 }
-                var bytes = System.Text.Encoding.UTF8.GetBytes(line);
-                batch.Write(bytes);
+                batch.Write(line.Span);
                 batch.WriteByte((byte)'\n');
-                lines.Add(lineNumber);
+                lines.Add(number);
                 if (batch.Length >= BatchBytes || lines.Count >= BatchLines)
                 {
-                    await slots.WaitAsync(cancellationToken);
-                    sends.Add(SendAndReleaseAsync(file.Name, batch, lines, task, slots, cancellationToken));
-                    batch = new MemoryStream(BatchBytes + 65536);
-                    lines = new List<long>(BatchLines);
+                    await FlushAsync();
                 }
             }
             if (lines.Count > 0)
             {
-                await slots.WaitAsync(cancellationToken);
-                sends.Add(SendAndReleaseAsync(file.Name, batch, lines, task, slots, cancellationToken));
+                await FlushAsync();
             }
             await Task.WhenAll(sends);
+        }
+
+        private static async Task<ReadOnlyMemory<byte>> ReadWholeAsync(string name, ReadOnlyMemory<byte> head, Stream rest, CancellationToken cancellationToken)
+        {
+            using var all = new MemoryStream();
+            all.Write(head.Span);
+            var buffer = new byte[1 << 16];
+            int read;
+            while ((read = await rest.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                all.Write(buffer, 0, read);
+                if (all.Length > EventLimits.DefaultMaxBodyBytes)
+                {
+                    throw new IngestFailedException($"{name} is one JSON document of more than {EventLimits.DefaultMaxBodyBytes} bytes, over the request limit; convert it to NDJSON");
+                }
+            }
+            return all.ToArray();
         }
 
         public int Report(TimeSpan elapsed)
@@ -146,11 +183,11 @@ internal static class IngestCommand
             return _rejected > 0 ? ExitCodes.BadInput : ExitCodes.Success;
         }
 
-        private async Task SendAndReleaseAsync(string name, MemoryStream batch, List<long> lines, ProgressTask task, SemaphoreSlim slots, CancellationToken cancellationToken)
+        private async Task SendAndReleaseAsync(string name, MemoryStream batch, List<long> lines, string stream, long position, ProgressTask task, SemaphoreSlim slots, CancellationToken cancellationToken)
         {
             try
             {
-                await SendAsync(name, batch.GetBuffer().AsMemory(0, (int)batch.Length), lines, cancellationToken);
+                await SendBatchAsync(name, batch.GetBuffer().AsMemory(0, (int)batch.Length), lines, stream, position, cancellationToken);
                 task.Increment(batch.Length);
             }
             finally
@@ -159,9 +196,9 @@ internal static class IngestCommand
             }
         }
 
-        private async Task SendAsync(string name, ReadOnlyMemory<byte> body, List<long>? lines, CancellationToken cancellationToken)
+        private async Task SendBatchAsync(string name, ReadOnlyMemory<byte> body, List<long>? lines, string? stream, long position, CancellationToken cancellationToken)
         {
-            using var response = await client.PostEventsAsync(body, format, year, cancellationToken);
+            using var response = await client.PostEventsAsync(body, format, year, stream, position, cancellationToken);
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 throw new IngestFailedException($"{name}: the server answered {await HydrantClient.DescribeFailureAsync(response, cancellationToken)}");

@@ -15,7 +15,7 @@ public static class IngestEndpoints
         app.MapPost("/v1/events", IngestAsync)
             .RequireScope(Scopes.Ingest)
             .WithName("IngestEvents")
-            .WithSummary("Ingest events: ?format=json|cloudtrail|zeek|syslog|web (&path= for Zeek, &year= for RFC 3164 syslog); every accepted event is durable when this returns");
+            .WithSummary("Ingest events: ?format=json|cloudtrail|zeek|syslog|web (&path= for Zeek, &year= for RFC 3164 syslog, &stream=&position= to number records across requests); every accepted event is durable when this returns");
 
     private static async Task IngestAsync(HttpContext context, IIngestLog spool, EventParser parser, EventLimits limits, StoreOptions store, IngestStats stats)
     {
@@ -23,7 +23,7 @@ public static class IngestEndpoints
         {
             var query = context.Request.Query;
             await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "bad parameters",
-                $"format must be one of {string.Join(", ", ParseOptions.Names)} (got '{query["format"]}'); year a year from 1970 to 9999 (got '{query["year"]}'); path at most 64 characters");
+                $"format must be one of {string.Join(", ", ParseOptions.Names)} (got '{query["format"]}'); year a year from 1970 to 9999 (got '{query["year"]}'); path at most 64 characters; stream 1 to 128 characters; position a whole number");
             return;
         }
         if (spool.Depth >= store.SpoolHighWaterMark)
@@ -99,7 +99,21 @@ public static class IngestEndpoints
         {
             return null;
         }
-        return new ParseOptions { Format = format, SyslogYear = year, ZeekPath = path.Length > 0 ? path : null };
+        var stream = query["stream"].ToString();
+        long position = 0;
+        if (stream.Length > 128 || (query["position"].ToString() is { Length: > 0 } positionText
+            && !long.TryParse(positionText, NumberStyles.None, CultureInfo.InvariantCulture, out position)))
+        {
+            return null;
+        }
+        return new ParseOptions
+        {
+            Format = format,
+            SyslogYear = year,
+            ZeekPath = path.Length > 0 ? path : null,
+            Stream = stream.Length > 0 ? stream : null,
+            Position = position,
+        };
     }
 
     private static async Task<bool> ReadBodyAsync(PipeReader reader, PooledBuffer destination, long maxBytes, CancellationToken cancellationToken)

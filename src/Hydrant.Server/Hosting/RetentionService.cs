@@ -7,7 +7,7 @@ namespace Hydrant.Server.Hosting;
 /// Drops expired hot days and months past retention from the event store, and the analytics
 /// store's days past retention, at start and then every hour.
 /// </summary>
-internal sealed class RetentionService(IEventStore store, IAnalyticsStore analytics, StoreOptions options, TimeProvider time, ILogger<RetentionService> logger) : BackgroundService
+internal sealed class RetentionService(IEventStore store, IIngestLog spool, IAnalyticsStore analytics, StoreOptions options, TimeProvider time, ILogger<RetentionService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -17,6 +17,7 @@ internal sealed class RetentionService(IEventStore store, IAnalyticsStore analyt
             try
             {
                 var result = await store.ApplyRetentionAsync(time.GetUtcNow(), options.Retention, stoppingToken);
+                spool.ForgetIdsBefore(time.GetUtcNow() - options.Retention);
                 if (result.DroppedHotDays.Count + result.DroppedMonths.Count > 0)
                 {
                     logger.LogInformation("Retention dropped hot days {Days} and months {Months}", result.DroppedHotDays, result.DroppedMonths);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Hashing;
 using System.Text.Json;
 using Hydrant.Events.Formats;
 
@@ -32,7 +33,9 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
         }
         // The buffer passes to the ParsedBatch, which returns it to the pool when the request is done.
         var buffer = new PooledBuffer(Math.Clamp(body.Length + (body.Length / 8), 4096, 64 * 1024 * 1024));
-        var context = new MapContext(time.GetUtcNow().ToUnixTimeMilliseconds(), limits, options);
+        // The stream a record is numbered in: the one the client names, or else this body.
+        var stream = options.Stream is { } named ? XxHash128.HashToUInt128(System.Text.Encoding.UTF8.GetBytes(named)) : XxHash128.HashToUInt128(body);
+        var context = new MapContext(time.GetUtcNow().ToUnixTimeMilliseconds(), limits, options, stream, options.Position);
         using var session = new Session(context, RecordMapper.For(options.Format), buffer);
         try
         {
@@ -182,7 +185,7 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
             var newline = body.IndexOf((byte)'\n');
             var line = newline < 0 ? body : body[..newline];
             body = newline < 0 ? [] : body[(newline + 1)..];
-            if (line.TrimStart(" \t\r"u8).IsEmpty)
+            if (FileShape.IsBlank(line))
             {
                 continue;
             }
@@ -248,7 +251,7 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
             CanonicalFields fields = default;
             try
             {
-                error = CheckShape(record) ?? mapper.Map(record, context, _output, out fields);
+                error = CheckShape(record) ?? mapper.Map(record, context with { Ordinal = context.Ordinal + index }, _output, out fields);
             }
             catch (JsonException e)
             {

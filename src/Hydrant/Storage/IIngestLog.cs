@@ -32,6 +32,9 @@ public interface IIngestLog
 
     /// <summary>Completes when entries at or after <paramref name="sequence"/> exist, or the token fires.</summary>
     Task WaitForEntriesAsync(long sequence, CancellationToken cancellationToken);
+
+    /// <summary>Forgets the ids of months past retention (their events are gone, so an id may come again).</summary>
+    void ForgetIdsBefore(DateTimeOffset cutoff);
 }
 
 /// <summary>How an append went: events newly stored, and those that repeated an id already stored.</summary>

@@ -142,14 +142,44 @@ public sealed class EventParserTests
     }
 
     [Fact]
-    public void Events_without_an_id_get_a_ulid()
+    public void Events_without_an_id_get_one_derived_from_their_bytes_and_place()
     {
         using var batch = Parse("""{"timestamp":"2026-11-24T10:00:00Z","eventType":"a","sourceIP":"2001:DB8:0:0:0:0:0:1"}""");
         var e = Assert.Single(batch.Events);
         Assert.False(e.IdFromClient);
-        Assert.True(Ulid.TryParse(e.Id, out _));
+        Assert.Matches("^[0-9A-HJKMNP-TV-Z]{26}$", e.Id);
         Assert.Equal(e.Id, Json(e).GetProperty("id").GetString());
         Assert.Equal("2001:db8::1", Json(e).GetProperty("sourceIP").GetString());
+    }
+
+    [Fact]
+    public void The_same_body_again_gives_the_same_ids_and_identical_lines_in_it_stay_distinct()
+    {
+        const string body = """
+            {"timestamp":"2026-11-24T10:00:00Z","eventType":"a","sourceIP":"10.0.0.1"}
+            {"timestamp":"2026-11-24T10:00:00Z","eventType":"a","sourceIP":"10.0.0.1"}
+            {"timestamp":"2026-11-24T10:00:01Z","eventType":"b","sourceIP":"10.0.0.1"}
+            """;
+        using var first = Parse(body);
+        using var again = Parse(body);
+        Assert.Equal(first.Events.Select(e => e.Id), again.Events.Select(e => e.Id));
+        Assert.Equal(3, first.Events.Select(e => e.Id).Distinct().Count());
+        using var other = Parse(body + """{"timestamp":"2026-11-24T10:00:02Z","eventType":"c","sourceIP":"10.0.0.1"}""");
+        Assert.NotEqual(first.Events[0].Id, other.Events[0].Id); // another body is another stream
+    }
+
+    [Fact]
+    public void A_stream_numbered_across_requests_gives_each_record_the_id_it_has_in_one_request()
+    {
+        var lines = Enumerable.Range(0, 6).Select(i => $$"""{"timestamp":"2026-11-24T10:00:0{{i % 2}}Z","eventType":"a","sourceIP":"10.0.0.1"}""").ToArray();
+        var parser = new EventParser(EventLimits.Default, new FixedClock(Now));
+        ParsedBatch Send(int from, int count) => parser.Parse(Encoding.UTF8.GetBytes(string.Join('\n', lines[from..(from + count)])),
+            new Hydrant.Events.Formats.ParseOptions { Stream = "file-head-hash", Position = from });
+        using var whole = Send(0, 6);
+        using var head = Send(0, 4);
+        using var tail = Send(4, 2);
+        Assert.Equal(whole.Events.Select(e => e.Id), head.Events.Concat(tail.Events).Select(e => e.Id));
+        Assert.Equal(6, whole.Events.Select(e => e.Id).Distinct().Count());
     }
 
     [Theory]

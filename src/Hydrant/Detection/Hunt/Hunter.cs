@@ -109,7 +109,10 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
         try
         {
             await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-            if (await FileShape.IsWholeDocumentAsync(stream, options.Format, cancellationToken))
+            var head = new byte[64 * 1024];
+            var headLength = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
+            stream.Position = 0;
+            if (FileShape.IsWholeDocument(head.AsSpan(0, headLength), options.Format))
             {
                 if (stream.Length > WholeDocumentLimit)
                 {

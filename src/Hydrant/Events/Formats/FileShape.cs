@@ -7,19 +7,16 @@ public static class FileShape
 {
     /// <summary>
     /// True for a JSON array or a JSON object that spans lines (a CloudTrail Records file, a
-    /// pretty-printed event): those are one document and must be read whole. Syslog never is.
-    /// Leaves the stream at its start.
+    /// pretty-printed event), judged from the input's first bytes: those are one document and
+    /// must be read whole. Syslog and web logs never are.
     /// </summary>
-    public static async Task<bool> IsWholeDocumentAsync(FileStream stream, InputFormat format, CancellationToken cancellationToken)
+    public static bool IsWholeDocument(ReadOnlySpan<byte> head, InputFormat format)
     {
         if (format is InputFormat.Syslog or InputFormat.Web)
         {
             return false;
         }
-        var head = new byte[64 * 1024];
-        var read = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
-        stream.Position = 0;
-        var span = head.AsSpan(0, read).TrimStart("\uFEFF \t\r\n"u8);
+        var span = head.TrimStart("\uFEFF \t\r\n"u8);
         if (span.IsEmpty)
         {
             return false;
@@ -44,4 +41,7 @@ public static class FileShape
             return false;
         }
     }
+
+    /// <summary>A line the server skips as blank (only spaces, tabs and carriage returns): it gets no record number.</summary>
+    public static bool IsBlank(ReadOnlySpan<byte> line) => line.TrimStart(" \t\r"u8).IsEmpty;
 }

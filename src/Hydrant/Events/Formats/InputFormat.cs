@@ -23,6 +23,16 @@ public sealed record ParseOptions
     /// <summary>Year for RFC 3164 syslog lines, which carry none; by default the one that puts the line closest before now.</summary>
     public int? SyslogYear { get; init; }
 
+    /// <summary>
+    /// Names the stream the records come from, across requests (`hydrant ingest` sends a hash of
+    /// the file's head); none: the request body itself is the stream. Ids derived for records
+    /// without one depend on it and on <see cref="Position"/>.
+    /// </summary>
+    public string? Stream { get; init; }
+
+    /// <summary>The number, in its stream, of the request's first record.</summary>
+    public long Position { get; init; }
+
     public static IReadOnlyList<string> Names { get; } = ["json", "cloudtrail", "zeek", "syslog", "web"];
 
     public static bool TryParseFormat(string? name, out InputFormat format)

@@ -119,7 +119,7 @@ internal sealed class JsonRecordMapper : RecordMapper
         }
 
         var idFromClient = id is not null;
-        fields = new CanonicalFields(id ?? Ulid.NewUlid().ToString(), timestamp.Value, eventType, sourceIP, idFromClient);
+        fields = new CanonicalFields(id ?? DerivedId(record, context), timestamp.Value, eventType, sourceIP, idFromClient);
         output.Begin();
         output.Header(fields, idFromClient ? record[idRaw.Start..idRaw.End] : [], record[typeRaw.Start..typeRaw.End], logsource: null);
         foreach (var (start, end) in others)

@@ -208,7 +208,7 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
         }
 
         var idFromClient = id is not null;
-        fields = new CanonicalFields(id ?? Ulid.NewUlid().ToString(), timestamp.Value, eventType, source, idFromClient);
+        fields = new CanonicalFields(id ?? DerivedId(record, context), timestamp.Value, eventType, source, idFromClient);
         output.Begin();
         output.Header(fields, idFromClient ? record[idRaw.Start..idRaw.End] : [], [], logsource);
         foreach (var p in properties)

@@ -1,9 +1,14 @@
+using System.Buffers.Binary;
 using System.Globalization;
+using System.IO.Hashing;
 
 namespace Hydrant.Events.Formats;
 
-/// <summary>Per-request facts a mapper needs: the clock, the limits and the request's options.</summary>
-internal readonly record struct MapContext(long NowMs, EventLimits Limits, ParseOptions Options);
+/// <summary>
+/// Per-record facts a mapper needs: the clock, the limits, the request's options, and where the
+/// record is in its stream (the hash naming the stream, and the record's number in it).
+/// </summary>
+internal readonly record struct MapContext(long NowMs, EventLimits Limits, ParseOptions Options, UInt128 Stream = default, long Ordinal = 0);
 
 /// <summary>
 /// Maps one record of an input format onto the canonical event: finds the canonical fields and
@@ -64,6 +69,33 @@ internal abstract class RecordMapper
         var trimmed = text.Trim();
         return SourceAddress.TryNormalizeIp(trimmed, out var ip) ? ip : trimmed;
     }
+
+    /// <summary>
+    /// The id of a record that brings none, derived from what it is and where: XxHash128 of the
+    /// stream's hash, the record's number in the stream and its bytes, in Crockford base32 (26
+    /// characters, like a ULID). Sending the same stream again gives the same ids, so it is
+    /// stored once; two identical lines of one stream have different numbers, so both are kept.
+    /// </summary>
+    protected static string DerivedId(ReadOnlySpan<byte> record, in MapContext context)
+    {
+        var hash = new XxHash128();
+        Span<byte> prefix = stackalloc byte[24];
+        BinaryPrimitives.WriteUInt128LittleEndian(prefix, context.Stream);
+        BinaryPrimitives.WriteInt64LittleEndian(prefix[16..], context.Ordinal);
+        hash.Append(prefix);
+        hash.Append(record);
+        return Crockford(hash.GetCurrentHashAsUInt128());
+    }
+
+    private static string Crockford(UInt128 value) => string.Create(26, value, static (chars, v) =>
+    {
+        const string Alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+        for (var i = chars.Length - 1; i >= 0; i--)
+        {
+            chars[i] = Alphabet[(int)(v & 31)];
+            v >>= 5;
+        }
+    });
 
     protected static string Truncate(string text) => text.Length <= 64 ? text : text[..64] + "...";
 }

@@ -102,7 +102,7 @@ internal sealed partial class SyslogRecordMapper : RecordMapper
             return typeError;
         }
 
-        fields = new CanonicalFields(Ulid.NewUlid().ToString(), p.TimestampMs, eventType, source, IdFromClient: false);
+        fields = new CanonicalFields(DerivedId(record, context), p.TimestampMs, eventType, source, IdFromClient: false);
         output.Begin();
         output.Header(fields, [], [], isSshd ? Sshd : Syslog);
         output.String("host"u8, p.Host);

@@ -42,7 +42,7 @@ internal sealed partial class WebAccessRecordMapper : RecordMapper
             return sourceError;
         }
 
-        fields = new CanonicalFields(Ulid.NewUlid().ToString(), timestampMs, "http.request", source, IdFromClient: false);
+        fields = new CanonicalFields(DerivedId(record, context), timestampMs, "http.request", source, IdFromClient: false);
         output.Begin();
         output.Header(fields, [], [], Webserver);
         output.String("c-ip"u8, match.Groups["ip"].Value);
