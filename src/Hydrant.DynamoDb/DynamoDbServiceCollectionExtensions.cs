@@ -27,6 +27,8 @@ public static class DynamoDbServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<BatchWriter>(), sp.GetRequiredService<ILogger<DynamoDbStoreWriter>>()));
         services.AddSingleton<ISharedAlertStore>(sp => new DynamoDbAlertStore(
             sp.GetRequiredService<IAmazonDynamoDB>(), options, sp.GetRequiredService<BatchWriter>(), sp.GetRequiredService<ILogger<DynamoDbAlertStore>>()));
+        services.AddSingleton<IIdClaims>(sp => new DynamoDbIdClaims(sp.GetRequiredService<IAmazonDynamoDB>(), options, sp.GetRequiredService<StoreOptions>(),
+            NodeIdentity.Load(sp.GetRequiredService<StoreOptions>()), sp.GetRequiredService<ILogger<DynamoDbIdClaims>>()));
         services.AddHealthChecks().AddCheck<DynamoDbHealthCheck>("dynamodb");
         return services;
     }

@@ -5,6 +5,7 @@ using Hydrant.Events;
 using Hydrant.Keys;
 using Hydrant.Spool;
 using Hydrant.Storage;
+using Microsoft.Extensions.Logging;
 using RocksDbSharp;
 
 namespace Hydrant.RocksDb;
@@ -34,11 +35,13 @@ internal sealed class RocksDbIngestLog : IIngestLog
     private readonly ConcurrentDictionary<string, long> _consumers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task> _idsInFlight = new(StringComparer.Ordinal);
     private readonly CommitWatermark _watermark;
+    private readonly SpoolClaims? _claims;
     private readonly Lock _trimGate = new();
     private readonly int _trimStep;
     private long _trimmedTo;
 
-    public RocksDbIngestLog(RocksDbEngine engine, IngestStats stats, TimeProvider time, bool writeStoreKeys, int trimStep = DefaultTrimStep)
+    public RocksDbIngestLog(RocksDbEngine engine, IngestStats stats, TimeProvider time, bool writeStoreKeys, int trimStep = DefaultTrimStep,
+        IIdClaims? claims = null, ILogger? logger = null)
     {
         _trimStep = trimStep;
         _engine = engine;
@@ -48,11 +51,35 @@ internal sealed class RocksDbIngestLog : IIngestLog
         var trimmed = engine.Db.Get(TrimmedKey, engine.Meta) is { } bytes ? BinaryPrimitives.ReadInt64BigEndian(bytes) : 0;
         var (first, last) = SpooledRange();
         _trimmedTo = first ?? trimmed;
-        _watermark = new CommitWatermark(Math.Max(trimmed, (last ?? -1) + 1));
+        var next = Math.Max(trimmed, (last ?? -1) + 1);
+        var left = claims is null ? [] : SpoolClaims.Left(engine);
+        // Ranges whose claims a crash interrupted stay out of the consumers' sight until resolved.
+        _watermark = new CommitWatermark(left.Count > 0 ? left[0].Start : next);
+        if (claims is not null)
+        {
+            _claims = new SpoolClaims(engine, claims, _watermark, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+            var recovered = new List<SpoolClaims.Pending>();
+            foreach (var (start, end) in left)
+            {
+                if (start > _watermark.Allocated)
+                {
+                    _watermark.Complete(_watermark.Allocate((int)(start - _watermark.Allocated)));
+                }
+                var range = _watermark.Allocate((int)(end - start));
+                recovered.Add(new SpoolClaims.Pending(range, _claims.IdsOf(range)));
+            }
+            if (next > _watermark.Allocated)
+            {
+                _watermark.Complete(_watermark.Allocate((int)(next - _watermark.Allocated)));
+            }
+            _claims.Recover(recovered);
+        }
         stats.ObserveSpoolDepth(() => Depth);
     }
 
     public long NextSequence => _watermark.Committed;
+
+    public long AcceptedSequence => _watermark.Allocated;
 
     public long FirstSequence => Interlocked.Read(ref _trimmedTo);
 
@@ -64,7 +91,8 @@ internal sealed class RocksDbIngestLog : IIngestLog
             {
                 return 0;
             }
-            return Math.Max(0, NextSequence - _consumers.Values.Min());
+            // Ranges written and waiting for their claims count: they take room in the spool.
+            return Math.Max(0, _watermark.Allocated - _consumers.Values.Min());
         }
     }
 
@@ -86,6 +114,7 @@ internal sealed class RocksDbIngestLog : IIngestLog
         // for ids another request holds, so no request ever waits while holding a reservation.
         int stored = 0, duplicates = 0;
         var pending = Enumerable.Range(0, events.Count).ToList();
+        var claiming = new List<SpoolClaims.Pending>();
         while (pending.Count > 0)
         {
             var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -111,7 +140,10 @@ internal sealed class RocksDbIngestLog : IIngestLog
                 }
                 if (include.Count > 0)
                 {
-                    Write(events, encoded, keys, include);
+                    if (Write(events, encoded, keys, include) is { } writtenRange)
+                    {
+                        claiming.Add(new SpoolClaims.Pending(writtenRange, [.. include.Select(i => (events[i].Id, events[i].TimestampMs))]));
+                    }
                     stored += include.Count;
                 }
             }
@@ -125,6 +157,13 @@ internal sealed class RocksDbIngestLog : IIngestLog
             }
             await Task.WhenAll(heldElsewhere.Select(h => h.Holder)).WaitAsync(cancellationToken);
             pending = [.. heldElsewhere.Select(h => h.Index)];
+        }
+        // Ids another node already holds are duplicates: they leave the spool before any consumer sees them.
+        foreach (var range in claiming)
+        {
+            var lost = await _claims!.ResolveAsync(range, cancellationToken);
+            stored -= lost;
+            duplicates += lost;
         }
         MaybeTrim();
         return new AppendResult(stored, duplicates);
@@ -240,9 +279,11 @@ internal sealed class RocksDbIngestLog : IIngestLog
         return holder == round ? Reservation.Duplicate : Reservation.HeldElsewhere;
     }
 
-    private void Write(IReadOnlyList<SecurityEvent> events, EncodedKeys[] encoded, PooledBuffer keys, List<int> include)
+    /// <summary>Writes the events' range; with shared claims it is returned uncommitted, for its ids to be claimed first.</summary>
+    private CommitWatermark.Range? Write(IReadOnlyList<SecurityEvent> events, EncodedKeys[] encoded, PooledBuffer keys, List<int> include)
     {
         var range = _watermark.Allocate(include.Count);
+        var committed = false;
         try
         {
             using var batch = new WriteBatch();
@@ -272,7 +313,12 @@ internal sealed class RocksDbIngestLog : IIngestLog
                 batch.Put(k.Id.Of(keys), mainKey, _engine.Ids);
                 bytes += e.Json.Length;
             }
+            if (_claims is not null)
+            {
+                SpoolClaims.Mark(batch, range, _engine.Meta);
+            }
             _engine.Db.Write(batch, _synced);
+            committed = true;
 
             _stats.RecordCommit(bytes);
             foreach (var i in include)
@@ -282,8 +328,13 @@ internal sealed class RocksDbIngestLog : IIngestLog
         }
         finally
         {
-            _watermark.Complete(range);
+            // A failed write leaves a gap readers step over; a written one waits for its claims, if any.
+            if (!committed || _claims is null)
+            {
+                _watermark.Complete(range);
+            }
         }
+        return _claims is null ? null : range;
     }
 
     private static EncodedKeys Encode(SecurityEvent e, PooledBuffer keys, long hotCutoff)

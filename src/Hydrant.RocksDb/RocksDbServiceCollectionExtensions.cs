@@ -1,5 +1,6 @@
 using Hydrant.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Hydrant.RocksDb;
 
@@ -14,11 +15,14 @@ public static class RocksDbServiceCollectionExtensions
     public static IServiceCollection AddHydrantRocksDb(this IServiceCollection services, bool asEventStore = true, bool shareAlerts = false)
     {
         services.AddSingleton(sp => RocksDbEngine.Open(sp.GetRequiredService<StoreOptions>()));
+        // With a shared store (DynamoDB) ids are claimed across nodes before consumers see them.
         services.AddSingleton<IIngestLog>(sp => new RocksDbIngestLog(
             sp.GetRequiredService<RocksDbEngine>(),
             sp.GetRequiredService<IngestStats>(),
             sp.GetRequiredService<TimeProvider>(),
-            writeStoreKeys: asEventStore));
+            writeStoreKeys: asEventStore,
+            claims: asEventStore ? null : sp.GetService<IIdClaims>(),
+            logger: sp.GetRequiredService<ILoggerFactory>().CreateLogger<RocksDbIngestLog>()));
         services.AddSingleton<Hydrant.Spool.IDeadLetterStore>(sp => new RocksDbDeadLetters(sp.GetRequiredService<RocksDbEngine>()));
         services.AddSingleton<Hydrant.Detection.Alerts.IAlertStore>(sp => new RocksDbAlertStore(sp.GetRequiredService<RocksDbEngine>(), shareAlerts));
         if (asEventStore)

@@ -115,6 +115,45 @@ public sealed class ScaleOutTests : IDisposable
     }
 
     [Fact]
+    public async Task Ids_sent_three_times_through_two_nodes_are_stored_detected_and_loaded_once()
+    {
+        using var dataA = new TempDirectory();
+        using var dataB = new TempDirectory();
+        await using var nodeA = await HydrantProcess.ServeAsync(dataA.Path, SharedBackends);
+        await using var nodeB = await HydrantProcess.ServeAsync(dataB.Path, SharedBackends);
+        using var a = Api.Client(nodeA.BaseUrl);
+        using var b = Api.Client(nodeB.BaseUrl);
+        Assert.Equal(HttpStatusCode.Created, (await Api.PostAsync(a, Encoding.UTF8.GetBytes(Rule), "v1/rules")).Response.StatusCode);
+        await Eventually.TrueAsync(async () => (await Api.GetAsync(b, "v1/rules/" + RuleId)).Response.StatusCode == HttpStatusCode.OK, "node B has the rule");
+
+        var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 120_000;
+        var body = string.Join('\n', Enumerable.Range(0, 400).Select(i => Event($"thrice-{i}", ts + i, "socat")));
+        var answers = new List<JsonElement>();
+        foreach (var node in new[] { a, b, a })
+        {
+            var (response, answer) = await Api.PostAsync(node, body);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            answers.Add(answer);
+        }
+        Assert.Equal([0, 400, 400], answers.Select(x => x.GetProperty("duplicates").GetInt32()));
+        Assert.All(answers, x => Assert.Equal(400, x.GetProperty("accepted").GetInt32()));
+
+        async Task<long> CountAsync(HttpClient node)
+        {
+            var (_, answer) = await Api.PostAsync(node, JsonSerializer.SerializeToUtf8Bytes(new { sql = "SELECT count(*) FROM events WHERE id LIKE 'thrice-%'" }), "v1/analytics/query");
+            return answer.GetProperty("rows")[0][0].GetInt64();
+        }
+        await Eventually.TrueAsync(async () => await CountAsync(b) == 400, "the 400 events are in the analytics store", TimeSpan.FromSeconds(60));
+        var range = $"from={Api.Rfc3339(ts - 1000)}&to={Api.Rfc3339(ts + 1000)}&limit=1000";
+        await Eventually.TrueAsync(async () => (await Api.QueryIdsAsync(b, range)).Count == 400, "the 400 events are in the table", TimeSpan.FromSeconds(60));
+        await Eventually.TrueAsync(async () => (await Api.GetAsync(a, $"v1/alerts?rule={RuleId}")).Body.GetProperty("alerts") is { } alerts
+            && alerts.GetArrayLength() == 1 && alerts[0].GetProperty("count").GetInt32() == 400, "one alert counts each event once", TimeSpan.FromSeconds(60));
+        // Settled: nothing more arrives later.
+        Assert.Equal(400, await CountAsync(a));
+        Assert.Equal(400, (await Api.QueryIdsAsync(a, range)).Count);
+    }
+
+    [Fact]
     public async Task A_brute_force_split_between_two_nodes_is_detected_once()
     {
         using var dataA = new TempDirectory();

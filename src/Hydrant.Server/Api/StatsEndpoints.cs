@@ -49,14 +49,21 @@ public static class StatsEndpoints
                         commits = stats.Commits,
                         bytes = stats.Bytes,
                     },
-                    spool = new { depth = spool.Depth, nextSequence = spool.NextSequence, highWaterMark = store.SpoolHighWaterMark },
+                    spool = new
+                    {
+                        depth = spool.Depth,
+                        nextSequence = spool.NextSequence,
+                        // With DynamoDB: accepted entries whose ids are still being claimed across nodes.
+                        waitingForClaims = spool.AcceptedSequence - spool.NextSequence,
+                        highWaterMark = store.SpoolHighWaterMark,
+                    },
                     analytics = new
                     {
                         available = loaded is not null,
                         error = unavailable,
                         rows = loaded?.Rows,
                         position,
-                        lagEvents = Math.Max(0, spool.NextSequence - position),
+                        lagEvents = Math.Max(0, spool.AcceptedSequence - position),
                         lagSeconds = loaderLag?.Seconds ?? 0,
                         schemaVersion = loaded?.SchemaVersion,
                     },

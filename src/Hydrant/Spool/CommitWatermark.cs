@@ -23,6 +23,18 @@ public sealed class CommitWatermark(long start)
     /// <summary>Every sequence below this is finished.</summary>
     public long Committed => Interlocked.Read(ref _committed);
 
+    /// <summary>The sequence the next range starts at: everything below was handed out.</summary>
+    public long Allocated
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _allocated;
+            }
+        }
+    }
+
     public Range Allocate(int count)
     {
         lock (_gate)

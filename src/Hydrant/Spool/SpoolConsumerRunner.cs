@@ -56,7 +56,7 @@ public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
     /// <summary>Where each consumer stands against the spool now.</summary>
     public IReadOnlyList<ConsumerLag> Lags()
     {
-        var head = _spool.NextSequence;
+        var head = _spool.AcceptedSequence;
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         return [.. _positions.Select(p => new ConsumerLag(p.Key, p.Value, Math.Max(0, head - p.Value), _lag.SecondsBehind(p.Value, head, now)))];
     }
@@ -105,7 +105,7 @@ public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
         {
             do
             {
-                _lag.Sample(_time.GetUtcNow().ToUnixTimeMilliseconds(), _spool.NextSequence);
+                _lag.Sample(_time.GetUtcNow().ToUnixTimeMilliseconds(), _spool.AcceptedSequence);
             }
             while (await timer.WaitForNextTickAsync(stopping));
         }

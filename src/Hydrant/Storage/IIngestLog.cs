@@ -15,8 +15,14 @@ public interface IIngestLog
     /// <summary>Entries written but not yet consumed by every consumer.</summary>
     long Depth { get; }
 
-    /// <summary>The sequence the next appended entry gets.</summary>
+    /// <summary>One past the last entry consumers may read: everything below it is written (or a gap).</summary>
     long NextSequence { get; }
+
+    /// <summary>
+    /// One past the last entry accepted: at or above <see cref="NextSequence"/>, above it while
+    /// accepted entries still wait for their ids to be claimed across nodes. Lag is measured to it.
+    /// </summary>
+    long AcceptedSequence { get; }
 
     /// <summary>The oldest entry still kept: everything below it is trimmed.</summary>
     long FirstSequence { get; }

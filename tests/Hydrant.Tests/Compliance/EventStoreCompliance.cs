@@ -27,6 +27,12 @@ public abstract class EventStoreCompliance : IDisposable
     /// <summary>Completes when everything appended to the spool so far is in the store.</summary>
     protected abstract Task CatchUpAsync();
 
+    /// <summary>
+    /// The spools of the nodes that share this store: one for an embedded store, several for a
+    /// scale-out one (each claims its ids across them); all are caught up by <see cref="CatchUpAsync"/>.
+    /// </summary>
+    protected abstract IReadOnlyList<EmbeddedStore> Nodes { get; }
+
     private async Task AppendAsync(string ndjson) => await AppendAsync(System.Text.Encoding.UTF8.GetBytes(ndjson));
 
     private async Task AppendAsync(byte[] ndjson)
@@ -48,6 +54,35 @@ public abstract class EventStoreCompliance : IDisposable
         new EventGenerator(new GeneratorOptions { Count = count, Days = days, Sources = 40, SizeBytes = 200, EndMs = NowMs, Seed = seed, Attacker = "203.0.113.9" })
             .WriteNdjson(buffer);
         return buffer.Span.ToArray();
+    }
+
+    [Fact]
+    public async Task An_id_sent_again_through_any_node_is_stored_once_and_answered_as_a_duplicate()
+    {
+        // 400 ids of clients, and 100 records without one (their ids derive from the same body).
+        var body = string.Concat(Enumerable.Range(0, 400).Select(i => Event($"resent-{i}", NowMs - (i * 1000))))
+            + string.Concat(Enumerable.Range(0, 100).Select(i => $$"""{"timestamp":{{NowMs - (i * 1000)}},"eventType":"no.id","sourceIP":"10.0.0.9"}""" + "\n"));
+        foreach (var node in Nodes)
+        {
+            node.Log.RegisterConsumer("reader", 0); // keeps what consumers would read
+        }
+        var sends = new List<AppendResult>();
+        for (var send = 0; send < 3; send++)
+        {
+            var node = Nodes[send % Nodes.Count];
+            using var batch = node.Parser.Parse(System.Text.Encoding.UTF8.GetBytes(body));
+            sends.Add(await node.Log.AppendAsync(batch.Events, CancellationToken.None));
+        }
+        // What consumers will read: each id once, on the node that stored it.
+        Assert.Equal(500, Nodes.Sum(n => n.Log.Read(0, 10_000).Count));
+        await CatchUpAsync();
+
+        Assert.Equal(new AppendResult(500, 0), sends[0]);
+        Assert.Equal(new AppendResult(0, 500), sends[1]);
+        Assert.Equal(new AppendResult(0, 500), sends[2]);
+        var stored = await QueryAllAsync(new EventQuery { FromMs = NowMs - (1000 * 1000), ToMs = NowMs + 1, Limit = 1000 });
+        Assert.Equal(500, stored.Count);
+        Assert.Equal(500, stored.Distinct().Count());
     }
 
     [Fact]
@@ -124,21 +159,48 @@ public sealed class RocksDbEventStoreCompliance : EventStoreCompliance
 {
     protected override IEventStore Store => Spool.Store;
 
+    protected override IReadOnlyList<EmbeddedStore> Nodes => [Spool];
+
     protected override Task CatchUpAsync() => Task.CompletedTask;
 }
 
 public sealed class DynamoDbEventStoreCompliance : EventStoreCompliance
 {
     private readonly DynaliteTable _table;
+    private readonly List<(EmbeddedStore Spool, DynaliteTable Writer)> _nodes = [];
 
-    public DynamoDbEventStoreCompliance() => _table = new DynaliteTable(Spool);
+    public DynamoDbEventStoreCompliance()
+    {
+        _table = new DynaliteTable(Spool);
+        // Two nodes of the scale-out kind: spools that hold their events and claim ids in the table.
+        for (var i = 0; i < 2; i++)
+        {
+            var name = $"node-{i}";
+            var spool = new EmbeddedStore(Spool.Clock, claims: _table.ClaimsOf(name, new StoreOptions()));
+            _nodes.Add((spool, new DynaliteTable(spool, _table, name)));
+        }
+    }
 
     protected override IEventStore Store => _table.Store;
 
-    protected override Task CatchUpAsync() => _table.CatchUpAsync();
+    protected override IReadOnlyList<EmbeddedStore> Nodes => [.. _nodes.Select(n => n.Spool)];
+
+    protected override async Task CatchUpAsync()
+    {
+        await _table.CatchUpAsync();
+        foreach (var (_, writer) in _nodes)
+        {
+            await writer.CatchUpAsync();
+        }
+    }
 
     public override void Dispose()
     {
+        foreach (var (spool, writer) in _nodes)
+        {
+            writer.Dispose();
+            spool.Dispose();
+        }
         _table.Dispose();
         base.Dispose();
     }

@@ -17,7 +17,8 @@ public sealed class EmbeddedStore : IDisposable
     private readonly bool _ownsDirectory;
     private bool _closed;
 
-    public EmbeddedStore(FixedClock clock, string? directory = null, StoreOptions? options = null)
+    /// <summary>A node's spool; with <paramref name="claims"/>, one of a scale-out store (its entries hold the events, ids are claimed across nodes).</summary>
+    public EmbeddedStore(FixedClock clock, string? directory = null, StoreOptions? options = null, IIdClaims? claims = null)
     {
         _ownsDirectory = directory is null;
         Directory_ = directory ?? Path.Combine(Path.GetTempPath(), "hydrant-test-" + Guid.NewGuid().ToString("N"));
@@ -25,7 +26,7 @@ public sealed class EmbeddedStore : IDisposable
         Options = (options ?? new StoreOptions()) with { DataPath = Directory_, BlockCacheBytes = 8 << 20, WriteBufferBytes = 4 << 20 };
         Stats = new IngestStats(_metrics.GetRequiredService<IMeterFactory>());
         _engine = RocksDbEngine.Open(Options);
-        _log = new RocksDbIngestLog(_engine, Stats, clock, writeStoreKeys: true, trimStep: 1);
+        _log = new RocksDbIngestLog(_engine, Stats, clock, writeStoreKeys: claims is null, trimStep: 1, claims: claims);
         Store = new RocksDbEventStore(_engine);
     }
 
