@@ -217,11 +217,12 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         return ValueTask.FromResult(command.ExecuteScalar() is string json ? DailyReport.FromJson(json) : null);
     }
 
-    public ValueTask<IReadOnlyList<DateOnly>> DaysWithoutReportAsync(DateOnly before, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<DateOnly>> DaysToReportAsync(DateOnly before, CancellationToken cancellationToken)
     {
         using var connection = OpenReader();
         using var command = Command(connection,
-            "SELECT DISTINCT day FROM events WHERE day < CAST($before AS DATE) AND day NOT IN (SELECT day FROM daily_reports) ORDER BY day",
+            "SELECT e.day FROM (SELECT day, count(*) AS n FROM events WHERE day < CAST($before AS DATE) GROUP BY day) e " +
+            "LEFT JOIN daily_reports r ON r.day = e.day WHERE r.day IS NULL OR CAST(r.report->>'totalEvents' AS BIGINT) < e.n ORDER BY e.day",
             ("before", DailyReport.DateText(before)));
         using var reader = command.ExecuteReader();
         var days = new List<DateOnly>();

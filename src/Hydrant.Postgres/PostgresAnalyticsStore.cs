@@ -234,11 +234,12 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
         return await command.ExecuteScalarAsync(cancellationToken) is string json ? DailyReport.FromJson(json) : null;
     }
 
-    public async ValueTask<IReadOnlyList<DateOnly>> DaysWithoutReportAsync(DateOnly before, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<DateOnly>> DaysToReportAsync(DateOnly before, CancellationToken cancellationToken)
     {
         await StartAsync(cancellationToken);
         await using var command = _dataSource.CreateCommand(
-            "SELECT day FROM event_days WHERE day < $1 AND rows > 0 AND day NOT IN (SELECT day FROM daily_reports) ORDER BY day");
+            "SELECT d.day FROM event_days d LEFT JOIN daily_reports r ON r.day = d.day " +
+            "WHERE d.day < $1 AND d.rows > 0 AND (r.day IS NULL OR (r.report->>'totalEvents')::bigint < d.rows) ORDER BY d.day");
         command.Parameters.Add(new NpgsqlParameter { Value = before });
         var days = new List<DateOnly>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -182,14 +182,12 @@ public abstract class ReportTests
             await PostLinesAsync(client, [
                 Line("y-1", today - DayMs + 1000, "auth.failure", "198.51.100.7"),
                 Line("y-2", today - 1000, "auth.failure", "198.51.100.8"),
-                Line("e-1", today - (3 * DayMs) + 5000, "dns.query", "198.51.100.9"),
             ]);
             await Eventually.TrueAsync(
                 async () => (await Api.GetAsync(client, $"v1/reports/daily/{yesterday}")).Response.StatusCode == HttpStatusCode.OK,
                 $"the scheduled build at {at} UTC has stored yesterday's report", TimeSpan.FromSeconds(60));
             Assert.Equal(2, (await Api.GetAsync(client, $"v1/reports/daily/{yesterday}")).Body.GetProperty("totalEvents").GetInt64());
-            // The schedule builds the day before only.
-            Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(client, $"v1/reports/daily/{earlier}")).Response.StatusCode);
+            await PostLinesAsync(client, [Line("e-1", today - (3 * DayMs) + 5000, "dns.query", "198.51.100.9")]);
         }
         await using (var restarted = await ServeAsync(data.Path))
         {
@@ -199,6 +197,32 @@ public abstract class ReportTests
                 "start-up has built the report of the earlier day", TimeSpan.FromSeconds(60));
             Assert.Equal(1, (await Api.GetAsync(client, $"v1/reports/daily/{earlier}")).Body.GetProperty("totalEvents").GetInt64());
         }
+    }
+
+    [Fact]
+    public async Task A_report_that_events_arrived_for_after_it_was_built_is_rebuilt_and_report_rebuild_does_it_at_once()
+    {
+        using var data = new TempDirectory();
+        var today = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / DayMs * DayMs;
+        var yesterday = DateText(today - DayMs);
+        await using var server = await ServeAsync(data.Path, "--Hydrant:Reports:StaleCheckSeconds=1");
+        using var client = Api.Client(server.BaseUrl);
+        await PostLinesAsync(client, [Line("late-1", today - DayMs + 1000, "auth.failure", "198.51.100.17")]);
+        await WaitForConsumersAsync(client);
+        var (built, json, _) = await HydrantProcess.RunAsync(["report", "--date", yesterday, "--url", server.BaseUrl]);
+        Assert.Equal(0, built);
+        Assert.Equal(1, JsonDocument.Parse(json).RootElement.GetProperty("totalEvents").GetInt64());
+
+        // Late events for yesterday (a collector that was down): the report is built again by itself.
+        await PostLinesAsync(client, [Line("late-2", today - DayMs + 2000, "auth.failure", "198.51.100.17"), Line("late-3", today - 1000, "auth.failure", "198.51.100.18")]);
+        await Eventually.TrueAsync(async () => (await Api.GetAsync(client, $"v1/reports/daily/{yesterday}")).Body.GetProperty("totalEvents").GetInt64() == 3,
+            "the stale report is rebuilt with the late events", TimeSpan.FromSeconds(60));
+
+        await PostLinesAsync(client, [Line("late-4", today - DayMs + 3000, "auth.failure", "198.51.100.17")]);
+        await WaitForConsumersAsync(client);
+        var (rebuilt, now, _) = await HydrantProcess.RunAsync(["report", "--date", yesterday, "--rebuild", "--url", server.BaseUrl]);
+        Assert.Equal(0, rebuilt);
+        Assert.Equal(4, JsonDocument.Parse(now).RootElement.GetProperty("totalEvents").GetInt64());
     }
 
     [Fact]

@@ -7,7 +7,9 @@ namespace Hydrant.Cli.Commands;
 
 /// <summary>
 /// A day's report from a running server (the analytics store belongs to the server process): the
-/// stored one, or, when the day has none yet, built first (that needs the admin scope).
+/// stored one, or, when the day has none yet or --rebuild says so, built first (that needs the
+/// admin scope). The server rebuilds reports that events arrived for after they were built on its
+/// own, every ten minutes; --rebuild does it now.
 /// </summary>
 internal static class ReportCommand
 {
@@ -17,9 +19,10 @@ internal static class ReportCommand
         var format = new Option<string>("--format") { Description = "json, html (one page with charts) or md", DefaultValueFactory = _ => "json" };
         format.AcceptOnlyFromAmong("json", "html", "md");
         var output = new Option<FileInfo?>("--out") { Description = "Write the report to this file instead of stdout" };
+        var rebuild = new Option<bool>("--rebuild") { Description = "Build the report again from what the analytics store holds now" };
         var url = CommonOptions.Url();
         var key = CommonOptions.Key();
-        var command = new Command("report", "Print or save the daily report of a UTC day") { date, format, output, url, key };
+        var command = new Command("report", "Print or save the daily report of a UTC day") { date, format, output, rebuild, url, key };
         command.SetAction(async (result, cancellationToken) =>
         {
             var day = result.GetValue(date)!;
@@ -33,7 +36,7 @@ internal static class ReportCommand
             try
             {
                 var response = await client.GetAsync(path, cancellationToken);
-                if (response.StatusCode == HttpStatusCode.NotFound)
+                if (response.StatusCode == HttpStatusCode.NotFound || result.GetValue(rebuild))
                 {
                     response.Dispose();
                     using var built = await client.PostAsync($"v1/reports/daily/{day}", null, cancellationToken);

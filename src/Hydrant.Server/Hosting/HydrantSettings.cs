@@ -83,6 +83,9 @@ public sealed record AnalyticsSettings(string Kind, int MemoryLimitMB, TimeSpan 
     /// <summary>Ad-hoc queries running at once; more wait briefly, then are answered 429.</summary>
     public int MaxConcurrentQueries { get; init; } = 2;
 
+    /// <summary>How often days are checked for a report that is missing or that events arrived for after it was built.</summary>
+    public TimeSpan StaleReportCheck { get; init; } = TimeSpan.FromMinutes(10);
+
     public static AnalyticsSettings From(IConfigurationSection hydrant)
     {
         var memory = hydrant.GetValue("Analytics:MemoryLimitMB", 512);
@@ -101,17 +104,19 @@ public sealed record AnalyticsSettings(string Kind, int MemoryLimitMB, TimeSpan 
         {
             throw new InvalidOperationException($"Hydrant:Reports:DailyAt '{at}' is not a UTC time of day as HH:mm");
         }
+        var staleCheck = hydrant.GetValue("Reports:StaleCheckSeconds", 600.0);
         var maxBytes = hydrant.GetValue("Analytics:MaxAnswerBytes", AnalyticsQuery.DefaultMaxBytes);
         var concurrent = hydrant.GetValue("Analytics:MaxConcurrentQueries", 2);
-        if (maxBytes < 1024 || concurrent < 1)
+        if (maxBytes < 1024 || concurrent < 1 || staleCheck <= 0)
         {
-            throw new InvalidOperationException("Hydrant:Analytics:MaxAnswerBytes must be 1024 or more and Hydrant:Analytics:MaxConcurrentQueries 1 or more");
+            throw new InvalidOperationException("Hydrant:Analytics:MaxAnswerBytes must be 1024 or more, Hydrant:Analytics:MaxConcurrentQueries 1 or more and Hydrant:Reports:StaleCheckSeconds positive");
         }
         return new AnalyticsSettings(hydrant["Analytics:Kind"] ?? "duckdb", memory, TimeSpan.FromSeconds(timeout), maxRows, dailyAt,
             hydrant["Postgres:ConnectionString"] is { Length: > 0 } postgres ? postgres : null)
         {
             MaxAnswerBytes = maxBytes,
             MaxConcurrentQueries = concurrent,
+            StaleReportCheck = TimeSpan.FromSeconds(staleCheck),
         };
     }
 }

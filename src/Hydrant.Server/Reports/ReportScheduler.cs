@@ -7,10 +7,12 @@ using Hydrant.Storage;
 namespace Hydrant.Server.Reports;
 
 /// <summary>
-/// Builds the daily reports nobody asked for: at start-up, every earlier day that has events but
-/// no report; then each day at <see cref="AnalyticsSettings.DailyReportAt"/> (UTC), the day before.
-/// A build first waits for the analytics loader to reach what the spool held when the build was
-/// due, so a report is not cut short by events still on their way in.
+/// Builds the daily reports nobody asked for: each day at <see cref="AnalyticsSettings.DailyReportAt"/>
+/// (UTC), the day before; and at start-up and every <see cref="AnalyticsSettings.StaleReportCheck"/>
+/// (ten minutes), every earlier day whose report is
+/// missing or stale (events for it arrived after it was built: late ones, a backfill). A build
+/// first waits for the analytics loader to reach what the spool held when the build was due, so a
+/// report is not cut short by events still on their way in.
 /// </summary>
 public sealed class ReportScheduler(
     DailyReports reports,
@@ -28,16 +30,20 @@ public sealed class ReportScheduler(
     {
         try
         {
-            await WaitForLoaderAsync(stoppingToken);
-            foreach (var day in await analytics.DaysWithoutReportAsync(Today(), stoppingToken))
-            {
-                await BuildAsync(day, "no report yet", stoppingToken);
-            }
+            await BuildMissingOrStaleAsync(stoppingToken);
+            var nextDaily = time.GetUtcNow() + UntilNext(time.GetUtcNow(), settings.Analytics.DailyReportAt);
             while (!stoppingToken.IsCancellationRequested)
             {
-                await Task.Delay(UntilNext(time.GetUtcNow(), settings.Analytics.DailyReportAt), time, stoppingToken);
-                await WaitForLoaderAsync(stoppingToken);
-                await BuildAsync(Today().AddDays(-1), "scheduled", stoppingToken);
+                var wait = nextDaily - time.GetUtcNow();
+                var check = settings.Analytics.StaleReportCheck;
+                await Task.Delay(wait < check ? (wait > TimeSpan.Zero ? wait : TimeSpan.Zero) : check, time, stoppingToken);
+                if (time.GetUtcNow() >= nextDaily)
+                {
+                    await WaitForLoaderAsync(stoppingToken);
+                    await BuildAsync(Today().AddDays(-1), "scheduled", stoppingToken);
+                    nextDaily = time.GetUtcNow() + UntilNext(time.GetUtcNow(), settings.Analytics.DailyReportAt);
+                }
+                await BuildMissingOrStaleAsync(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -58,6 +64,22 @@ public sealed class ReportScheduler(
     }
 
     private DateOnly Today() => DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+
+    private async Task BuildMissingOrStaleAsync(CancellationToken stoppingToken)
+    {
+        await WaitForLoaderAsync(stoppingToken);
+        try
+        {
+            foreach (var day in await analytics.DaysToReportAsync(Today(), stoppingToken))
+            {
+                await BuildAsync(day, "missing, or events arrived after it was built", stoppingToken);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Could not look for days whose report is missing or stale; trying again in {Interval}", settings.Analytics.StaleReportCheck);
+        }
+    }
 
     private async Task BuildAsync(DateOnly day, string why, CancellationToken stoppingToken)
     {

@@ -57,8 +57,12 @@ public interface IAnalyticsStore
     /// </summary>
     ValueTask<int> DropDaysBeforeAsync(DateOnly before, CancellationToken cancellationToken);
 
-    /// <summary>Days before <paramref name="before"/> that have events but no stored report, oldest first.</summary>
-    ValueTask<IReadOnlyList<DateOnly>> DaysWithoutReportAsync(DateOnly before, CancellationToken cancellationToken);
+    /// <summary>
+    /// Days before <paramref name="before"/> whose report is missing or out of date: they have
+    /// events and no stored report, or a report that counts fewer events than the day holds now
+    /// (events that arrived late, a backfill). Oldest first.
+    /// </summary>
+    ValueTask<IReadOnlyList<DateOnly>> DaysToReportAsync(DateOnly before, CancellationToken cancellationToken);
 
     /// <summary>
     /// Runs one read-only query (already passed by <see cref="ReadOnlySql.Check"/>) with nothing it
