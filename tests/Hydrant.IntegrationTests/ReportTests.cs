@@ -200,7 +200,7 @@ public abstract class ReportTests
     }
 
     [Fact]
-    public async Task A_report_that_events_arrived_for_after_it_was_built_is_rebuilt_and_report_rebuild_does_it_at_once()
+    public async Task A_report_that_events_arrived_for_after_it_was_built_is_rebuilt()
     {
         using var data = new TempDirectory();
         var today = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / DayMs * DayMs;
@@ -217,12 +217,56 @@ public abstract class ReportTests
         await PostLinesAsync(client, [Line("late-2", today - DayMs + 2000, "auth.failure", "198.51.100.17"), Line("late-3", today - 1000, "auth.failure", "198.51.100.18")]);
         await Eventually.TrueAsync(async () => (await Api.GetAsync(client, $"v1/reports/daily/{yesterday}")).Body.GetProperty("totalEvents").GetInt64() == 3,
             "the stale report is rebuilt with the late events", TimeSpan.FromSeconds(60));
+    }
 
-        await PostLinesAsync(client, [Line("late-4", today - DayMs + 3000, "auth.failure", "198.51.100.17")]);
+    [Fact]
+    public async Task Report_rebuild_builds_a_stale_report_at_once()
+    {
+        using var data = new TempDirectory();
+        var today = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / DayMs * DayMs;
+        var yesterday = DateText(today - DayMs);
+        await using var server = await ServeAsync(data.Path);
+        using var client = Api.Client(server.BaseUrl);
+        await PostLinesAsync(client, [Line("r-1", today - DayMs + 1000, "auth.failure", "198.51.100.27")]);
         await WaitForConsumersAsync(client);
+        Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(client, [], $"v1/reports/daily/{yesterday}")).Response.StatusCode);
+        await PostLinesAsync(client, [Line("r-2", today - DayMs + 2000, "auth.failure", "198.51.100.27")]);
+        await WaitForConsumersAsync(client);
+
+        // Until the next check (ten minutes) the stored report is the one built before.
+        var (_, stored, _) = await HydrantProcess.RunAsync(["report", "--date", yesterday, "--url", server.BaseUrl]);
+        Assert.Equal(1, JsonDocument.Parse(stored).RootElement.GetProperty("totalEvents").GetInt64());
         var (rebuilt, now, _) = await HydrantProcess.RunAsync(["report", "--date", yesterday, "--rebuild", "--url", server.BaseUrl]);
         Assert.Equal(0, rebuilt);
-        Assert.Equal(4, JsonDocument.Parse(now).RootElement.GetProperty("totalEvents").GetInt64());
+        Assert.Equal(2, JsonDocument.Parse(now).RootElement.GetProperty("totalEvents").GetInt64());
+    }
+
+    /// <summary>A SELECT that runs until its time limit stops it.</summary>
+    protected abstract string EndlessSql { get; }
+
+    [Fact]
+    public async Task Ad_hoc_queries_past_the_concurrency_limit_are_answered_429_and_a_huge_answer_is_cut_by_bytes()
+    {
+        using var data = new TempDirectory();
+        await using var server = await ServeAsync(data.Path, "--Hydrant:Analytics:MaxConcurrentQueries=1", "--Hydrant:Analytics:QueryTimeoutSeconds=8",
+            "--Hydrant:Analytics:MaxAnswerBytes=2000000");
+        using var client = Api.Client(server.BaseUrl);
+        var slow = Api.PostAsync(client, JsonSerializer.SerializeToUtf8Bytes(new { sql = EndlessSql }), "v1/analytics/query");
+        // While the slow one holds the only slot, another waits briefly and is told to come back.
+        (HttpResponseMessage Response, JsonElement Body) refused = default;
+        await Eventually.TrueAsync(async () =>
+        {
+            refused = await Api.PostAsync(client, JsonSerializer.SerializeToUtf8Bytes(new { sql = "SELECT 1" }), "v1/analytics/query");
+            return refused.Response.StatusCode == HttpStatusCode.TooManyRequests;
+        }, "a second query is refused while the first runs", TimeSpan.FromSeconds(20));
+        Assert.Contains("MaxConcurrentQueries", refused.Body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("query timed out", (await slow).Body.GetProperty("error").GetString());
+
+        var (response, answer) = await Api.PostAsync(client, JsonSerializer.SerializeToUtf8Bytes(new { sql = "SELECT repeat('x', 1000000) AS x FROM generate_series(1, 60)" }), "v1/analytics/query");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(answer.GetProperty("truncated").GetBoolean());
+        Assert.Equal("bytes", answer.GetProperty("truncatedBy").GetString());
+        Assert.Equal(2, answer.GetProperty("rows").GetArrayLength());
     }
 
     [Fact]
@@ -300,6 +344,8 @@ public sealed class EmbeddedReportTests : ReportTests
 {
     protected override IReadOnlyList<string> BackendArgs => [];
 
+    protected override string EndlessSql => "SELECT count(*) FROM range(1000000000000) a";
+
     protected override string ListLiteral => "[1, 2]";
 
     protected override string FileReadingSql => "SELECT * FROM read_text('/etc/passwd')";
@@ -310,6 +356,8 @@ public sealed class PostgresReportTests : ReportTests, IDisposable
     private readonly PostgresDatabase _database = new();
 
     protected override IReadOnlyList<string> BackendArgs => ["--Hydrant:Analytics:Kind=postgres", $"--Hydrant:Postgres:ConnectionString={_database.ConnectionString}"];
+
+    protected override string EndlessSql => "SELECT count(*) FROM generate_series(1, 1000000000000) a";
 
     protected override string ListLiteral => "ARRAY[1, 2]";
 
