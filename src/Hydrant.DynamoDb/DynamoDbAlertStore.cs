@@ -33,11 +33,11 @@ public sealed class DynamoDbAlertStore(IAmazonDynamoDB client, DynamoDbOptions o
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly HashSet<string> _recordedMonths = new(StringComparer.Ordinal);
-    private Task? _tableEnsured;
+    private readonly TableOnce _table = new(client, options.TableName, logger);
 
     public async ValueTask PutAsync(IReadOnlyCollection<Alert> alerts, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken);
+        await _table.EnsureAsync(cancellationToken);
         // A month is listed before any alert is written under it, so a reader never misses one.
         var months = alerts.Select(a => MonthOf(a.Id)).Where(m => !_recordedMonths.Contains(m)).Distinct(StringComparer.Ordinal).ToList();
         if (months.Count > 0)
@@ -155,18 +155,6 @@ public sealed class DynamoDbAlertStore(IAmazonDynamoDB client, DynamoDbOptions o
         return item is not null && item.TryGetValue(Months, out var months)
             ? [.. months.SS.OrderDescending(StringComparer.Ordinal)]
             : [];
-    }
-
-    /// <summary>Creates the table once (again after a failure); two callers racing both ask, which is harmless.</summary>
-    private async Task EnsureTableAsync(CancellationToken cancellationToken)
-    {
-        var ensured = Volatile.Read(ref _tableEnsured);
-        if (ensured is null || ensured.IsFaulted || ensured.IsCanceled)
-        {
-            ensured = DynamoDbTable.EnsureAsync(client, options.TableName, logger, cancellationToken);
-            Volatile.Write(ref _tableEnsured, ensured);
-        }
-        await ensured;
     }
 
     private static string MonthOf(string id) => Ulid.Parse(id).Time.ToString("yyyy-MM", CultureInfo.InvariantCulture);

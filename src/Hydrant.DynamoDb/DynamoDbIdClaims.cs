@@ -20,11 +20,11 @@ internal sealed class DynamoDbIdClaims(IAmazonDynamoDB client, DynamoDbOptions o
     public const int Shards = 100;
     private const int InFlight = 64;
     private const string Node = "node";
-    private Task? _tableEnsured;
+    private readonly TableOnce _table = new(client, options.TableName, logger);
 
     public async ValueTask<IReadOnlyList<bool>> ClaimAsync(IReadOnlyList<(string Id, long TimestampMs)> ids, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken);
+        await _table.EnsureAsync(cancellationToken);
         var held = new bool[ids.Count];
         var ttl = (long)(store.Retention + TimeSpan.FromDays(31)).TotalSeconds;
         await Parallel.ForAsync(0, ids.Count, new ParallelOptions { MaxDegreeOfParallelism = InFlight, CancellationToken = cancellationToken }, async (i, ct) =>
@@ -58,15 +58,4 @@ internal sealed class DynamoDbIdClaims(IAmazonDynamoDB client, DynamoDbOptions o
 
     public static string PartitionOf(string id, long timestampMs) =>
         string.Create(CultureInfo.InvariantCulture, $"ids#{EventKeys.Month(timestampMs)}#{XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(id)) % Shards}");
-
-    private async Task EnsureTableAsync(CancellationToken cancellationToken)
-    {
-        var ensured = Volatile.Read(ref _tableEnsured);
-        if (ensured is null || ensured.IsFaulted || ensured.IsCanceled)
-        {
-            ensured = DynamoDbTable.EnsureAsync(client, options.TableName, logger, cancellationToken);
-            Volatile.Write(ref _tableEnsured, ensured);
-        }
-        await ensured;
-    }
 }

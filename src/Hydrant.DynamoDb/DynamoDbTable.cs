@@ -122,3 +122,20 @@ public static class DynamoDbTable
         }
     }
 }
+
+/// <summary>Creates the table once for its owner (again after a failure); two owners racing both ask, which is harmless.</summary>
+internal sealed class TableOnce(IAmazonDynamoDB client, string tableName, ILogger logger)
+{
+    private Task? _ensured;
+
+    public Task EnsureAsync(CancellationToken cancellationToken)
+    {
+        var ensured = Volatile.Read(ref _ensured);
+        if (ensured is null || ensured.IsFaulted || ensured.IsCanceled)
+        {
+            ensured = DynamoDbTable.EnsureAsync(client, tableName, logger, cancellationToken);
+            Volatile.Write(ref _ensured, ensured);
+        }
+        return ensured;
+    }
+}

@@ -43,12 +43,8 @@ public sealed class ScaleOutTests : IDisposable
     [Fact]
     public async Task A_rule_added_on_one_node_detects_on_the_other_and_events_from_both_are_queried_from_either()
     {
-        using var dataA = new TempDirectory();
-        using var dataB = new TempDirectory();
-        await using var nodeA = await HydrantProcess.ServeAsync(dataA.Path, SharedBackends);
-        await using var nodeB = await HydrantProcess.ServeAsync(dataB.Path, SharedBackends);
-        using var a = Api.Client(nodeA.BaseUrl);
-        using var b = Api.Client(nodeB.BaseUrl);
+        await using var nodes = await TwoNodes.StartAsync(SharedBackends);
+        var (a, b) = (nodes.A, nodes.B);
 
         foreach (var node in new[] { a, b })
         {
@@ -64,7 +60,7 @@ public sealed class ScaleOutTests : IDisposable
         await Eventually.TrueAsync(async () => (await Api.GetAsync(b, "v1/rules/" + RuleId)).Response.StatusCode == HttpStatusCode.OK,
             "node B has the rule node A added");
 
-        using var streamOnA = await LiveAlerts.OpenAsync(nodeA.BaseUrl);
+        using var streamOnA = await LiveAlerts.OpenAsync(nodes.NodeA.BaseUrl);
         var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000;
         Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(b, Event("so-1", ts, "socat"))).Response.StatusCode);
         async Task<JsonElement> AlertsOnAsync(HttpClient node) => (await Api.GetAsync(node, $"v1/alerts?rule={RuleId}")).Body.GetProperty("alerts");
@@ -117,12 +113,8 @@ public sealed class ScaleOutTests : IDisposable
     [Fact]
     public async Task Ids_sent_three_times_through_two_nodes_are_stored_detected_and_loaded_once()
     {
-        using var dataA = new TempDirectory();
-        using var dataB = new TempDirectory();
-        await using var nodeA = await HydrantProcess.ServeAsync(dataA.Path, SharedBackends);
-        await using var nodeB = await HydrantProcess.ServeAsync(dataB.Path, SharedBackends);
-        using var a = Api.Client(nodeA.BaseUrl);
-        using var b = Api.Client(nodeB.BaseUrl);
+        await using var nodes = await TwoNodes.StartAsync(SharedBackends);
+        var (a, b) = (nodes.A, nodes.B);
         Assert.Equal(HttpStatusCode.Created, (await Api.PostAsync(a, Encoding.UTF8.GetBytes(Rule), "v1/rules")).Response.StatusCode);
         await Eventually.TrueAsync(async () => (await Api.GetAsync(b, "v1/rules/" + RuleId)).Response.StatusCode == HttpStatusCode.OK, "node B has the rule");
 
@@ -156,13 +148,8 @@ public sealed class ScaleOutTests : IDisposable
     [Fact]
     public async Task A_brute_force_split_between_two_nodes_is_detected_once()
     {
-        using var dataA = new TempDirectory();
-        using var dataB = new TempDirectory();
-        string[] redis = ["--Hydrant:Cache:Kind=redis", $"--Hydrant:Redis:Configuration={TestServers.Redis}", $"--Hydrant:Redis:Prefix={_redisPrefix}"];
-        await using var nodeA = await HydrantProcess.ServeAsync(dataA.Path, redis);
-        await using var nodeB = await HydrantProcess.ServeAsync(dataB.Path, redis);
-        using var a = Api.Client(nodeA.BaseUrl);
-        using var b = Api.Client(nodeB.BaseUrl);
+        await using var nodes = await TwoNodes.StartAsync(["--Hydrant:Cache:Kind=redis", $"--Hydrant:Redis:Configuration={TestServers.Redis}", $"--Hydrant:Redis:Prefix={_redisPrefix}"]);
+        var (a, b) = (nodes.A, nodes.B);
 
         // Twelve failures from one address in two minutes, alternating between the nodes: six
         // each, under the built-in rule's ten on either node alone.
@@ -189,6 +176,37 @@ public sealed class ScaleOutTests : IDisposable
     }
 
     private const string BruteForceId = "7d4b2a10-3c5e-4f61-9a7b-8c9d0e1f2a30";
+
+    /// <summary>Two nodes on the same backends, each with a data folder and a client of its own.</summary>
+    private sealed class TwoNodes : IAsyncDisposable
+    {
+        private readonly TempDirectory _dataA = new();
+        private readonly TempDirectory _dataB = new();
+
+        public HydrantProcess NodeA { get; private set; } = null!;
+        public HydrantProcess NodeB { get; private set; } = null!;
+        public HttpClient A { get; private set; } = null!;
+        public HttpClient B { get; private set; } = null!;
+
+        public static async Task<TwoNodes> StartAsync(IReadOnlyList<string> backends)
+        {
+            var nodes = new TwoNodes();
+            nodes.NodeA = await HydrantProcess.ServeAsync(nodes._dataA.Path, backends);
+            nodes.NodeB = await HydrantProcess.ServeAsync(nodes._dataB.Path, backends);
+            (nodes.A, nodes.B) = (Api.Client(nodes.NodeA.BaseUrl), Api.Client(nodes.NodeB.BaseUrl));
+            return nodes;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            A.Dispose();
+            B.Dispose();
+            await NodeA.DisposeAsync();
+            await NodeB.DisposeAsync();
+            _dataA.Dispose();
+            _dataB.Dispose();
+        }
+    }
 
     public void Dispose() => _database.Dispose();
 }
