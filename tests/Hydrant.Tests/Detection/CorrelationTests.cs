@@ -502,6 +502,43 @@ public sealed partial class CorrelationTests
     }
 
     [Fact]
+    public void A_batch_commits_only_the_hits_it_changed_not_the_whole_group()
+    {
+        var rules = Load(Failure, Correlation("event_count", "condition:\n    gte: 1000", timespan: "1h"));
+        var run = new Run(rules).Feed([.. Enumerable.Range(0, 200).Select(i => Event(T0 + (i * 1000), "fail", id: $"a{i}"))]);
+        var first = run.Engine.TakeChanges();
+        Assert.Equal(200, first.Keys.Count(k => k.StartsWith("h\n", StringComparison.Ordinal)));
+
+        run.Feed(Event(T0 + 300_000, "fail", id: "one-more"));
+        var next = run.Engine.TakeChanges();
+        Assert.Equal(1, next.Keys.Count(k => k.StartsWith("h\n", StringComparison.Ordinal)));
+        Assert.Equal(3, next.Count); // the hit, its group, the clock
+
+        // The pieces restore the whole group of 201: 799 more make the 1,000 that fire.
+        var saved = first.Concat(next).GroupBy(p => p.Key).Select(g => g.Last()).Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value!);
+        var restored = new Run(rules);
+        restored.Engine.Restore(saved);
+        restored.Feed([.. Enumerable.Range(0, 799).Select(i => Event(T0 + 400_000 + i, "fail", id: $"b{i}"))]);
+        var firing = Assert.Single(restored.Alerting);
+        Assert.Equal(1000, firing.Count);
+    }
+
+    [Fact]
+    public void A_group_an_earlier_build_saved_whole_as_json_is_read_and_written_again_in_pieces()
+    {
+        var rules = Load(Failure, Correlation("event_count", "condition:\n    gte: 3"));
+        var definition = ((SigmaCorrelation)rules.Correlations[0].Correlation).Definition;
+        var hits = string.Join(',', Enumerable.Range(0, 2).Select(i =>
+            $$$"""{"ms":{{{T0 + (i * 1000)}}},"member":0,"value":null,"number":0,"event":{"id":"old{{{i}}}","timestamp":"{{{Timestamps.ToText(T0 + (i * 1000))}}}","eventType":"login","sourceIP":"10.0.0.1"}}"""));
+        var json = System.Text.Encoding.UTF8.GetBytes($$"""{"definition":{{JsonSerializer.Serialize(definition)}},"values":["alice"],"hits":[{{hits}}]}""");
+        var run = new Run(rules);
+        run.Engine.Restore(new Dictionary<string, byte[]> { ["00000000-0000-4000-8000-0000000000ff\nuser=alice"] = json, ["watermark"] = BitConverter.GetBytes(T0 + 1000) });
+        Assert.Equal(2, run.Engine.TakeChanges().Keys.Count(k => k.StartsWith("h\n", StringComparison.Ordinal)));
+        run.Feed(Event(T0 + 2000, "fail", id: "new"));
+        Assert.Equal(["old0", "old1", "new"], Assert.Single(run.Alerting).Events.Select(e => e.Id));
+    }
+
+    [Fact]
     public void State_of_a_correlation_that_was_removed_or_redefined_is_dropped()
     {
         var rules = Load(Failure, Correlation("event_count", "condition:\n    gte: 3"));

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text.Json;
 using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Sigma;
@@ -29,6 +30,9 @@ namespace Hydrant.Detection.Correlation;
 public sealed class CorrelationEngine(CorrelationOptions options)
 {
     private const string WatermarkKey = "watermark";
+
+    /// <summary>State keys of single hits: "h\n{correlation}\n{serial, 16 hex}\n{group}" (a group key may hold any text).</summary>
+    private const string HitPrefix = "h\n";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly long _latenessMs = (long)options.AllowedLateness.TotalMilliseconds;
@@ -39,6 +43,10 @@ public sealed class CorrelationEngine(CorrelationOptions options)
     private readonly PriorityQueue<(CorrelationState State, GroupWindow Group), (long Due, string Correlation, string Group)> _due = new(DueOrder.Instance);
     private readonly HashSet<(string Correlation, string Group)> _dirty = [];
     private readonly Dictionary<string, long> _lateByCorrelation = new(StringComparer.Ordinal);
+
+    /// <summary>Committed state keys to delete at the next <see cref="TakeChanges"/> (hits of groups dropped whole).</summary>
+    private readonly List<string> _deleted = [];
+    private long _nextSerial;
     private CorrelationPlan _plan = CorrelationPlan.Empty;
     private bool _watermarkDirty;
     private int _groupCount;
@@ -76,9 +84,10 @@ public sealed class CorrelationEngine(CorrelationOptions options)
             }
             _states.Remove(id);
             Volatile.Write(ref _groupCount, _groupCount - state.Groups.Count);
-            foreach (var key in state.Groups.Keys)
+            foreach (var (key, group) in state.Groups)
             {
                 _dirty.Add((id, key));
+                _deleted.AddRange(group.Hits.Select(h => HitKey(id, key, h.Serial)).Concat(group.Removed.Select(serial => HitKey(id, key, serial))));
             }
         }
     }
@@ -103,7 +112,7 @@ public sealed class CorrelationEngine(CorrelationOptions options)
             Volatile.Write(ref _groupCount, _groupCount + 1);
         }
         var horizon = Math.Max(hit.TimestampMs, Watermark);
-        var added = new Hit(hit.TimestampMs, hit.Target.Member, hit.Value, hit.Number, hit.Event, horizon);
+        var added = new Hit(hit.TimestampMs, hit.Target.Member, hit.Value, hit.Number, hit.Event, horizon, _nextSerial++);
         var at = group.Insert(added);
         if (!node.Correlation.FiresEarly)
         {
@@ -172,20 +181,45 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         }
     }
 
-    /// <summary>State written since the last call: key to bytes, or null for state to delete.</summary>
+    /// <summary>
+    /// State written since the last call: key to bytes, or null for state to delete. Each changed
+    /// group writes itself (values and judged windows) and only the hits it added, reported or
+    /// removed since: the cost of a batch is what it changed, not the size of the groups it touched.
+    /// </summary>
     public IReadOnlyDictionary<string, byte[]?> TakeChanges()
     {
         var changes = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
+        foreach (var key in _deleted)
+        {
+            changes[key] = null;
+        }
+        _deleted.Clear();
         foreach (var (id, key) in _dirty)
         {
-            changes[id + "\n" + key] = _states.TryGetValue(id, out var state) && state.Groups.TryGetValue(key, out var group)
-                ? JsonSerializer.SerializeToUtf8Bytes(StoredGroup.From(state.Definition, group), Json)
-                : null;
+            if (!_states.TryGetValue(id, out var state) || !state.Groups.TryGetValue(key, out var group))
+            {
+                changes[id + "\n" + key] = null;
+                continue;
+            }
+            changes[id + "\n" + key] = GroupCodec.Encode(state.Definition, group);
+            foreach (var hit in group.Changed)
+            {
+                changes[HitKey(id, key, hit.Serial)] = GroupCodec.Encode(hit);
+            }
+            foreach (var serial in group.Removed)
+            {
+                changes[HitKey(id, key, serial)] = null;
+            }
+            group.Changed.Clear();
+            group.Removed.Clear();
         }
         _dirty.Clear();
         if (_watermarkDirty)
         {
-            changes[WatermarkKey] = BitConverter.GetBytes(Watermark);
+            var clock = new byte[16];
+            BinaryPrimitives.WriteInt64LittleEndian(clock, Watermark);
+            BinaryPrimitives.WriteInt64LittleEndian(clock.AsSpan(8), _nextSerial);
+            changes[WatermarkKey] = clock;
             _watermarkDirty = false;
         }
         return changes;
@@ -200,33 +234,103 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         _states.Clear();
         _due.Clear();
         _dirty.Clear();
+        _deleted.Clear();
         _watermarkDirty = false;
-        Watermark = saved.TryGetValue(WatermarkKey, out var clock) ? BitConverter.ToInt64(clock) : long.MinValue;
+        Watermark = long.MinValue;
+        _nextSerial = 0;
+        if (saved.TryGetValue(WatermarkKey, out var clock))
+        {
+            Watermark = BinaryPrimitives.ReadInt64LittleEndian(clock);
+            _nextSerial = clock.Length >= 16 ? BinaryPrimitives.ReadInt64LittleEndian(clock.AsSpan(8)) : 0;
+        }
         Volatile.Write(ref _groupCount, 0);
         var nodes = _plan.Nodes.ToDictionary(n => n.Correlation.Id, StringComparer.Ordinal);
+        var hits = new List<(string Id, string Key, long Serial, byte[] Bytes, string Name)>();
         foreach (var (name, bytes) in saved)
         {
             if (name == WatermarkKey)
             {
                 continue;
             }
+            if (name.StartsWith(HitPrefix, StringComparison.Ordinal))
+            {
+                var rest = name[HitPrefix.Length..];
+                var idEnd = rest.IndexOf('\n', StringComparison.Ordinal);
+                var serial = long.Parse(rest.AsSpan(idEnd + 1, 16), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+                hits.Add((rest[..idEnd], rest[(idEnd + 18)..], serial, bytes, name));
+                continue;
+            }
             var split = name.IndexOf('\n', StringComparison.Ordinal);
             var (id, key) = (name[..split], name[(split + 1)..]);
-            var stored = JsonSerializer.Deserialize<StoredGroup>(bytes, Json);
-            if (stored is null || !nodes.TryGetValue(id, out var node) || node.Correlation.Definition != stored.Definition)
+            var group = GroupCodec.DecodeGroup(bytes) is { } stored ? (stored.Definition, new GroupWindow(key, stored.Values), stored.Judged) : FromJson(bytes, key);
+            if (group is not { } g || !nodes.TryGetValue(id, out var node) || node.Correlation.Definition != g.Definition)
             {
                 _dirty.Add((id, key));
                 continue;
             }
+            foreach (var start in g.Judged)
+            {
+                g.Item2.MarkJudged(start);
+            }
+            if (g.Item2.Converted)
+            {
+                _dirty.Add((id, key));
+            }
             var state = StateOf(node);
-            var group = stored.ToGroup(key, state.SpanMs, node.Correlation.FiresEarly);
-            if (state.Groups.TryAdd(key, group))
+            if (state.Groups.TryAdd(key, g.Item2))
             {
                 Volatile.Write(ref _groupCount, _groupCount + 1);
             }
-            Schedule(state, group);
+        }
+        foreach (var (id, key, serial, bytes, name) in hits)
+        {
+            if (!_states.TryGetValue(id, out var state) || !state.Groups.TryGetValue(key, out var group) || GroupCodec.DecodeHit(bytes, serial) is not { } hit)
+            {
+                _deleted.Add(name);
+                continue;
+            }
+            group.Insert(hit);
+            _nextSerial = Math.Max(_nextSerial, serial + 1);
+        }
+        foreach (var state in _states.Values)
+        {
+            foreach (var group in state.Groups.Values)
+            {
+                // What was read is what is stored, except groups an earlier build saved whole: written again in pieces.
+                if (!group.Converted)
+                {
+                    group.Changed.Clear();
+                }
+                if (!state.Node.Correlation.FiresEarly)
+                {
+                    foreach (var hit in group.Hits)
+                    {
+                        var start = Windows.AlignedStart(hit.Ms, state.SpanMs);
+                        group.OpenWindows[start] = Math.Max(group.OpenWindows.GetValueOrDefault(start, long.MinValue), hit.Horizon);
+                    }
+                }
+                Schedule(state, group);
+            }
         }
     }
+
+    /// <summary>A group an earlier build saved whole, as JSON, hits included (their horizon: their own time).</summary>
+    private (string Definition, GroupWindow, IReadOnlyList<long> Judged)? FromJson(byte[] bytes, string key)
+    {
+        if (JsonSerializer.Deserialize<StoredGroup>(bytes, Json) is not { } stored)
+        {
+            return null;
+        }
+        var group = new GroupWindow(key, stored.Values) { Converted = true };
+        foreach (var h in stored.Hits)
+        {
+            group.Insert(new Hit(h.Ms, h.Member, h.Value, h.Number, h.Event, h.Ms, _nextSerial++));
+        }
+        return (stored.Definition, group, []);
+    }
+
+    private static string HitKey(string correlation, string group, long serial) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{HitPrefix}{correlation}\n{serial:x16}\n{group}");
 
     private CorrelationState StateOf(CorrelationNode node)
     {
@@ -309,6 +413,7 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         _dirty.Add((node.Correlation.Id, group.Key));
         if (group.Count == 0 && group.OpenWindows.Count == 0 && group.Judged.Count == 0)
         {
+            _deleted.AddRange(group.Removed.Select(serial => HitKey(node.Correlation.Id, group.Key, serial)));
             state.Groups.Remove(group.Key);
             Volatile.Write(ref _groupCount, _groupCount - 1);
         }
@@ -387,38 +492,9 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         public Dictionary<string, GroupWindow> Groups { get; } = new(StringComparer.Ordinal);
     }
 
-    /// <summary>A hit as stored; <c>Event</c> is null once reported. State saved before horizons existed reads as 0: its own time.</summary>
-    private sealed record StoredHit(long Ms, int Member, string? Value, double Number, AlertEvent? Event, long Horizon = 0);
+    /// <summary>A hit as an earlier build stored it (JSON); <c>Event</c> is null once reported.</summary>
+    private sealed record StoredHit(long Ms, int Member, string? Value, double Number, AlertEvent? Event);
 
-    private sealed record StoredGroup(string Definition, string[] Values, List<StoredHit> Hits)
-    {
-        /// <summary>Aligned windows already judged, so stragglers for them stay late after a restart.</summary>
-        public List<long>? Judged { get; init; }
-
-        public static StoredGroup From(string definition, GroupWindow group) =>
-            new(definition, group.Values, [.. group.Hits.Select(h => new StoredHit(h.Ms, h.Member, h.Value, h.Number, h.Event, h.Horizon))])
-            {
-                Judged = group.Judged.Count == 0 ? null : [.. group.Judged],
-            };
-
-        public GroupWindow ToGroup(string key, long spanMs, bool firesEarly)
-        {
-            var group = new GroupWindow(key, Values);
-            foreach (var h in Hits)
-            {
-                var horizon = Math.Max(h.Ms, h.Horizon);
-                group.Insert(new Hit(h.Ms, h.Member, h.Value, h.Number, h.Event, horizon));
-                if (!firesEarly)
-                {
-                    var start = Windows.AlignedStart(h.Ms, spanMs);
-                    group.OpenWindows[start] = Math.Max(group.OpenWindows.GetValueOrDefault(start, long.MinValue), horizon);
-                }
-            }
-            foreach (var start in Judged ?? [])
-            {
-                group.MarkJudged(start);
-            }
-            return group;
-        }
-    }
+    /// <summary>A group as an earlier build stored it, whole (JSON), read once after an upgrade.</summary>
+    private sealed record StoredGroup(string Definition, string[] Values, List<StoredHit> Hits);
 }

@@ -4,9 +4,12 @@ using Hydrant.Detection.Sigma;
 namespace Hydrant.Detection.Correlation;
 
 /// <summary>One event in a correlation group's window.</summary>
-internal sealed class Hit(long ms, int member, string? value, double number, AlertEvent? e, long horizon)
+internal sealed class Hit(long ms, int member, string? value, double number, AlertEvent? e, long horizon, long serial)
 {
     public long Ms { get; } = ms;
+
+    /// <summary>The hit's number in its engine, naming it in the committed state.</summary>
+    public long Serial { get; } = serial;
 
     /// <summary>
     /// Until when (in the stream clock) the hit is kept, less the timespan and lateness: its own
@@ -51,7 +54,11 @@ internal sealed class GroupWindow(string key, string[] values)
     /// <summary>Hits no firing has reported yet.</summary>
     public int Unreported { get; private set; }
 
-    /// <summary>The smallest horizon of the group's hits (long.MaxValue when it has none).</summary>
+    /// <summary>
+    /// At most the smallest horizon of the group's hits (long.MaxValue when it has none): exact
+    /// after a close, possibly lower after the oldest hits were dropped for room, which only makes
+    /// the next close come early (and compute it again).
+    /// </summary>
     public long MinHorizon { get; private set; } = long.MaxValue;
 
     /// <summary>For aligned windows: the start of each open window and the largest horizon of its hits.</summary>
@@ -63,15 +70,34 @@ internal sealed class GroupWindow(string key, string[] values)
     /// <summary>The due time it is queued under (older queue entries for it are stale).</summary>
     public long QueuedDue { get; set; } = long.MinValue;
 
+    /// <summary>Read from a whole group an earlier build saved: all of it is written again, in pieces.</summary>
+    public bool Converted { get; init; }
+
+    /// <summary>Hits added or reported since the state was last taken, to be written.</summary>
+    public HashSet<Hit> Changed { get; } = [];
+
+    /// <summary>Hits removed since the state was last taken, to be deleted.</summary>
+    public List<long> Removed { get; } = [];
+
     /// <summary>Inserts in time order, after events of the same time; returns the position.</summary>
     public int Insert(Hit hit)
     {
-        var at = _hits.Count;
-        while (at > 0 && _hits[at - 1].Ms > hit.Ms)
+        // The first position whose time is later: a binary search, since events arrive in any order.
+        int at = 0, end = _hits.Count;
+        while (at < end)
         {
-            at--;
+            var mid = (at + end) >>> 1;
+            if (_hits[mid].Ms <= hit.Ms)
+            {
+                at = mid + 1;
+            }
+            else
+            {
+                end = mid;
+            }
         }
         _hits.Insert(at, hit);
+        Changed.Add(hit);
         Unreported += hit.Reported ? 0 : 1;
         MinHorizon = Math.Min(MinHorizon, hit.Horizon);
         return at;
@@ -83,9 +109,10 @@ internal sealed class GroupWindow(string key, string[] values)
         var removed = _hits.GetRange(0, count);
         _hits.RemoveRange(0, count);
         Unreported -= removed.Count(h => !h.Reported);
-        if (removed.Exists(h => h.Horizon == MinHorizon))
+        Forget(removed);
+        if (_hits.Count == 0)
         {
-            MinHorizon = _hits.Count == 0 ? long.MaxValue : _hits.Min(h => h.Horizon);
+            MinHorizon = long.MaxValue;
         }
         return removed;
     }
@@ -100,6 +127,8 @@ internal sealed class GroupWindow(string key, string[] values)
                 return false;
             }
             Unreported -= h.Reported ? 0 : 1;
+            Changed.Remove(h);
+            Removed.Add(h.Serial);
             return true;
         });
         if (removed > 0)
@@ -124,8 +153,18 @@ internal sealed class GroupWindow(string key, string[] values)
         var removed = _hits.GetRange(first, end - first);
         _hits.RemoveRange(first, end - first);
         Unreported -= removed.Count(h => !h.Reported);
+        Forget(removed);
         MinHorizon = _hits.Count == 0 ? long.MaxValue : _hits.Min(h => h.Horizon);
         return removed;
+    }
+
+    private void Forget(List<Hit> removed)
+    {
+        foreach (var hit in removed)
+        {
+            Changed.Remove(hit);
+            Removed.Add(hit.Serial);
+        }
     }
 
     /// <summary>Remembers a judged window, forgetting the oldest past <see cref="JudgedRemembered"/>.</summary>
@@ -147,6 +186,7 @@ internal sealed class GroupWindow(string key, string[] values)
             if (!_hits[i].Reported)
             {
                 reported.Add((_hits[i].Ms, _hits[i].Report()));
+                Changed.Add(_hits[i]);
             }
         }
         Unreported -= reported.Count;
