@@ -22,6 +22,9 @@ public static class HydrantLoad
         var latencies = new double[requests];
         long next = -1, events = 0, bytes = 0, throttled = 0;
         var interval = settings.Rate is { } rate ? TimeSpan.FromSeconds((double)settings.Batch / rate) : TimeSpan.Zero;
+        // The bodies repeat, and the server derives the ids of events without one from the body and
+        // the stream it names: each request names a stream of its own, so each stores new events.
+        var run = Guid.NewGuid().ToString("N")[..12];
         var clock = Stopwatch.StartNew();
 
         async Task WorkerAsync()
@@ -51,7 +54,7 @@ public static class HydrantLoad
                 var sent = Stopwatch.GetTimestamp();
                 while (true)
                 {
-                    using var response = await http.PostAsync("v1/events", new ByteArrayContent(body), cancellationToken);
+                    using var response = await http.PostAsync(string.Create(CultureInfo.InvariantCulture, $"v1/events?stream={run}-{n}"), new ByteArrayContent(body), cancellationToken);
                     if (response.StatusCode == HttpStatusCode.TooManyRequests)
                     {
                         Interlocked.Increment(ref throttled);

@@ -10,8 +10,9 @@ public sealed record LoadSettings(string Url, int Connections, int Batch, long E
 
 /// <summary>
 /// Request bodies generated once before the clock starts and sent round-robin, so the load
-/// generator spends its time on the wire, not on making JSON. Events carry no id: the server
-/// assigns one, so re-sent bodies are stored again like fresh traffic.
+/// generator spends its time on the wire, not on making JSON. Events carry no id, and each request
+/// names a stream of its own (<c>?stream=</c>), so the ids the server derives are new each time and
+/// re-sent bodies are stored again like fresh traffic.
 /// </summary>
 public sealed class Workload
 {
