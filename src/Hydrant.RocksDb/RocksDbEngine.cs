@@ -106,12 +106,21 @@ internal sealed class RocksDbEngine : IDisposable
             table.SetFilterPolicy(BloomFilterPolicy.Create(10, false));
         }
         var levels = compress ? Compressed : Uncompressed;
-        return new ColumnFamilyOptions()
+        var family = new ColumnFamilyOptions()
             .SetCompressionPerLevel(levels, (ulong)levels.Length)
             .SetWriteBufferSize((ulong)options.WriteBufferBytes)
             .SetMaxWriteBufferNumber(3)
             .SetLevelCompactionDynamicLevelBytes(true)
             .SetBlockBasedTableFactory(table);
+        if (bloom)
+        {
+            // Every event's id is looked up before it is written, and nearly all are new: a bloom
+            // filter over the memtable answers those without walking its skiplist (the walk showed
+            // in the ingest profile; BENCHMARKS.md, "Trust").
+            family.SetMemtablePrefixBloomSizeRatio(0.1);
+            Native.Instance.rocksdb_options_set_memtable_whole_key_filtering(family.Handle, 1);
+        }
+        return family;
     }
 
     public void Dispose() => Db.Dispose();

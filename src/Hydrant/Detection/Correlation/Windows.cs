@@ -217,6 +217,12 @@ internal static class Windows
             case CorrelationType.TemporalOrdered:
                 return FindOrdered(node, hits, lo, t, span);
             case CorrelationType.EventCount:
+                // Early firing means lower bounds only: when all of [t - span, t + span] is too few,
+                // so is every window in it, which is the common answer for a small group.
+                if (!correlation.Condition.All(b => b.Holds(FirstAtOrAfter(hits, t + span + 1) - lo)))
+                {
+                    return null;
+                }
                 for (var i = lo; i < hits.Count && hits[i].Ms <= t; i++)
                 {
                     var last = FirstAtOrAfter(hits, hits[i].Ms + span + 1) - 1;
