@@ -64,9 +64,13 @@ public static class AlertEndpoints
         await context.Response.Body.FlushAsync(context.RequestAborted);
         try
         {
-            await foreach (var alert in alerts.ReadAllAsync(context.RequestAborted))
+            while (await alerts.WaitToReadAsync(context.RequestAborted))
             {
-                await context.Response.WriteAsync("data: " + JsonSerializer.Serialize(alert, ApiJson.Options) + "\n\n", context.RequestAborted);
+                // Everything waiting goes out in one flush: a burst costs one write, not one per alert.
+                while (alerts.TryRead(out var alert))
+                {
+                    await context.Response.WriteAsync("data: " + JsonSerializer.Serialize(alert, ApiJson.Options) + "\n\n", context.RequestAborted);
+                }
                 await context.Response.Body.FlushAsync(context.RequestAborted);
             }
         }
