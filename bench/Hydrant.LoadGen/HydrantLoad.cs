@@ -46,7 +46,7 @@ public static class HydrantLoad
                         await Task.Delay(wait, cancellationToken);
                     }
                 }
-                var body = workload.Bodies[(int)(n % workload.Bodies.Count)];
+                var body = workload.Body(n);
                 if (probe is not null && n % settings.ProbeEvery == 0)
                 {
                     body = probe.Carry(body, n / settings.ProbeEvery);
@@ -69,7 +69,7 @@ public static class HydrantLoad
                     break;
                 }
                 latencies[n] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
-                Interlocked.Add(ref events, workload.Events[(int)(n % workload.Events.Count)].Count);
+                Interlocked.Add(ref events, workload.Events[(int)(n % workload.Distinct)].Count);
                 Interlocked.Add(ref bytes, body.Length);
             }
         }
