@@ -18,6 +18,8 @@ namespace Hydrant.LoadGen;
 public sealed class AlertProbe : IAsyncDisposable
 {
     private const string Prefix = "probe-";
+    private const string DroppedComment = ": dropped ";
+    private long _dropped;
     private readonly ConcurrentDictionary<string, long> _sent = new();
     private readonly ConcurrentDictionary<string, double> _latencyMs = new();
     private readonly CancellationTokenSource _stop = new();
@@ -60,6 +62,9 @@ public sealed class AlertProbe : IAsyncDisposable
         return carried;
     }
 
+    /// <summary>Alerts the server said it dropped from this stream because the stream fell behind.</summary>
+    public long DroppedByServer => Interlocked.Read(ref _dropped);
+
     /// <summary>Waits (up to <paramref name="patience"/>) for every probe's alert, then the latencies seen, sorted, and how many never came.</summary>
     public async Task<(double[] LatenciesMs, int Missing)> ResultsAsync(TimeSpan patience)
     {
@@ -91,6 +96,12 @@ public sealed class AlertProbe : IAsyncDisposable
         using var reader = new StreamReader(stream);
         while (await reader.ReadLineAsync(_stop.Token) is { } line)
         {
+            if (line.StartsWith(DroppedComment, StringComparison.Ordinal))
+            {
+                var digits = line.AsSpan(DroppedComment.Length);
+                Interlocked.Add(ref _dropped, long.Parse(digits[..digits.IndexOf(' ')], CultureInfo.InvariantCulture));
+                continue;
+            }
             if (!line.StartsWith("data: ", StringComparison.Ordinal))
             {
                 continue;

@@ -42,7 +42,7 @@ root.SetAction(async (result, cancellationToken) =>
     {
         var (latencies, missing) = await probe.ResultsAsync(TimeSpan.FromSeconds(120));
         string P(double q) => latencies.Length == 0 ? "-" : latencies[Math.Min(latencies.Length - 1, (int)(q * latencies.Length))].ToString("0.0", CultureInfo.InvariantCulture);
-        Console.WriteLine($"receipt-to-alert: {latencies.Length} probes, p50 {P(0.50)} ms, p99 {P(0.99)} ms, max {P(1.0)} ms; alerts not seen within 120 s: {missing}");
+        Console.WriteLine($"receipt-to-alert: {latencies.Length} probes, p50 {P(0.50)} ms, p99 {P(0.99)} ms, max {P(1.0)} ms; alerts not seen within 120 s: {missing} (the stream dropped {probe.DroppedByServer:N0} alerts it fell behind for)");
     }
 
     if (result.GetValue(postgres) is { } connectionString)

@@ -153,6 +153,7 @@ public sealed class ApiTests(ServerFixture fixture)
         Assert.Contains("# TYPE hydrant_ingest_events_accepted counter", metrics, StringComparison.Ordinal);
         Assert.Contains("# TYPE hydrant_alerts_raised counter", metrics, StringComparison.Ordinal);
         Assert.Contains("# TYPE hydrant_dead_letters counter", metrics, StringComparison.Ordinal);
+        Assert.Contains("# TYPE hydrant_alert_feed_dropped counter", metrics, StringComparison.Ordinal);
         Assert.Contains("# TYPE hydrant_spool_depth gauge", metrics, StringComparison.Ordinal);
         Assert.Contains("# TYPE hydrant_correlation_groups gauge", metrics, StringComparison.Ordinal);
         Assert.Matches("\nhydrant_ingest_events_accepted [1-9]", metrics);

@@ -71,6 +71,12 @@ public static class AlertEndpoints
                 {
                     await context.Response.WriteAsync("data: " + JsonSerializer.Serialize(alert, ApiJson.Options) + "\n\n", context.RequestAborted);
                 }
+                if (alerts.TakeDropped() is > 0 and var dropped)
+                {
+                    // A comment, which EventSource clients skip: every data line stays one alert.
+                    await context.Response.WriteAsync(string.Create(CultureInfo.InvariantCulture,
+                        $": dropped {dropped} alerts this stream fell too far behind for; GET /v1/alerts has them\n\n"), context.RequestAborted);
+                }
                 await context.Response.Body.FlushAsync(context.RequestAborted);
             }
         }

@@ -7,7 +7,7 @@ public sealed class AlertFeedTests
 {
     private static Alert Version(string id, long count) => Alert.Raise("rule", "title", "high", null, [], count, 0, 0) with { Id = id };
 
-    private static List<Alert> Drain(System.Threading.Channels.ChannelReader<Alert> reader)
+    private static List<Alert> Drain(AlertSubscription reader)
     {
         var read = new List<Alert>();
         while (reader.TryRead(out var alert))
@@ -63,6 +63,9 @@ public sealed class AlertFeedTests
         Assert.Equal(AlertFeed.SubscriberCapacity, read.Count);
         Assert.Equal("alert-5", read[0].Id);
         Assert.Equal($"alert-{AlertFeed.SubscriberCapacity + 4}", read[^1].Id);
+        Assert.Equal(5, feed.Dropped);
+        Assert.Equal(5, reader.TakeDropped());
+        Assert.Equal(0, reader.TakeDropped());
     }
 
     [Fact]
