@@ -11,6 +11,7 @@ public class ParserBenchmarks
     private byte[] _ndjson = [];
     private byte[] _array = [];
     private EventParser _parser = null!;
+    private (int Start, int Length)[] _lines = [];
 
     [Params(1000)]
     public int Events { get; set; }
@@ -24,6 +25,14 @@ public class ParserBenchmarks
         _ndjson = buffer.Span.ToArray();
         _array = [(byte)'[', .. System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(_ndjson).TrimEnd('\n').Replace("\n", ",", StringComparison.Ordinal)), (byte)']'];
         _parser = new EventParser(EventLimits.Default, TimeProvider.System);
+        var lines = new List<(int, int)>();
+        for (var start = 0; start < _ndjson.Length;)
+        {
+            var length = Array.IndexOf(_ndjson, (byte)'\n', start) - start;
+            lines.Add((start, length));
+            start += length + 1;
+        }
+        _lines = [.. lines];
     }
 
     [Benchmark(Baseline = true)]
@@ -38,5 +47,17 @@ public class ParserBenchmarks
     {
         using var batch = _parser.Parse(_array);
         return batch.Events.Count;
+    }
+
+    /// <summary>The shape check alone (depth, UTF-8, duplicate names), the part of parsing every event pays before mapping.</summary>
+    [Benchmark]
+    public int ShapeCheck()
+    {
+        var valid = 0;
+        foreach (var (start, length) in _lines)
+        {
+            valid += EventShape.Check(_ndjson.AsSpan(start, length)) is null ? 1 : 0;
+        }
+        return valid;
     }
 }

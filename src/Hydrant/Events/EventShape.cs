@@ -119,7 +119,13 @@ public static class EventShape
     /// <summary>Per-thread state of one check: where the reader is (for messages) and the names seen in each open object.</summary>
     private sealed class Scratch
     {
+        /// <summary>Names an object may have before they are looked up in a set instead of compared one by one.</summary>
+        private const int LinearNames = 32;
+
         private readonly List<Level> _levels = [];
+        // The name hashes of every open object, each object's contiguous from its level's start:
+        // an inner object's are dropped when it closes, before its parent's next name.
+        private readonly List<ulong> _nameHashes = [];
         private readonly HashSet<(int Object, ulong Name)> _names = [];
         private byte[] _text = new byte[256];
         private int _objects;
@@ -129,6 +135,7 @@ public static class EventShape
         public void Reset()
         {
             _levels.Clear();
+            _nameHashes.Clear();
             _names.Clear();
             _objects = 0;
         }
@@ -145,10 +152,18 @@ public static class EventShape
         public void Enter(bool isObject)
         {
             Value();
-            _levels.Add(new Level(isObject ? ++_objects : 0, 0, 0, 0));
+            _levels.Add(new Level(isObject ? ++_objects : 0, 0, 0, 0, _nameHashes.Count));
         }
 
-        public void Leave() => _levels.RemoveAt(_levels.Count - 1);
+        public void Leave()
+        {
+            var level = _levels[^1];
+            if (level.Object != 0)
+            {
+                _nameHashes.RemoveRange(level.NamesStart, _nameHashes.Count - level.NamesStart);
+            }
+            _levels.RemoveAt(_levels.Count - 1);
+        }
 
         /// <summary>A value begins: an array counts its items.</summary>
         public void Value()
@@ -168,7 +183,31 @@ public static class EventShape
         }
 
         /// <summary>False when the innermost object already has this name.</summary>
-        public bool IsNew(ReadOnlySpan<byte> name) => _names.Add((_levels[^1].Object, XxHash3.HashToUInt64(name, Seed)));
+        public bool IsNew(ReadOnlySpan<byte> name)
+        {
+            var hash = XxHash3.HashToUInt64(name, Seed);
+            var level = _levels[^1];
+            var seen = CollectionsMarshal.AsSpan(_nameHashes)[level.NamesStart..];
+            if (seen.Length < LinearNames)
+            {
+                // Most objects have a few names: comparing them beats hashing into a set.
+                if (seen.Contains(hash))
+                {
+                    return false;
+                }
+                _nameHashes.Add(hash);
+                return true;
+            }
+            if (seen.Length == LinearNames)
+            {
+                foreach (var earlier in seen)
+                {
+                    _names.Add((level.Object, earlier));
+                }
+                _nameHashes.Add(0); // past the linear part: only the count matters from here on
+            }
+            return _names.Add((level.Object, hash));
+        }
 
         /// <summary>The JSONPath of the current place, names as written: <c>$.a.b[2]</c>.</summary>
         public string Path(ReadOnlySpan<byte> json, bool withCurrentName = true)
@@ -194,7 +233,7 @@ public static class EventShape
             return path.ToString();
         }
 
-        /// <summary>One open object (its number in the event) or array (0, and how many items began).</summary>
-        private record struct Level(int Object, int Index, int NameStart, int NameLength);
+        /// <summary>One open object (its number in the event) or array (0, and how many items began), and where its name hashes start.</summary>
+        private record struct Level(int Object, int Index, int NameStart, int NameLength, int NamesStart);
     }
 }

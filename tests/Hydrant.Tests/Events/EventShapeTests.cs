@@ -74,6 +74,26 @@ public sealed class EventShapeTests
     }
 
     [Theory]
+    [InlineData(5, 3)]
+    [InlineData(31, 30)]
+    [InlineData(32, 0)]
+    [InlineData(33, 32)]
+    [InlineData(200, 150)]
+    [InlineData(200, 3)]
+    public void A_duplicate_is_found_in_small_and_large_objects_and_after_nested_ones(int names, int repeated)
+    {
+        // An object of that many names, a nested object holding the same names between them, then the repeat.
+        var fields = Enumerable.Range(0, names).Select(i => $"\"f{i}\":{i}").ToList();
+        var nested = "\"inner\":{" + string.Join(',', fields) + "}";
+        var poison = "{\"timestamp\":\"2026-11-24T10:00:00Z\",\"eventType\":\"a\",\"sourceIP\":\"10.0.0.1\"," + string.Join(',', fields[..(names / 2)]) + "," + nested + ","
+            + string.Join(',', fields[(names / 2)..]) + $",\"f{repeated}\":0}}";
+        AssertRefusedAlone(Utf8(poison), $"duplicate key 'f{repeated}' in $");
+
+        using var batch = Parse(Utf8(poison.Replace($",\"f{repeated}\":0}}", "}", StringComparison.Ordinal)));
+        Assert.Single(batch.Events);
+    }
+
+    [Theory]
     [InlineData("eventType")]
     [InlineData("id")]
     [InlineData("sourceIP")]
