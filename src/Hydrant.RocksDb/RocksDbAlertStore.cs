@@ -56,7 +56,10 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = 
         {
             batch.Put(Encoding.ASCII.GetBytes(alert.Id), JsonSerializer.SerializeToUtf8Bytes(alert, Json), engine.Alerts);
         }
-        batch.Put(OpenKey, JsonSerializer.SerializeToUtf8Bytes(commit.Open.Select(a => a.Id).ToList(), Json), engine.Meta);
+        if (commit.Open is { } open)
+        {
+            batch.Put(OpenKey, JsonSerializer.SerializeToUtf8Bytes(open.Select(a => a.Id).ToList(), Json), engine.Meta);
+        }
         foreach (var (key, value) in commit.State)
         {
             var stateKey = Encoding.UTF8.GetBytes(StatePrefix + key);

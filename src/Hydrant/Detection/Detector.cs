@@ -57,6 +57,8 @@ public sealed class Detector : ISpoolConsumer
     private long _raised;
     private long _updated;
     private bool _restoreBeforeNextBatch;
+    /// <summary>Whether alerts opened or closed since the last commit (the open set is stored only then).</summary>
+    private bool _openChanged;
     private string? _forwardedPosition;
     private long _checkpoint;
     private int _batchRaised;
@@ -129,6 +131,7 @@ public sealed class Detector : ISpoolConsumer
     private async ValueTask RestoreAsync(CancellationToken cancellationToken)
     {
         _open.Clear();
+        _openChanged = false;
         var state = await _store.LoadStateAsync(cancellationToken);
         _forwardedPosition = state.TryGetValue(ForwardedKey, out var position) ? Encoding.ASCII.GetString(position) : null;
         _correlations.Restore(state.Where(s => s.Key != ForwardedKey).ToDictionary());
@@ -190,8 +193,10 @@ public sealed class Detector : ISpoolConsumer
             state = new Dictionary<string, byte[]?>(state) { [ForwardedKey] = Encoding.ASCII.GetBytes(position) };
         }
         var checkpoint = entries.Count > 0 ? entries[^1].Sequence + 1 : _checkpoint;
-        await _store.CommitAsync(new DetectorCommit([.. changed.Values.Select(a => a.Alert)], [.. _open.Values.SelectMany(o => o).Select(a => a.Alert)], state, checkpoint), cancellationToken);
+        IReadOnlyCollection<Alert>? open = _openChanged ? [.. _open.Values.SelectMany(o => o).Select(a => a.Alert)] : null;
+        await _store.CommitAsync(new DetectorCommit([.. changed.Values.Select(a => a.Alert)], open, state, checkpoint), cancellationToken);
         _checkpoint = checkpoint;
+        _openChanged = false;
         if (forwarded?.Position is { } taken && taken != _forwardedPosition)
         {
             _forwardedPosition = taken;
@@ -388,6 +393,7 @@ public sealed class Detector : ISpoolConsumer
         {
             alert = new OpenAlert(Alert.Raise(ruleId, title, level, groupKey, events, count, firstMs, lastMs), firstMs, lastMs, Math.Max(lastMs, clock));
             open.Add(alert);
+            _openChanged = true;
             _batchRaised++;
         }
         return alert;
@@ -413,7 +419,7 @@ public sealed class Detector : ISpoolConsumer
         var clock = _correlations.Watermark;
         foreach (var (key, open) in _open.ToList())
         {
-            open.RemoveAll(o => o.Horizon < clock - window);
+            _openChanged |= open.RemoveAll(o => o.Horizon < clock - window) > 0;
             if (open.Count == 0)
             {
                 _open.Remove(key);

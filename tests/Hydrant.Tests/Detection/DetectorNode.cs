@@ -16,6 +16,8 @@ public sealed class DetectorNode : IDisposable
 {
     private readonly ServiceProvider _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly string? _rulesDirectory;
+    private readonly bool _includeDefaultPack;
+    private readonly ISharedDetectionState? _shared;
     private long _position;
 
     public DetectorNode(DateTimeOffset now, string? rulesYaml = null, ISharedDetectionState? shared = null, Func<IAlertStore, IAlertStore>? wrapStore = null)
@@ -27,15 +29,10 @@ public sealed class DetectorNode : IDisposable
             Directory.CreateDirectory(_rulesDirectory);
             File.WriteAllText(Path.Combine(_rulesDirectory, "rules.yml"), rulesYaml);
         }
-        var compiler = new SigmaCompiler(SigmaOptions.Default);
-        var meters = _metrics.GetRequiredService<IMeterFactory>();
-        var rules = new RuleRegistry(RuleSet.Load(_rulesDirectory, compiler, includeDefaultPack: rulesYaml is null), compiler, Spool.OpenRuleCache(), Spool.Clock,
-            NullLogger<RuleRegistry>.Instance, meters);
-        Assert.Empty(rules.Current.Refusals);
+        _includeDefaultPack = rulesYaml is null;
+        _shared = shared;
         Alerts = wrapStore is null ? Spool.OpenAlertStore() : wrapStore(Spool.OpenAlertStore());
-        // The node's clock is the wall clock its stream clock may not pass.
-        var options = new DetectionOptions { Correlation = new Hydrant.Detection.Correlation.CorrelationOptions { WallClock = Spool.Clock } };
-        Detector = new Detector(rules, Alerts, new AlertFeed(), options, NullLogger<Detector>.Instance, meters, shared is null ? [] : [shared]);
+        Detector = NewDetector();
         Spool.Log.RegisterConsumer(Detector.Name, 0);
     }
 
@@ -43,7 +40,7 @@ public sealed class DetectorNode : IDisposable
 
     public IAlertStore Alerts { get; }
 
-    public Detector Detector { get; }
+    public Detector Detector { get; private set; }
 
     /// <summary>Loads the detector's position; call once before the first send.</summary>
     public async Task StartAsync() => _position = await Detector.LoadPositionAsync(CancellationToken.None);
@@ -61,6 +58,21 @@ public sealed class DetectorNode : IDisposable
         var entries = Spool.Log.Read(_position, 10_000);
         await Detector.ConsumeAsync(entries, CancellationToken.None);
         _position = entries[^1].Sequence + 1;
+    }
+
+    /// <summary>A new detector on the same spool and alert store, as after a restart of the process; call <see cref="StartAsync"/> next.</summary>
+    public void RestartDetector() => Detector = NewDetector();
+
+    private Detector NewDetector()
+    {
+        var compiler = new SigmaCompiler(SigmaOptions.Default);
+        var meters = _metrics.GetRequiredService<IMeterFactory>();
+        var rules = new RuleRegistry(RuleSet.Load(_rulesDirectory, compiler, _includeDefaultPack), compiler, Spool.OpenRuleCache(), Spool.Clock,
+            NullLogger<RuleRegistry>.Instance, meters);
+        Assert.Empty(rules.Current.Refusals);
+        // The node's clock is the wall clock its stream clock may not pass.
+        var options = new DetectionOptions { Correlation = new Hydrant.Detection.Correlation.CorrelationOptions { WallClock = Spool.Clock } };
+        return new Detector(rules, Alerts, new AlertFeed(), options, NullLogger<Detector>.Instance, meters, _shared is null ? [] : [_shared]);
     }
 
     /// <summary>Calls the detector with no entries, as the spool runner does while the spool is quiet.</summary>

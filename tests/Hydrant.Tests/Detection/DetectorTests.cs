@@ -24,4 +24,24 @@ public sealed class DetectorTests
         Assert.Equal((BruteForceId, 10L), (alert.RuleId, alert.Count));
         Assert.Equal(1, node.Detector.AlertsRaised);
     }
+
+    [Fact]
+    public async Task An_alert_that_only_grew_since_it_opened_still_takes_repeats_after_a_restart()
+    {
+        using var node = new DetectorNode(Now);
+        await node.StartAsync();
+        await node.SendAsync(Failures(0, 10));
+        // Batches that only update the open alert leave the stored open set as it was.
+        await node.SendAsync(Failures(10, 5));
+        await node.SendAsync(Failures(15, 5));
+
+        node.RestartDetector();
+        await node.StartAsync();
+        await node.SendAsync(Failures(20, 5));
+
+        var alert = Assert.Single(await node.ListAlertsAsync());
+        Assert.Equal(BruteForceId, alert.RuleId);
+        Assert.True(alert.Count > 10, $"the alert took no repeats: count {alert.Count}");
+        Assert.Equal(0, node.Detector.AlertsRaised);
+    }
 }

@@ -2,10 +2,10 @@ namespace Hydrant.Detection.Alerts;
 
 /// <summary>
 /// One commit of the detector: the alerts it raised or updated (by id), the alerts still open for
-/// suppression, its correlation window state that changed (key to bytes, null to delete), and the
-/// spool position all of it reflects.
+/// suppression (null when they are the ones the last commit stored), its correlation window state
+/// that changed (key to bytes, null to delete), and the spool position all of it reflects.
 /// </summary>
-public sealed record DetectorCommit(IReadOnlyCollection<Alert> Changed, IReadOnlyCollection<Alert> Open, IReadOnlyDictionary<string, byte[]?> State, long Checkpoint);
+public sealed record DetectorCommit(IReadOnlyCollection<Alert> Changed, IReadOnlyCollection<Alert>? Open, IReadOnlyDictionary<string, byte[]?> State, long Checkpoint);
 
 /// <summary>Stored alerts as <c>GET /v1/alerts</c> lists them: newest first, filtered, in pages.</summary>
 public interface IAlertView
