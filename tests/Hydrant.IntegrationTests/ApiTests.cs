@@ -119,6 +119,37 @@ public sealed class ApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task An_unknown_query_parameter_is_a_400_naming_it_on_every_endpoint_never_ignored()
+    {
+        using var client = Client();
+        var openapi = JsonDocument.Parse(await client.GetStringAsync("openapi/v1.json")).RootElement;
+        var endpoints = openapi.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(method => (Method: method.Name.ToUpperInvariant(), Path: path.Name)))
+            .Concat([("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/openapi/v1.json")])
+            .ToList();
+        Assert.Contains(("GET", "/v1/events"), endpoints);
+        Assert.Contains(("POST", "/v1/events"), endpoints);
+        Assert.Contains(("GET", "/v1/alerts"), endpoints);
+        Assert.True(endpoints.Count >= 16, $"only {endpoints.Count} endpoints in the OpenAPI document");
+        foreach (var (method, path) in endpoints)
+        {
+            var concrete = path.Replace("{id}", "x", StringComparison.Ordinal).Replace("{date}", "2026-01-01", StringComparison.Ordinal).TrimStart('/');
+            using var request = new HttpRequestMessage(new HttpMethod(method), concrete + "?user=root") { Content = method == "GET" ? null : new StringContent("{}") };
+            using var response = await client.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{method} {path}?user=root answered {(int)response.StatusCode}");
+            var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            Assert.Contains("unknown parameter 'user'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        // A misspelt filter is refused, not answered with everything.
+        var (misspelt, body) = await Api.GetAsync(client, "v1/events?sourceIp=198.51.100.9");
+        Assert.Equal(HttpStatusCode.BadRequest, misspelt.StatusCode);
+        Assert.Contains("sourceIP", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var (known, _) = await Api.GetAsync(client, "v1/events?sourceIP=198.51.100.9&limit=5&explain=true");
+        Assert.Equal(HttpStatusCode.OK, known.StatusCode);
+    }
+
+    [Fact]
     public async Task Unreadable_bodies_unknown_formats_and_paths_get_json_errors_without_stack_traces()
     {
         using var client = Client();

@@ -10,10 +10,12 @@ public static class AlertEndpoints
     public static void MapAlerts(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/alerts", QueryAsync)
+            .Takes("from", "to", "rule", "level", "limit", "cursor")
             .RequireScope(Scopes.Query)
             .WithName("QueryAlerts")
             .WithSummary("Alerts, newest first; from/to select alerts whose events fall in [from, to)");
         app.MapGet("/v1/alerts/stream", StreamAsync)
+            .Takes()
             .RequireScope(Scopes.Query)
             .WithName("AlertStream")
             .WithSummary("Server-Sent Events: one alert JSON per data: line, as alerts fire or update");

@@ -16,6 +16,7 @@ public static class AnalyticsEndpoints
 
     public static void MapAnalytics(this IEndpointRouteBuilder app) =>
         app.MapPost("/v1/analytics/query", QueryAsync)
+            .Takes("format", "maxRows")
             .RequireScope(Scopes.Admin)
             .WithName("AnalyticsQuery")
             .WithSummary("One read-only SQL query (SELECT or WITH) over the analytics store, {\"sql\":\"...\"}; ?format=csv for CSV, ?maxRows= under the configured cap");

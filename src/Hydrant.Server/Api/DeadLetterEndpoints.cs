@@ -12,6 +12,7 @@ public static class DeadLetterEndpoints
 
     public static void MapDeadLetters(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/deadletters", List)
+            .Takes(Parameters)
             .RequireScope(Scopes.Query)
             .WithName("DeadLetters")
             .WithSummary("Spool entries a consumer could not process, newest first, with the reason and the event's bytes; ?consumer=, ?before= (a sequence, from the previous page's next), ?limit=");
@@ -19,10 +20,6 @@ public static class DeadLetterEndpoints
     private static IResult List(HttpContext context, IDeadLetterStore deadLetters)
     {
         var q = context.Request.Query;
-        if (q.Keys.FirstOrDefault(k => !Parameters.Contains(k, StringComparer.Ordinal)) is { } unknown)
-        {
-            return Problems.Create(StatusCodes.Status400BadRequest, "bad query", $"unknown parameter '{unknown}'; this endpoint takes {string.Join(", ", Parameters)}");
-        }
         var limit = 100;
         if (q["limit"].ToString() is { Length: > 0 } limitText
             && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 1000))

@@ -13,6 +13,7 @@ public static class IngestEndpoints
 {
     public static void MapIngest(this IEndpointRouteBuilder app) =>
         app.MapPost("/v1/events", IngestAsync)
+            .Takes("format", "path", "year", "stream", "position")
             .RequireScope(Scopes.Ingest)
             .WithName("IngestEvents")
             .WithSummary("Ingest events: ?format=json|cloudtrail|zeek|syslog|web (&path= for Zeek, &year= for RFC 3164 syslog, &stream=&position= to number records across requests); every accepted event is durable when this returns");

@@ -11,6 +11,7 @@ public static class QueryEndpoints
 {
     public static void MapQuery(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/events", QueryAsync)
+            .Takes("sourceIP", "eventType", "from", "to", "limit", "cursor", "explain")
             .RequireScope(Scopes.Query)
             .WithName("QueryEvents")
             .WithSummary("Historical events, newest first, from inclusive, to exclusive (default: the last 24 h)");

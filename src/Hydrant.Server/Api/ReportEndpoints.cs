@@ -10,10 +10,12 @@ public static class ReportEndpoints
     public static void MapReports(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/reports/daily/{date}", GetAsync)
+            .Takes("format")
             .RequireScope(Scopes.Query)
             .WithName("GetDailyReport")
             .WithSummary("The stored report of a UTC day as JSON, HTML with charts, or Markdown (?format=json|html|md); 404 if that day has none yet");
         app.MapPost("/v1/reports/daily/{date}", BuildAsync)
+            .Takes()
             .RequireScope(Scopes.Admin)
             .WithName("BuildDailyReport")
             .WithSummary("Build (or rebuild) the report of a UTC day from the analytics store now, store it, and return it as JSON");

@@ -20,6 +20,7 @@ public static class RuleEndpoints
                     refused = current.Refusals.Select(r => new { source = r.Source, reason = r.Reason }),
                 }, ApiJson.Options);
             })
+            .Takes()
             .RequireScope(Scopes.Query)
             .WithName("ListRules")
             .WithSummary("Loaded rules with their source and status, and the rules that were refused");
@@ -27,13 +28,16 @@ public static class RuleEndpoints
                 Describe(await registry.LookupAsync(cancellationToken)).FirstOrDefault(r => r.Id == id) is { } rule
                     ? Results.Json(rule, ApiJson.Options)
                     : Problems.Create(StatusCodes.Status404NotFound, "not found", $"no loaded rule has id '{id}'"))
+            .Takes()
             .RequireScope(Scopes.Query)
             .WithName("GetRule");
         app.MapPost("/v1/rules", AddAsync)
+            .Takes()
             .RequireScope(Scopes.Admin)
             .WithName("AddRule")
             .WithSummary("Add (or replace, by id) a Sigma rule, filter or correlation sent as YAML (a correlation may bring its rules as further documents); it is stored and survives restarts");
         app.MapDelete("/v1/rules/{id}", RemoveAsync)
+            .Takes()
             .RequireScope(Scopes.Admin)
             .WithName("DeleteRule")
             .WithSummary("Remove a rule that was added through the API");

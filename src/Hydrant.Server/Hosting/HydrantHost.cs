@@ -192,6 +192,7 @@ public static class HydrantHost
             ? Task.CompletedTask
             : Problems.WriteAsync(context.HttpContext, context.HttpContext.Response.StatusCode, ReasonOf(context.HttpContext.Response.StatusCode)));
         app.UseHttpMetrics();
+        app.UseKnownQueryParameters();
 
         app.MapIngest();
         app.MapQuery();
@@ -201,11 +202,11 @@ public static class HydrantHost
         app.MapReports();
         app.MapAnalytics();
         app.MapDeadLetters();
-        app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).WithName("Liveness");
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { ResponseWriter = WriteReadinessAsync });
+        app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).Takes().WithName("Liveness");
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { ResponseWriter = WriteReadinessAsync }).Takes();
         app.Services.GetRequiredService<HydrantMetrics>();
-        app.MapMetrics("/metrics");
-        app.MapOpenApi();
+        app.MapMetrics("/metrics").Takes();
+        app.MapOpenApi().Takes();
 
         // Open the store now, so a locked or unreadable data folder fails the start, not the first request.
         app.Services.GetRequiredService<IIngestLog>();
