@@ -77,6 +77,60 @@ public sealed class DynamoDbEventStore(IAmazonDynamoDB client, DynamoDbOptions o
         return new EventPage(events, null, partitionsRead, itemsRead);
     }
 
+    public async ValueTask<ReadOnlyMemory<byte>?> GetAsync(string id, long fromMs, long toMs, CancellationToken cancellationToken)
+    {
+        foreach (var months in EventKeys.MonthsNewestFirst(fromMs, toMs).Chunk(100))
+        {
+            // The id's claims (one per month at most) say the event's time, type and source: its main item's key.
+            var claims = new List<Dictionary<string, AttributeValue>>();
+            var request = new Dictionary<string, KeysAndAttributes>
+            {
+                [options.TableName] = new KeysAndAttributes
+                {
+                    Keys = [.. months.Select(m => new Dictionary<string, AttributeValue>
+                    {
+                        [DynamoDbTable.PartitionKey] = new(DynamoDbIdClaims.PartitionOf(id, m)),
+                        [DynamoDbTable.SortKey] = new(id),
+                    })],
+                    ConsistentRead = true,
+                },
+            };
+            while (request is { Count: > 0 })
+            {
+                var response = await client.BatchGetItemAsync(request, cancellationToken);
+                if (response.Responses is not null && response.Responses.TryGetValue(options.TableName, out var items))
+                {
+                    claims.AddRange(items);
+                }
+                request = response.UnprocessedKeys;
+            }
+            foreach (var claim in claims.Where(c => c.ContainsKey(DynamoDbIdClaims.Timestamp)).OrderByDescending(c => c[DynamoDbTable.PartitionKey].S, StringComparer.Ordinal))
+            {
+                var timestampMs = long.Parse(claim[DynamoDbIdClaims.Timestamp].N, CultureInfo.InvariantCulture);
+                if (timestampMs < fromMs || timestampMs >= toMs)
+                {
+                    continue;
+                }
+                var partition = EventKeys.MainPartition(timestampMs, SourceShard.Main(SourceShard.Hash(claim[DynamoDbIdClaims.Source].S)));
+                var sortKey = EventKeys.SortKey(timestampMs, claim[DynamoDbTable.EventType].S, id);
+                foreach (var physical in await PhysicalKeysAsync([partition], cancellationToken))
+                {
+                    var item = await client.GetItemAsync(new GetItemRequest
+                    {
+                        TableName = options.TableName,
+                        Key = new() { [DynamoDbTable.PartitionKey] = new(physical), [DynamoDbTable.SortKey] = new(sortKey) },
+                        ConsistentRead = true,
+                    }, cancellationToken);
+                    if (item.Item is { Count: > 0 } found && found.TryGetValue(DynamoDbTable.Event, out var json))
+                    {
+                        return Encoding.UTF8.GetBytes(json.S);
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
     /// <summary>Nothing to drop: items carry a TTL (main items a month past retention), and the planner never reads past retention.</summary>
     public ValueTask<RetentionResult> ApplyRetentionAsync(DateTimeOffset now, TimeSpan retention, CancellationToken cancellationToken) =>
         ValueTask.FromResult(new RetentionResult([], []));

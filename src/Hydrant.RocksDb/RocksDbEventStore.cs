@@ -93,6 +93,20 @@ internal sealed class RocksDbEventStore(RocksDbEngine engine) : IEventStore
         return ValueTask.FromResult(new EventPage(events, null, partitionsRead, itemsRead));
     }
 
+    public ValueTask<ReadOnlyMemory<byte>?> GetAsync(string id, long fromMs, long toMs, CancellationToken cancellationToken)
+    {
+        foreach (var month in EventKeys.MonthsNewestFirst(fromMs, toMs))
+        {
+            // The ids family points at the main item (the bloom filter answers most months at once).
+            if (engine.Db.Get(Encoding.UTF8.GetBytes(month + "#" + id), engine.Ids) is { } mainKey
+                && engine.Db.Get(mainKey, engine.Main) is { } json)
+            {
+                return ValueTask.FromResult<ReadOnlyMemory<byte>?>(json);
+            }
+        }
+        return ValueTask.FromResult<ReadOnlyMemory<byte>?>(null);
+    }
+
     public ValueTask<RetentionResult> ApplyRetentionAsync(DateTimeOffset now, TimeSpan retention, CancellationToken cancellationToken)
     {
         // A hot day's last event leaves the 24 h window one day after the day ends.

@@ -142,7 +142,7 @@ internal sealed class RocksDbIngestLog : IIngestLog
                 {
                     if (Write(events, encoded, keys, include) is { } writtenRange)
                     {
-                        claiming.Add(new SpoolClaims.Pending(writtenRange, [.. include.Select(i => (events[i].Id, events[i].TimestampMs))]));
+                        claiming.Add(new SpoolClaims.Pending(writtenRange, [.. include.Select(i => new IdClaim(events[i].Id, events[i].TimestampMs, events[i].EventType, events[i].SourceIP))]));
                     }
                     stored += include.Count;
                 }

@@ -40,7 +40,7 @@ internal sealed class SpoolClaims
     }
 
     /// <summary>One range written and not yet committed: its ids in sequence order.</summary>
-    public sealed record Pending(CommitWatermark.Range Range, IReadOnlyList<(string Id, long TimestampMs)> Ids);
+    public sealed record Pending(CommitWatermark.Range Range, IReadOnlyList<IdClaim> Ids);
 
     /// <summary>Ranges waiting for the resolver.</summary>
     public int Waiting
@@ -78,9 +78,9 @@ internal sealed class SpoolClaims
     }
 
     /// <summary>The ids of a range's entries, read back from the spool (after a restart).</summary>
-    public IReadOnlyList<(string Id, long TimestampMs)> IdsOf(CommitWatermark.Range range)
+    public IReadOnlyList<IdClaim> IdsOf(CommitWatermark.Range range)
     {
-        var ids = new List<(string, long)>();
+        var ids = new List<IdClaim>();
         for (var sequence = range.Start; sequence < range.End; sequence++)
         {
             var json = _engine.Db.Get(SpoolKey(sequence), _engine.Spool);
@@ -93,7 +93,7 @@ internal sealed class SpoolClaims
             {
                 // An entry no one can read claims nothing; its consumers set it aside.
             }
-            ids.Add(row is null ? (string.Empty, 0) : (row.Id, row.TimestampMs));
+            ids.Add(row is null ? new IdClaim(string.Empty, 0, string.Empty, string.Empty) : new IdClaim(row.Id, row.TimestampMs, row.EventType, row.SourceIP));
         }
         return ids;
     }

@@ -81,6 +81,23 @@ public sealed class ApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task One_event_is_read_back_by_its_id_as_stored()
+    {
+        using var client = Client();
+        await Api.PostAsync(client, $$"""{"id":"by-id-7","timestamp":{{NowMs - 5000}},"eventType":"ssh.login","sourceIP":"198.51.100.21","user":"root","cmd":{"line":"id -u"} }""");
+
+        var (found, stored) = await Api.GetAsync(client, "v1/events/by-id-7");
+        Assert.Equal(HttpStatusCode.OK, found.StatusCode);
+        Assert.Equal("application/json", found.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(("by-id-7", "root", "id -u"), (stored.GetProperty("id").GetString(), stored.GetProperty("user").GetString(), stored.GetProperty("cmd").GetProperty("line").GetString()));
+
+        var (missing, problem) = await Api.GetAsync(client, "v1/events/by-id-8");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Contains("by-id-8", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Api.GetAsync(client, "v1/events/" + new string('x', 129))).Response.StatusCode);
+    }
+
+    [Fact]
     public async Task A_body_over_the_limit_is_refused_with_413_and_nothing_of_it_is_stored()
     {
         using var client = Client();

@@ -143,6 +143,15 @@ public sealed class ScaleOutTests : IDisposable
         // Settled: nothing more arrives later.
         Assert.Equal(400, await CountAsync(a));
         Assert.Equal(400, (await Api.QueryIdsAsync(a, range)).Count);
+
+        // Any node finds an event by its id alone, whichever node stored it.
+        foreach (var node in new[] { a, b })
+        {
+            var (found, stored) = await Api.GetAsync(node, "v1/events/thrice-7");
+            Assert.Equal(HttpStatusCode.OK, found.StatusCode);
+            Assert.Equal(("thrice-7", Api.Rfc3339(ts + 7)), (stored.GetProperty("id").GetString(), stored.GetProperty("timestamp").GetString()));
+        }
+        Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(b, "v1/events/thrice-400")).Response.StatusCode);
     }
 
     [Fact]

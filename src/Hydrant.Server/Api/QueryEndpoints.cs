@@ -9,12 +9,37 @@ namespace Hydrant.Server.Api;
 
 public static class QueryEndpoints
 {
-    public static void MapQuery(this IEndpointRouteBuilder app) =>
+    public static void MapQuery(this IEndpointRouteBuilder app)
+    {
         app.MapGet("/v1/events", QueryAsync)
             .Takes("sourceIP", "eventType", "from", "to", "limit", "cursor", "explain")
             .RequireScope(Scopes.Query)
             .WithName("QueryEvents")
             .WithSummary("Historical events, newest first, from inclusive, to exclusive (default: the last 24 h)");
+        app.MapGet("/v1/events/{id}", GetAsync)
+            .Takes()
+            .RequireScope(Scopes.Query)
+            .WithName("GetEvent")
+            .WithSummary("One stored event by its id, as stored; 404 when no kept event has that id");
+    }
+
+    private static async Task GetAsync(HttpContext context, string id, IEventStore store, StoreOptions options, EventLimits limits, TimeProvider time)
+    {
+        if (id.Length > EventLimits.MaxFieldChars)
+        {
+            await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "bad id", $"an id has at most {EventLimits.MaxFieldChars} characters");
+            return;
+        }
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var toMs = nowMs + (long)limits.MaxFutureSkew.TotalMilliseconds + 1;
+        if (await store.GetAsync(id, QueryPlanner.OldestKeptMs(nowMs, options.Retention), toMs, context.RequestAborted) is not { } json)
+        {
+            await Problems.WriteAsync(context, StatusCodes.Status404NotFound, "not found", $"no kept event has id '{id}'");
+            return;
+        }
+        context.Response.ContentType = "application/json";
+        await context.Response.Body.WriteAsync(json, context.RequestAborted);
+    }
 
     private static async Task QueryAsync(HttpContext context, IEventStore store, StoreOptions options, EventLimits limits, TimeProvider time)
     {

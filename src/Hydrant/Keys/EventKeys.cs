@@ -37,6 +37,17 @@ public static class EventKeys
     public static string Month(long timestampMs) =>
         DateTime.UnixEpoch.AddMilliseconds(timestampMs).ToString("yyyy-MM", CultureInfo.InvariantCulture);
 
+    /// <summary>The months (yyyy-MM) that [fromMs, toMs) touches, newest first.</summary>
+    public static IEnumerable<string> MonthsNewestFirst(long fromMs, long toMs)
+    {
+        var first = DateTime.UnixEpoch.AddMilliseconds(fromMs);
+        var month = DateTime.UnixEpoch.AddMilliseconds(Math.Max(fromMs, toMs - 1));
+        for (month = new DateTime(month.Year, month.Month, 1, 0, 0, 0, DateTimeKind.Utc); month >= new DateTime(first.Year, first.Month, 1, 0, 0, 0, DateTimeKind.Utc); month = month.AddMonths(-1))
+        {
+            yield return month.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+        }
+    }
+
     public static string Day(long timestampMs) =>
         DateTime.UnixEpoch.AddMilliseconds(timestampMs).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 

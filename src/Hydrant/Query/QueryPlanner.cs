@@ -11,9 +11,12 @@ namespace Hydrant.Query;
 /// </summary>
 public static class QueryPlanner
 {
+    /// <summary>Where the kept time begins: retention drops whole months, so the first of the month the period starts in.</summary>
+    public static long OldestKeptMs(long nowMs, TimeSpan retention) => FirstOfMonth(nowMs - (long)retention.TotalMilliseconds);
+
     public static QueryPlan Plan(EventQuery query, long nowMs, TimeSpan retention)
     {
-        var oldestKept = FirstOfMonth(nowMs - (long)retention.TotalMilliseconds);
+        var oldestKept = OldestKeptMs(nowMs, retention);
         return PlanRange(query, nowMs, oldestKept) with { KeptFromMs = oldestKept, ReachesPastRetention = query.FromMs < oldestKept };
     }
 

@@ -7,6 +7,13 @@ public interface IEventStore
 {
     ValueTask<EventPage> QueryAsync(EventQuery query, QueryPlan plan, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The stored JSON of the event with this id whose event time falls in [<paramref name="fromMs"/>,
+    /// <paramref name="toMs"/>) (what is kept), or null. Ids are unique within their event's month,
+    /// so each month of the range is asked, newest first.
+    /// </summary>
+    ValueTask<ReadOnlyMemory<byte>?> GetAsync(string id, long fromMs, long toMs, CancellationToken cancellationToken);
+
     /// <summary>Drops hot days past the hot window and whole months past the retention period.</summary>
     ValueTask<RetentionResult> ApplyRetentionAsync(DateTimeOffset now, TimeSpan retention, CancellationToken cancellationToken);
 }

@@ -13,5 +13,8 @@ public interface IIdClaims
     /// holds it (claimed now, or by this node before: asking again gives the same answer), false
     /// when another node does. Throws when the claims cannot be made now (the backend is down).
     /// </summary>
-    ValueTask<IReadOnlyList<bool>> ClaimAsync(IReadOnlyList<(string Id, long TimestampMs)> ids, CancellationToken cancellationToken);
+    ValueTask<IReadOnlyList<bool>> ClaimAsync(IReadOnlyList<IdClaim> ids, CancellationToken cancellationToken);
 }
+
+/// <summary>An id to claim, with what finds its event again from the id alone: its time, type and source.</summary>
+public readonly record struct IdClaim(string Id, long TimestampMs, string EventType, string SourceIP);

@@ -132,6 +132,33 @@ public abstract class EventStoreCompliance : IDisposable
     }
 
     [Fact]
+    public async Task An_event_is_found_by_its_id_alone_in_any_month_of_the_range_and_only_there()
+    {
+        const long Day = 24 * Hour;
+        // Through a node as configured: in scale-out its ids are claimed, which is what finds them again.
+        await Nodes[^1].AppendAsync(Event("by-id-now", NowMs - Hour, "ssh.login", "10.0.0.7") + Event("by-id-old", NowMs - (70 * Day), "firewall.deny", "2001:db8::7")
+            + $$"""{"timestamp":{{NowMs - (3 * Day)}},"eventType":"no.id","sourceIP":"10.0.0.8"}""" + "\n");
+        await CatchUpAsync();
+        var range = (From: NowMs - (90 * Day), To: NowMs + Hour);
+
+        var now = await Store.GetAsync("by-id-now", range.From, range.To, CancellationToken.None);
+        Assert.NotNull(now);
+        using (var json = System.Text.Json.JsonDocument.Parse(now.Value))
+        {
+            Assert.Equal(("by-id-now", "ssh.login", "10.0.0.7"), (json.RootElement.GetProperty("id").GetString(), json.RootElement.GetProperty("eventType").GetString(), json.RootElement.GetProperty("sourceIP").GetString()));
+        }
+        var old = await Store.GetAsync("by-id-old", range.From, range.To, CancellationToken.None);
+        Assert.Contains("\"id\":\"by-id-old\"", System.Text.Encoding.UTF8.GetString(old!.Value.Span), StringComparison.Ordinal);
+
+        // A derived id is found too, as the API lists it.
+        var derived = (await QueryAllAsync(new EventQuery { EventType = "no.id", FromMs = range.From, ToMs = range.To })).Single();
+        Assert.NotNull(await Store.GetAsync(derived, range.From, range.To, CancellationToken.None));
+
+        Assert.Null(await Store.GetAsync("no-such-id", range.From, range.To, CancellationToken.None));
+        Assert.Null(await Store.GetAsync("by-id-old", NowMs - (30 * Day), range.To, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Two_events_of_one_millisecond_type_and_source_are_both_kept()
     {
         await AppendAsync(Event("x1", NowMs - Hour) + Event("x2", NowMs - Hour));
