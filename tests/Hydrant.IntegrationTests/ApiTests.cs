@@ -98,6 +98,26 @@ public sealed class ApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_rule_says_what_it_detects_its_attack_techniques_and_its_yaml()
+    {
+        using var client = Client();
+        var (response, rule) = await Api.GetAsync(client, "v1/rules/7d4b2a10-3c5e-4f61-9a7b-8c9d0e1f2a30");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("SSH Brute Force", rule.GetProperty("title").GetString());
+        Assert.Contains("password guessing", rule.GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["T1110.001"], rule.GetProperty("attack").GetProperty("techniques").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(["credential-access"], rule.GetProperty("attack").GetProperty("tactics").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal("A misconfigured client retrying with a stale password", rule.GetProperty("falsePositives")[0].GetString());
+        Assert.Contains("type: event_count", rule.GetProperty("yaml").GetString(), StringComparison.Ordinal);
+
+        // The list describes every rule the same way, without the YAML.
+        var (_, list) = await Api.GetAsync(client, "v1/rules");
+        var listed = list.GetProperty("rules").EnumerateArray().Single(r => r.GetProperty("id").GetString() == "7d4b2a10-3c5e-4f61-9a7b-8c9d0e1f2a30");
+        Assert.Equal("T1110.001", listed.GetProperty("attack").GetProperty("techniques")[0].GetString());
+        Assert.False(listed.TryGetProperty("yaml", out _));
+    }
+
+    [Fact]
     public async Task A_body_over_the_limit_is_refused_with_413_and_nothing_of_it_is_stored()
     {
         using var client = Client();

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Serialization;
 using Hydrant.Detection;
 using Hydrant.Detection.Sigma;
 using Hydrant.Server.Auth;
@@ -16,7 +17,7 @@ public static class RuleEndpoints
                 var current = await registry.LookupAsync(cancellationToken);
                 return Results.Json(new
                 {
-                    rules = Describe(current),
+                    rules = Describe(current, withYaml: false),
                     refused = current.Refusals.Select(r => new { source = r.Source, reason = r.Reason }),
                 }, ApiJson.Options);
             })
@@ -25,12 +26,13 @@ public static class RuleEndpoints
             .WithName("ListRules")
             .WithSummary("Loaded rules with their source and status, and the rules that were refused");
         app.MapGet("/v1/rules/{id}", async (string id, RuleRegistry registry, CancellationToken cancellationToken) =>
-                Describe(await registry.LookupAsync(cancellationToken)).FirstOrDefault(r => r.Id == id) is { } rule
+                Describe(await registry.LookupAsync(cancellationToken), withYaml: true).FirstOrDefault(r => r.Id == id) is { } rule
                     ? Results.Json(rule, ApiJson.Options)
                     : Problems.Create(StatusCodes.Status404NotFound, "not found", $"no loaded rule has id '{id}'"))
             .Takes()
             .RequireScope(Scopes.Query)
-            .WithName("GetRule");
+            .WithName("GetRule")
+            .WithSummary("One loaded rule: what it detects and why (description, ATT&CK techniques and tactics, references, false positives) and its YAML");
         app.MapPost("/v1/rules", AddAsync)
             .Takes()
             .RequireScope(Scopes.Admin)
@@ -81,21 +83,38 @@ public static class RuleEndpoints
             _ => Problems.Create(StatusCodes.Status404NotFound, "not found", $"no rule added through the API has id '{id}'"),
         };
 
-    private static IEnumerable<RuleDescription> Describe(RuleSet rules) =>
-    [
-        .. rules.Rules.Select(r => new RuleDescription(
-            r.Rule.Id, r.Rule.Title, "detection", r.Rule.Level, r.Rule.Status, r.Source, rules.Plan.RaisesAlerts(r.Rule),
-            new LogsourceDescription(r.Rule.Logsource.Product, r.Rule.Logsource.Service, r.Rule.Logsource.Category), r.Rule.Tags, null)),
-        .. rules.Correlations.Select(c => new RuleDescription(
-            c.Correlation.Id, c.Correlation.Title, "correlation", c.Correlation.Level, c.Correlation.Status, c.Source,
-            rules.Plan.Nodes.First(n => ReferenceEquals(n.Correlation, c.Correlation)).RaisesAlerts, null, null,
-            new CorrelationDescription(Snake(c.Correlation.Type), c.Correlation.Rules, c.Correlation.GroupBy, c.Correlation.Timespan.TotalSeconds, c.Correlation.Field,
-                c.Correlation.Condition.ToDictionary(b => b.Operator, b => b.Value)))),
-        .. rules.Filters.Select(f => new RuleDescription(
-            f.Document.Id, f.Document.Title, "filter", null, null, f.Source, false, null, null, null) { Filters = ((SigmaFilter)f.Document).Rules }),
-    ];
+    private static IEnumerable<RuleDescription> Describe(RuleSet rules, bool withYaml)
+    {
+        RuleDescription About(RuleDescription description, SigmaDocument document) => description with
+        {
+            Description = document.About.Description,
+            Author = document.About.Author,
+            Date = document.About.Date,
+            References = document.About.References,
+            FalsePositives = document.About.FalsePositives,
+            Tags = document.About.Tags,
+            Attack = new AttackDescription(RuleAbout.Techniques(document.About.Tags), RuleAbout.Tactics(document.About.Tags)),
+            Yaml = withYaml ? document.About.Yaml : null,
+        };
+        return
+        [
+            .. rules.Rules.Select(r => About(new RuleDescription(
+                r.Rule.Id, r.Rule.Title, "detection", r.Rule.Level, r.Rule.Status, r.Source, rules.Plan.RaisesAlerts(r.Rule),
+                new LogsourceDescription(r.Rule.Logsource.Product, r.Rule.Logsource.Service, r.Rule.Logsource.Category), r.Rule.Tags, null), r.Rule)),
+            .. rules.Correlations.Select(c => About(new RuleDescription(
+                c.Correlation.Id, c.Correlation.Title, "correlation", c.Correlation.Level, c.Correlation.Status, c.Source,
+                rules.Plan.Nodes.First(n => ReferenceEquals(n.Correlation, c.Correlation)).RaisesAlerts, null, null,
+                new CorrelationDescription(Snake(c.Correlation.Type), c.Correlation.Rules, c.Correlation.GroupBy, c.Correlation.Timespan.TotalSeconds, c.Correlation.Field,
+                    c.Correlation.Condition.ToDictionary(b => b.Operator, b => b.Value))), c.Correlation)),
+            .. rules.Filters.Select(f => About(new RuleDescription(
+                f.Document.Id, f.Document.Title, "filter", null, null, f.Source, false, null, null, null) { Filters = ((SigmaFilter)f.Document).Rules }, f.Document)),
+        ];
+    }
 
     private static string Snake(CorrelationType type) => string.Concat(type.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+
+    /// <summary>The MITRE ATT&amp;CK techniques (T1110.001) and tactics (credential-access) the rule's tags name.</summary>
+    private sealed record AttackDescription(IReadOnlyList<string> Techniques, IReadOnlyList<string> Tactics);
 
     private sealed record LogsourceDescription(string? Product, string? Service, string? Category);
 
@@ -108,5 +127,16 @@ public static class RuleEndpoints
     {
         /// <summary>For a filter: the rules it tunes.</summary>
         public IReadOnlyList<string>? Filters { get; init; }
+
+        public string? Description { get; init; }
+        public string? Author { get; init; }
+        public string? Date { get; init; }
+        public IReadOnlyList<string> References { get; init; } = [];
+        public IReadOnlyList<string> FalsePositives { get; init; } = [];
+        public AttackDescription Attack { get; init; } = new([], []);
+
+        /// <summary>The rule's document as written; only when one rule is asked for.</summary>
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Yaml { get; init; }
     }
 }

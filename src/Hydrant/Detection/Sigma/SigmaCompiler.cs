@@ -81,7 +81,9 @@ public sealed class SigmaCompiler(SigmaOptions options)
             var (id, title) = root is null ? (null, null) : (Scalar(root, "id"), Scalar(root, "title"));
             try
             {
-                return new CompiledDocument(CompileDocument(document.RootNode), null, id, title);
+                var compiled = CompileDocument(document.RootNode);
+                compiled.About = AboutOf(root!, yaml, document);
+                return new CompiledDocument(compiled, null, id, title);
             }
             catch (SigmaException e)
             {
@@ -254,6 +256,22 @@ public sealed class SigmaCompiler(SigmaOptions options)
             }
         }
         throw Error(node, $"timespan '{text}' is not a number followed by s, m, h or d (as in 90m)");
+    }
+
+    private static RuleAbout AboutOf(YamlMappingNode root, string yaml, YamlDocument document)
+    {
+        // The document's own text (a correlation's file holds its rules' documents too): a block
+        // mapping's end mark is its start, so the text runs to the end of its last node.
+        var start = (int)Math.Min(document.RootNode.Start.Index, yaml.Length);
+        var end = (int)Math.Min(document.AllNodes.Max(n => n.End.Index), yaml.Length);
+        static IReadOnlyList<string> List(YamlMappingNode map, string key) => Child(map, key) switch
+        {
+            YamlSequenceNode items => [.. items.Children.OfType<YamlScalarNode>().Select(i => i.Value).OfType<string>()],
+            YamlScalarNode { Value: { Length: > 0 } one } => [one],
+            _ => [],
+        };
+        return new RuleAbout(Scalar(root, "description"), Scalar(root, "author"), Scalar(root, "date"), List(root, "references"), List(root, "falsepositives"), List(root, "tags"),
+            end > start ? yaml[start..end].TrimEnd() : string.Empty);
     }
 
     /// <summary>A scalar or a non-empty list of scalars, as a list; null when absent or of another shape.</summary>

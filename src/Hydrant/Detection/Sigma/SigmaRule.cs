@@ -21,6 +21,9 @@ public abstract class SigmaDocument(string id, string? name, string title)
 
     public string Title { get; } = title;
 
+    /// <summary>Its description, references, false positives and YAML, as the compiler read them.</summary>
+    public RuleAbout About { get; internal set; } = RuleAbout.None;
+
     /// <summary>True when <paramref name="reference"/> (from a filter or correlation) names this document by id or name.</summary>
     public bool IsNamed(string reference) => Id == reference || Name == reference;
 }
@@ -59,7 +62,7 @@ public sealed class SigmaRule : SigmaDocument
 
     /// <summary>This rule tuned by a filter: events the filter matches no longer match the rule.</summary>
     public SigmaRule FilteredBy(SigmaFilter filter) =>
-        new(Id, Name, Title, Level, Status, Logsource, Tags, e => _detection(e) && !filter.Matches(e), Requirement);
+        new(Id, Name, Title, Level, Status, Logsource, Tags, e => _detection(e) && !filter.Matches(e), Requirement) { About = About };
 }
 
 /// <summary>
