@@ -32,9 +32,13 @@ public sealed class CliTests
         Assert.Equal(0, queried);
         Assert.Equal(attackerEvents, json.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
 
+        // Piped, the table is tab-separated lines: nothing wrapped or cut for the next program.
         var (table, tableText, _) = await HydrantProcess.RunAsync(["query", "--type", "auth.failure", "--limit", "5", "--url", server.BaseUrl]);
         Assert.Equal(0, table);
-        Assert.Contains("5 events", tableText, StringComparison.Ordinal);
+        var rows = tableText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("timestamp\teventType\tsourceIP\tid", rows[0]);
+        Assert.Equal(5, rows.Length - 1);
+        Assert.All(rows[1..], l => Assert.Matches(@"^\d{4}-\d\d-\d\dT[^\t]+Z\tauth\.failure\t[^\t]+\t[^\t]+$", l));
     }
 
     [Theory]
@@ -104,6 +108,35 @@ public sealed class CliTests
         Assert.Equal(2, exit);
         Assert.Contains("mixed.ndjson:3: sourceIP", stderr, StringComparison.Ordinal);
         Assert.Contains("accepted 2 (duplicates 0), rejected 1", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rules_list_and_show_print_what_the_server_has_loaded_as_plain_lines_when_piped()
+    {
+        using var data = new TempDirectory();
+        await using var server = await HydrantProcess.ServeAsync(data.Path);
+
+        var (listed, list, _) = await HydrantProcess.RunAsync(["rules", "list", "--url", server.BaseUrl]);
+        Assert.Equal(0, listed);
+        var rows = list.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("id\tkind\tlevel\ttitle\tattack\tsource", rows[0]);
+        Assert.Contains("7d4b2a10-3c5e-4f61-9a7b-8c9d0e1f2a30\tcorrelation\thigh\tSSH Brute Force\tT1110.001\tdefault:", list, StringComparison.Ordinal);
+        Assert.DoesNotContain("─", list, StringComparison.Ordinal);
+
+        var (shown, show, _) = await HydrantProcess.RunAsync(["rules", "show", "7d4b2a10-3c5e-4f61-9a7b-8c9d0e1f2a30", "--url", server.BaseUrl]);
+        Assert.Equal(0, shown);
+        Assert.StartsWith("SSH Brute Force (correlation, high, stable)", show, StringComparison.Ordinal);
+        Assert.Contains("password guessing", show, StringComparison.Ordinal);
+        Assert.Contains("T1110.001, credential-access", show, StringComparison.Ordinal);
+        Assert.Contains("correlation:\n    type: event_count", show, StringComparison.Ordinal);
+
+        var (json, answer, _) = await HydrantProcess.RunAsync(["rules", "show", "7d4b2a10-3c5e-4f61-9a7b-8c9d0e1f2a30", "--json", "--url", server.BaseUrl]);
+        Assert.Equal(0, json);
+        Assert.Equal("SSH Brute Force", System.Text.Json.JsonDocument.Parse(answer).RootElement.GetProperty("title").GetString());
+
+        var (missing, _, error) = await HydrantProcess.RunAsync(["rules", "show", "no-such-rule", "--url", server.BaseUrl]);
+        Assert.Equal(1, missing);
+        Assert.Contains("no-such-rule", error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -69,20 +69,17 @@ internal static class QueryCommand
                 }
                 return ExitCodes.Success;
             }
-            var table = new Table().AddColumns("timestamp", "eventType", "sourceIP", "id");
-            foreach (var e in events)
+            TextTable.Write(["timestamp", "eventType", "sourceIP", "id"], events.Select(e => (IReadOnlyList<string>)[Cell(e, "timestamp"), Cell(e, "eventType"), Cell(e, "sourceIP"), Cell(e, "id")]));
+            if (!Console.IsOutputRedirected)
             {
-                table.AddRow(Cell(e, "timestamp"), Cell(e, "eventType"), Cell(e, "sourceIP"), Cell(e, "id"));
+                AnsiConsole.WriteLine($"{events.Count} events");
             }
-            AnsiConsole.Write(table);
-            AnsiConsole.WriteLine($"{events.Count} events");
             return ExitCodes.Success;
         });
         return command;
     }
 
-    private static string Cell(JsonElement e, string name) =>
-        Markup.Escape(e.TryGetProperty(name, out var v) ? v.ToString() : string.Empty);
+    private static string Cell(JsonElement e, string name) => e.TryGetProperty(name, out var v) ? v.ToString() : string.Empty;
 
     private static string BuildPath(string? ip, string? type, string? from, string? to, int limit, string? cursor)
     {

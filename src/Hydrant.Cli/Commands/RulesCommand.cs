@@ -1,12 +1,16 @@
 using System.CommandLine;
 using System.Text.Json;
+using Hydrant.Cli.Client;
 using Hydrant.Detection;
 using Hydrant.Detection.Sigma;
 using Spectre.Console;
 
 namespace Hydrant.Cli.Commands;
 
-/// <summary><c>hydrant rules check DIR</c>: parse and compile every rule, and say why each refused one is refused.</summary>
+/// <summary>
+/// <c>hydrant rules check DIR</c>: parse and compile every rule, and say why each refused one is
+/// refused; <c>rules list</c> and <c>rules show ID</c> ask the running server.
+/// </summary>
 internal static class RulesCommand
 {
     public static Command Create()
@@ -61,8 +65,91 @@ internal static class RulesCommand
             }
             return compiled == results.Count ? ExitCodes.Success : ExitCodes.BadInput;
         });
-        return new Command("rules", "Work with Sigma rules") { check };
+        return new Command("rules", "Work with Sigma rules") { check, List(), Show() };
     }
+
+    /// <summary><c>hydrant rules list</c>: the server's loaded rules and the refused ones.</summary>
+    private static Command List()
+    {
+        var json = new Option<bool>("--json") { Description = "The server's answer as JSON" };
+        var url = CommonOptions.Url();
+        var key = CommonOptions.Key();
+        var command = new Command("list", "List the rules the running server has loaded, and those it refused") { json, url, key };
+        command.SetAction((result, cancellationToken) => AskAsync(result, url, key, "v1/rules", async answer =>
+        {
+            if (result.GetValue(json))
+            {
+                await Console.Out.WriteLineAsync(answer.GetRawText());
+                return;
+            }
+            TextTable.Write(["id", "kind", "level", "title", "attack", "source"], answer.GetProperty("rules").EnumerateArray().Select(r => (IReadOnlyList<string>)
+            [
+                Text(r, "id"), Text(r, "kind"), Text(r, "level"), Text(r, "title"),
+                string.Join(' ', r.GetProperty("attack").GetProperty("techniques").EnumerateArray().Select(t => t.GetString())), Text(r, "source"),
+            ]));
+            foreach (var refused in answer.GetProperty("refused").EnumerateArray())
+            {
+                await Console.Error.WriteLineAsync($"refused {Text(refused, "source")}: {Text(refused, "reason")}");
+            }
+        }, cancellationToken));
+        return command;
+    }
+
+    /// <summary><c>hydrant rules show ID</c>: one rule, what it detects and its YAML.</summary>
+    private static Command Show()
+    {
+        var id = new Argument<string>("ID") { Description = "The rule's id" };
+        var json = new Option<bool>("--json") { Description = "The server's answer as JSON" };
+        var url = CommonOptions.Url();
+        var key = CommonOptions.Key();
+        var command = new Command("show", "Show one loaded rule: what it detects, its ATT&CK techniques, references and YAML") { id, json, url, key };
+        command.SetAction((result, cancellationToken) => AskAsync(result, url, key, "v1/rules/" + Uri.EscapeDataString(result.GetValue(id)!), async rule =>
+        {
+            if (result.GetValue(json))
+            {
+                await Console.Out.WriteLineAsync(rule.GetRawText());
+                return;
+            }
+            var attack = rule.GetProperty("attack");
+            var lines = new List<string>
+            {
+                $"{Text(rule, "title")} ({Text(rule, "kind")}, {Text(rule, "level")}, {Text(rule, "status")})",
+                $"id:              {Text(rule, "id")}",
+                $"source:          {Text(rule, "source")}",
+                $"description:     {Text(rule, "description").ReplaceLineEndings(" ").Trim()}",
+                $"ATT&CK:          {string.Join(", ", attack.GetProperty("techniques").EnumerateArray().Concat(attack.GetProperty("tactics").EnumerateArray()).Select(t => t.GetString()))}",
+                $"references:      {string.Join(", ", rule.GetProperty("references").EnumerateArray().Select(t => t.GetString()))}",
+                $"false positives: {string.Join("; ", rule.GetProperty("falsePositives").EnumerateArray().Select(t => t.GetString()))}",
+                string.Empty,
+                Text(rule, "yaml"),
+            };
+            await Console.Out.WriteLineAsync(string.Join('\n', lines));
+        }, cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> AskAsync(ParseResult result, Option<string> url, Option<string?> key, string path, Func<JsonElement, Task> print, CancellationToken cancellationToken)
+    {
+        using var client = new HydrantClient(result.GetValue(url)!, CommonOptions.KeyValue(result, key));
+        try
+        {
+            using var response = await client.GetAsync(path, cancellationToken);
+            if (response.StatusCode != System.Net.HttpStatusCode.OK)
+            {
+                return await HydrantClient.ReportFailureAsync(response, cancellationToken);
+            }
+            using var answer = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(cancellationToken));
+            await print(answer.RootElement);
+            return ExitCodes.Success;
+        }
+        catch (HttpRequestException e)
+        {
+            await Console.Error.WriteLineAsync($"hydrant: cannot reach {result.GetValue(url)}: {e.Message}");
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static string Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind is not JsonValueKind.Null ? v.ToString() : string.Empty;
 
     private sealed record RuleCheck(string Path, string? Id, string? Title, string Status, string? Reason);
 
