@@ -28,6 +28,9 @@ public sealed class DynamoDbAlertStore(IAmazonDynamoDB client, DynamoDbOptions o
     private const string Body = "alert";
     private const string Rule = "rule";
     private const string Level = "level";
+    private const string Title = "title";
+    // The sources of the alert's events, for ?sourceIP= (a string set cannot be empty: "-" when none).
+    private const string Sources = "sources";
     private const string First = "first";
     private const string Last = "last";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -59,6 +62,8 @@ public sealed class DynamoDbAlertStore(IAmazonDynamoDB client, DynamoDbOptions o
             [Body] = new AttributeValue(JsonSerializer.Serialize(a, Json)),
             [Rule] = new AttributeValue(a.RuleId),
             [Level] = new AttributeValue(a.Level),
+            [Title] = new AttributeValue(a.Title),
+            [Sources] = new AttributeValue { SS = [.. a.Events.Select(e => e.SourceIP).Where(s => s.Length > 0).Distinct(StringComparer.Ordinal).DefaultIfEmpty("-")] },
             [First] = Number(Timestamps.ParseCanonical(a.FirstSeen)),
             [Last] = Number(Timestamps.ParseCanonical(a.LastSeen)),
         }))).ToList();
@@ -116,9 +121,14 @@ public sealed class DynamoDbAlertStore(IAmazonDynamoDB client, DynamoDbOptions o
             request.ExpressionAttributeNames[name] = attribute;
             request.ExpressionAttributeValues[value] = operand;
         }
-        if (query.RuleId is { } rule)
+        if (query.Rule is { } rule)
         {
-            Filter("#rule = :rule", "#rule", Rule, ":rule", new AttributeValue(rule));
+            Filter("(#rule = :rule OR #title = :rule)", "#rule", Rule, ":rule", new AttributeValue(rule));
+            request.ExpressionAttributeNames["#title"] = Title;
+        }
+        if (query.SourceIP is { } source)
+        {
+            Filter("contains(#sources, :source)", "#sources", Sources, ":source", new AttributeValue(source));
         }
         if (query.Level is { } level)
         {

@@ -147,7 +147,11 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = 
 
     private static bool Wanted(Alert alert, AlertQuery query)
     {
-        if (query.RuleId is not null && alert.RuleId != query.RuleId)
+        if (query.Rule is not null && alert.RuleId != query.Rule && alert.Title != query.Rule)
+        {
+            return false;
+        }
+        if (query.SourceIP is not null && !alert.Events.Any(e => e.SourceIP == query.SourceIP))
         {
             return false;
         }

@@ -10,10 +10,10 @@ public static class AlertEndpoints
     public static void MapAlerts(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/alerts", QueryAsync)
-            .Takes("from", "to", "rule", "level", "limit", "cursor")
+            .Takes("from", "to", "rule", "level", "sourceIP", "limit", "cursor")
             .RequireScope(Scopes.Query)
             .WithName("QueryAlerts")
-            .WithSummary("Alerts, newest first; from/to select alerts whose events fall in [from, to)");
+            .WithSummary("Alerts, newest first; from/to select alerts whose events fall in [from, to); rule is an id or the exact title; sourceIP one of the alert's events' sources");
         app.MapGet("/v1/alerts/stream", StreamAsync)
             .Takes()
             .RequireScope(Scopes.Query)
@@ -48,7 +48,8 @@ public static class AlertEndpoints
         {
             FromMs = from,
             ToMs = to,
-            RuleId = q["rule"].ToString() is { Length: > 0 } rule ? rule : null,
+            Rule = q["rule"].ToString() is { Length: > 0 } rule ? rule : null,
+            SourceIP = q["sourceIP"].ToString() is { Length: > 0 } source ? (Hydrant.Events.SourceAddress.TryNormalizeIp(source, out var ip) ? ip : source) : null,
             Level = level.Length > 0 ? level : null,
             Limit = limit,
             AfterId = cursor.Length > 0 ? cursor : null,

@@ -70,13 +70,31 @@ public abstract class AlertStoreCompliance : IDisposable
         var low = AlertOf(Now.AddMinutes(-5), "brute", "low", NowMs - Minute);
         await StoreAsync([early, spanning, late, low]);
 
-        Assert.Equal([low.Id, spanning.Id, early.Id], (await ListAllAsync(new AlertQuery { RuleId = "brute", Limit = 2 })).Select(a => a.Id));
-        Assert.Equal([spanning.Id, early.Id], (await ListAllAsync(new AlertQuery { RuleId = "brute", Level = "high" })).Select(a => a.Id));
+        Assert.Equal([low.Id, spanning.Id, early.Id], (await ListAllAsync(new AlertQuery { Rule = "brute", Limit = 2 })).Select(a => a.Id));
+        Assert.Equal([spanning.Id, early.Id], (await ListAllAsync(new AlertQuery { Rule = "brute", Level = "high" })).Select(a => a.Id));
         Assert.Equal([late.Id], (await ListAllAsync(new AlertQuery { Level = "medium" })).Select(a => a.Id));
         // [from, to): an alert counts when its span of events overlaps the range.
         Assert.Equal([late.Id, spanning.Id], (await ListAllAsync(new AlertQuery { FromMs = NowMs - (12 * Minute), ToMs = NowMs - (2 * Minute) })).Select(a => a.Id));
         Assert.Equal([spanning.Id, early.Id], (await ListAllAsync(new AlertQuery { ToMs = NowMs - (10 * Minute) })).Select(a => a.Id));
-        Assert.Empty(await ListAllAsync(new AlertQuery { RuleId = "scan", FromMs = NowMs - Minute }));
+        Assert.Empty(await ListAllAsync(new AlertQuery { Rule = "scan", FromMs = NowMs - Minute }));
+    }
+
+    [Fact]
+    public async Task Rule_takes_an_id_or_the_exact_title_and_source_ip_any_of_the_alerts_events_sources()
+    {
+        var brute = AlertOf(Now.AddMinutes(-3), "brute");
+        var scan = Alert.Raise("scan", "Port Scan", "medium", null,
+            [new AlertEvent("e2", Timestamps.ToText(NowMs), "firewall.deny", "10.0.0.2"), new AlertEvent("e3", Timestamps.ToText(NowMs), "firewall.deny", "2001:db8::9")],
+            2, NowMs, NowMs) with { Id = Ulid.NewUlid(Now.AddMinutes(-2)).ToString() };
+        await StoreAsync([brute, scan]);
+
+        Assert.Equal([scan.Id], (await ListAllAsync(new AlertQuery { Rule = "Port Scan" })).Select(a => a.Id));
+        Assert.Equal([scan.Id], (await ListAllAsync(new AlertQuery { Rule = "scan" })).Select(a => a.Id));
+        Assert.Empty(await ListAllAsync(new AlertQuery { Rule = "Port" }));
+        Assert.Equal([scan.Id], (await ListAllAsync(new AlertQuery { SourceIP = "2001:db8::9" })).Select(a => a.Id));
+        Assert.Equal([brute.Id], (await ListAllAsync(new AlertQuery { SourceIP = "10.0.0.1" })).Select(a => a.Id));
+        Assert.Empty(await ListAllAsync(new AlertQuery { SourceIP = "10.0.0.3" }));
+        Assert.Empty(await ListAllAsync(new AlertQuery { SourceIP = "10.0.0.2", Rule = "brute" }));
     }
 
     [Fact]

@@ -43,8 +43,14 @@ public sealed record AlertQuery
 {
     public long? FromMs { get; init; }
     public long? ToMs { get; init; }
-    public string? RuleId { get; init; }
+
+    /// <summary>A rule's id or its exact title.</summary>
+    public string? Rule { get; init; }
     public string? Level { get; init; }
+
+    /// <summary>A source (normalized, as events store it) that one of the alert's events came from.</summary>
+    public string? SourceIP { get; init; }
+
     public int Limit { get; init; } = 100;
 
     /// <summary>The id of the last alert of the previous page; this page starts below it.</summary>
