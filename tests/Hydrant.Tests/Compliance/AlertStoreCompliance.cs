@@ -85,7 +85,8 @@ public abstract class AlertStoreCompliance : IDisposable
         var brute = AlertOf(Now.AddMinutes(-3), "brute");
         var scan = Alert.Raise("scan", "Port Scan", "medium", null,
             [new AlertEvent("e2", Timestamps.ToText(NowMs), "firewall.deny", "10.0.0.2"), new AlertEvent("e3", Timestamps.ToText(NowMs), "firewall.deny", "2001:db8::9")],
-            2, NowMs, NowMs) with { Id = Ulid.NewUlid(Now.AddMinutes(-2)).ToString() };
+            2, NowMs, NowMs) with
+        { Id = Ulid.NewUlid(Now.AddMinutes(-2)).ToString() };
         await StoreAsync([brute, scan]);
 
         Assert.Equal([scan.Id], (await ListAllAsync(new AlertQuery { Rule = "Port Scan" })).Select(a => a.Id));
