@@ -70,6 +70,21 @@ public sealed class DynamoDbAlertStore(IAmazonDynamoDB client, DynamoDbOptions o
         await writer.WriteAsync(options.TableName, requests, cancellationToken);
     }
 
+    public async ValueTask<Alert?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        if (!Ulid.TryParse(id, out _))
+        {
+            return null;
+        }
+        var item = (await client.GetItemAsync(new GetItemRequest
+        {
+            TableName = options.TableName,
+            Key = new() { [DynamoDbTable.PartitionKey] = new(PartitionOf(MonthOf(id), ShardOf(id))), [DynamoDbTable.SortKey] = new(id) },
+            ConsistentRead = true,
+        }, cancellationToken)).Item;
+        return item is { Count: > 0 } && item.TryGetValue(Body, out var body) ? JsonSerializer.Deserialize<Alert>(body.S, Json) : null;
+    }
+
     public async ValueTask<AlertPage> QueryAsync(AlertQuery query, CancellationToken cancellationToken)
     {
         var months = await ListedMonthsAsync(cancellationToken);

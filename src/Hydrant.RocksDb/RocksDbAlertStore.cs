@@ -165,6 +165,8 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = 
         return (query.FromMs is not { } from || last >= from) && (query.ToMs is not { } to || first < to);
     }
 
+    public ValueTask<Alert?> GetAsync(string id, CancellationToken cancellationToken) => ValueTask.FromResult(Ulid.TryParse(id, out _) ? Load(id) : null);
+
     private Alert? Load(string id) =>
         engine.Db.Get(Encoding.ASCII.GetBytes(id), engine.Alerts) is { } bytes ? JsonSerializer.Deserialize<Alert>(bytes, Json) : null;
 }

@@ -118,6 +118,44 @@ public sealed class ApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task An_alert_is_explained_with_its_rule_its_events_as_stored_and_what_matched_in_each()
+    {
+        using var client = Client();
+        var failures = string.Join('\n', Enumerable.Range(0, 12).Select(i =>
+            $$"""{"id":"explain-{{i}}","timestamp":{{NowMs - 60_000 + (i * 1000)}},"eventType":"auth.failure","sourceIP":"198.51.100.77","user":"admin{{i}}","logsource":{"product":"hydrant","service":"auth"} }"""));
+        Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(client, failures)).Response.StatusCode);
+
+        // Found by the rule's exact title and the attacker's address.
+        JsonElement listed = default;
+        await Eventually.TrueAsync(async () => (await Api.GetAsync(client, "v1/alerts?rule=" + Uri.EscapeDataString("SSH Brute Force") + "&sourceIP=198.51.100.77")).Body.GetProperty("alerts") is { } alerts
+            && alerts.GetArrayLength() == 1 && (listed = alerts[0]).GetProperty("count").GetInt32() == 12, "the brute force raised one alert counting all twelve failures");
+
+        var (response, explained) = await Api.GetAsync(client, "v1/alerts/" + listed.GetProperty("id").GetString());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(listed.GetProperty("id").GetString(), explained.GetProperty("alert").GetProperty("id").GetString());
+        Assert.Equal("SSH Brute Force", explained.GetProperty("rule").GetProperty("title").GetString());
+        Assert.Contains("type: event_count", explained.GetProperty("rule").GetProperty("yaml").GetString(), StringComparison.Ordinal);
+        var events = explained.GetProperty("events").EnumerateArray().ToList();
+        Assert.Equal(12, events.Count);
+        Assert.Equal(0, explained.GetProperty("eventsNotShown").GetInt32());
+        foreach (var e in events)
+        {
+            // The whole stored event, the attacker's user names included, and why it counted.
+            var stored = e.GetProperty("event");
+            Assert.Equal(e.GetProperty("id").GetString(), stored.GetProperty("id").GetString());
+            Assert.StartsWith("admin", stored.GetProperty("user").GetString(), StringComparison.Ordinal);
+            var matched = Assert.Single(e.GetProperty("matched").EnumerateArray());
+            Assert.Equal("Authentication Failure", matched.GetProperty("title").GetString());
+            var selection = Assert.Single(matched.GetProperty("selections").EnumerateArray());
+            Assert.Equal(("selection", true), (selection.GetProperty("name").GetString(), selection.GetProperty("matched").GetBoolean()));
+            Assert.Equal("auth.failure", selection.GetProperty("fields").GetProperty("eventType").GetString());
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(client, "v1/alerts/01ARZ3NDEKTSV4RRFFQ69G5FAV")).Response.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(client, "v1/alerts/not-an-alert-id")).Response.StatusCode);
+    }
+
+    [Fact]
     public async Task A_body_over_the_limit_is_refused_with_413_and_nothing_of_it_is_stored()
     {
         using var client = Client();

@@ -152,6 +152,19 @@ public sealed class ScaleOutTests : IDisposable
             Assert.Equal(("thrice-7", Api.Rfc3339(ts + 7)), (stored.GetProperty("id").GetString(), stored.GetProperty("timestamp").GetString()));
         }
         Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(b, "v1/events/thrice-400")).Response.StatusCode);
+
+        // The alert explained on either node: its kept events read back from the shared table.
+        var alertId = (await Api.GetAsync(a, $"v1/alerts?rule={RuleId}")).Body.GetProperty("alerts")[0].GetProperty("id").GetString();
+        foreach (var node in new[] { a, b })
+        {
+            var (shown, explained) = await Api.GetAsync(node, "v1/alerts/" + alertId);
+            Assert.Equal(HttpStatusCode.OK, shown.StatusCode);
+            var events = explained.GetProperty("events").EnumerateArray().ToList();
+            Assert.Equal(100, events.Count);
+            Assert.Equal(300, explained.GetProperty("eventsNotShown").GetInt32());
+            Assert.All(events, e => Assert.Equal(e.GetProperty("id").GetString(), e.GetProperty("event").GetProperty("id").GetString()));
+            Assert.All(events, e => Assert.NotEmpty(e.GetProperty("matched").EnumerateArray()));
+        }
     }
 
     [Fact]

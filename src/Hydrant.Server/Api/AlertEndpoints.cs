@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
+using Hydrant.Detection;
 using Hydrant.Detection.Alerts;
+using Hydrant.Events;
 using Hydrant.Server.Auth;
+using Hydrant.Storage;
 
 namespace Hydrant.Server.Api;
 
@@ -14,6 +17,11 @@ public static class AlertEndpoints
             .RequireScope(Scopes.Query)
             .WithName("QueryAlerts")
             .WithSummary("Alerts, newest first; from/to select alerts whose events fall in [from, to); rule is an id or the exact title; sourceIP one of the alert's events' sources");
+        app.MapGet("/v1/alerts/{id}", ExplainAsync)
+            .Takes()
+            .RequireScope(Scopes.Query)
+            .WithName("ExplainAlert")
+            .WithSummary("One alert explained: the alert, its rule (description, ATT&CK, YAML), the stored JSON of each event it keeps (up to 100) and which selections and field values made each match; `more` queries the events beyond those kept");
         app.MapGet("/v1/alerts/stream", StreamAsync)
             .Takes()
             .RequireScope(Scopes.Query)
@@ -55,6 +63,35 @@ public static class AlertEndpoints
             AfterId = cursor.Length > 0 ? cursor : null,
         }, context.RequestAborted);
         await context.Response.WriteAsJsonAsync(new { alerts = page.Alerts, next = page.NextId }, ApiJson.Options, context.RequestAborted);
+    }
+
+    private static async Task<IResult> ExplainAsync(string id, IAlertView alerts, IEventStore events, RuleRegistry registry, CancellationToken cancellationToken)
+    {
+        if (await alerts.GetAsync(id, cancellationToken) is not { } alert)
+        {
+            return Problems.Create(StatusCodes.Status404NotFound, "not found", $"no alert has id '{id}'");
+        }
+        var rules = await registry.LookupAsync(cancellationToken);
+        var explained = new object[alert.Events.Count];
+        await Parallel.ForAsync(0, alert.Events.Count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var e = alert.Events[i];
+            var ms = Timestamps.ParseCanonical(e.Timestamp);
+            // Its own millisecond is the whole range: one month of ids is asked.
+            var json = await events.GetAsync(e.Id, ms, ms + 1, ct);
+            explained[i] = new
+            {
+                id = e.Id,
+                @event = json is { } stored ? JsonDocument.Parse(stored).RootElement : (JsonElement?)null,
+                matched = json is { } bytes ? MatchExplainer.Explain(rules, alert.RuleId, bytes) : [],
+            };
+        });
+        var sources = alert.Events.Select(e => e.SourceIP).Distinct(StringComparer.Ordinal).ToList();
+        var notShown = Math.Max(0, alert.Count - alert.Events.Count);
+        var more = notShown > 0 && sources.Count == 1
+            ? string.Create(CultureInfo.InvariantCulture, $"/v1/events?sourceIP={Uri.EscapeDataString(sources[0])}&from={Uri.EscapeDataString(alert.FirstSeen)}&to={Uri.EscapeDataString(Timestamps.ToText(Timestamps.ParseCanonical(alert.LastSeen) + 1))}")
+            : null;
+        return Results.Json(new { alert, rule = RuleEndpoints.DescribeOne(rules, alert.RuleId), events = explained, eventsNotShown = notShown, more }, ApiJson.Options);
     }
 
     private static async Task StreamAsync(HttpContext context, AlertFeed feed)

@@ -83,6 +83,9 @@ public static class RuleEndpoints
             _ => Problems.Create(StatusCodes.Status404NotFound, "not found", $"no rule added through the API has id '{id}'"),
         };
 
+    /// <summary>One loaded rule as <c>GET /v1/rules/{id}</c> shows it, or null.</summary>
+    internal static object? DescribeOne(RuleSet rules, string id) => Describe(rules, withYaml: true).FirstOrDefault(r => r.Id == id);
+
     private static IEnumerable<RuleDescription> Describe(RuleSet rules, bool withYaml)
     {
         RuleDescription About(RuleDescription description, SigmaDocument document) => description with

@@ -104,6 +104,8 @@ public sealed class CommitFailingOnce(IAlertStore store) : IAlertStore
 
     public ValueTask<long> LoadCheckpointAsync(CancellationToken cancellationToken) => store.LoadCheckpointAsync(cancellationToken);
 
+    public ValueTask<Alert?> GetAsync(string id, CancellationToken cancellationToken) => store.GetAsync(id, cancellationToken);
+
     public ValueTask<IReadOnlyList<Alert>> LoadOpenAsync(CancellationToken cancellationToken) => store.LoadOpenAsync(cancellationToken);
 
     public ValueTask<IReadOnlyDictionary<string, byte[]>> LoadStateAsync(CancellationToken cancellationToken) => store.LoadStateAsync(cancellationToken);

@@ -11,6 +11,9 @@ public sealed record DetectorCommit(IReadOnlyCollection<Alert> Changed, IReadOnl
 public interface IAlertView
 {
     ValueTask<AlertPage> QueryAsync(AlertQuery query, CancellationToken cancellationToken);
+
+    /// <summary>One alert as stored now, or null.</summary>
+    ValueTask<Alert?> GetAsync(string id, CancellationToken cancellationToken);
 }
 
 /// <summary>

@@ -130,8 +130,9 @@ public sealed class SigmaCompiler(SigmaOptions options)
         var tags = Child(root, "tags") is YamlSequenceNode tagList ? tagList.Children.OfType<YamlScalarNode>().Select(t => t.Value ?? string.Empty).ToList() : [];
         var detection = Child(root, "detection") as YamlMappingNode ?? throw Error(root, "missing 'detection' mapping");
 
-        var compiled = CompileDetection(detection, new ValueBudget());
-        return new SigmaRule(id, name, title, level, Scalar(root, "status"), logsource, tags, compiled.Matches, compiled.Requirement);
+        var selections = new List<RuleSelection>();
+        var compiled = CompileDetection(detection, new ValueBudget(), selections);
+        return new SigmaRule(id, name, title, level, Scalar(root, "status"), logsource, tags, compiled.Matches, compiled.Requirement) { Selections = selections };
     }
 
     private static SigmaCorrelation CompileCorrelation(YamlMappingNode root, YamlNode node, string id, string? name, string title, string level)
@@ -282,7 +283,7 @@ public sealed class SigmaCompiler(SigmaOptions options)
         _ => null,
     };
 
-    private Search CompileDetection(YamlMappingNode detection, ValueBudget budget)
+    private Search CompileDetection(YamlMappingNode detection, ValueBudget budget, List<RuleSelection>? selections = null)
     {
         var identifiers = new Dictionary<string, Search>(StringComparer.Ordinal);
         YamlNode? condition = null;
@@ -298,6 +299,7 @@ public sealed class SigmaCompiler(SigmaOptions options)
                     break; // only meaningful with the deprecated aggregations, refused in the condition
                 default:
                     identifiers[key] = CompileSearch(value, budget);
+                    selections?.Add(new RuleSelection(key, identifiers[key].Matches, FieldsOf(value)));
                     break;
             }
         }
@@ -326,6 +328,18 @@ public sealed class SigmaCompiler(SigmaOptions options)
             ? compiled[0]
             : new Search(e => compiled.Any(c => c.Matches(e)), compiled.Select(c => c.Requirement).Aggregate(Requirement.Either));
     }
+
+    /// <summary>The fields a search identifier compares, in the order written; none for keywords.</summary>
+    private static IReadOnlyList<string> FieldsOf(YamlNode search) =>
+    [
+        .. (search switch
+        {
+            YamlMappingNode map => [map],
+            YamlSequenceNode list => list.Children.OfType<YamlMappingNode>(),
+            _ => [],
+        }).SelectMany(m => m.Children.Keys.OfType<YamlScalarNode>().Select(k => (k.Value ?? string.Empty).Split('|')[0]))
+          .Where(f => f.Length > 0).Distinct(StringComparer.Ordinal),
+    ];
 
     /// <summary>A search identifier: a map (AND of fields), a list of maps (OR), or keywords.</summary>
     private Search CompileSearch(YamlNode node, ValueBudget budget)

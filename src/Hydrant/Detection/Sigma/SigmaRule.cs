@@ -31,6 +31,9 @@ public abstract class SigmaDocument(string id, string? name, string title)
 /// <summary>One document of a rule file: compiled, or refused with the error; the id and title as far as they could be read.</summary>
 public sealed record CompiledDocument(SigmaDocument? Document, SigmaException? Error, string? Id, string? Title);
 
+/// <summary>One search identifier of a rule's detection: its name, its test, and the fields it compares.</summary>
+public sealed record RuleSelection(string Name, Func<EventView, bool> Matches, IReadOnlyList<string> Fields);
+
 /// <summary>A Sigma detection rule, parsed once and compiled to a predicate over events.</summary>
 public sealed class SigmaRule : SigmaDocument
 {
@@ -54,6 +57,9 @@ public sealed class SigmaRule : SigmaDocument
     public Logsource Logsource { get; }
     public IReadOnlyList<string> Tags { get; }
 
+    /// <summary>Its search identifiers (selections and filters) as compiled, to say which matched an event.</summary>
+    public IReadOnlyList<RuleSelection> Selections { get; internal init; } = [];
+
     /// <summary>A field value the rule cannot match without, when its detection has one (the literal index uses it).</summary>
     public Requirement? Requirement { get; }
 
@@ -62,7 +68,7 @@ public sealed class SigmaRule : SigmaDocument
 
     /// <summary>This rule tuned by a filter: events the filter matches no longer match the rule.</summary>
     public SigmaRule FilteredBy(SigmaFilter filter) =>
-        new(Id, Name, Title, Level, Status, Logsource, Tags, e => _detection(e) && !filter.Matches(e), Requirement) { About = About };
+        new(Id, Name, Title, Level, Status, Logsource, Tags, e => _detection(e) && !filter.Matches(e), Requirement) { About = About, Selections = Selections };
 }
 
 /// <summary>
