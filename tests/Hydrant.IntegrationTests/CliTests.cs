@@ -111,6 +111,26 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Query_where_selects_events_by_any_field_and_refuses_a_condition_without_a_value()
+    {
+        using var data = new TempDirectory();
+        await using var server = await HydrantProcess.ServeAsync(data.Path);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var file = Path.Combine(data.Path, "shell.ndjson");
+        await File.WriteAllLinesAsync(file, Enumerable.Range(0, 6).Select(i =>
+            $$"""{"id":"where-{{i}}","timestamp":{{now - 60_000 + i}},"eventType":"shell","sourceIP":"198.51.100.90","user":"{{(i < 3 ? "root" : "alice")}}","cmd":{"line":"{{(i % 2 == 0 ? "wget x" : "ls")}}"} }"""));
+        Assert.Equal(0, (await HydrantProcess.RunAsync(["ingest", file, "--url", server.BaseUrl])).ExitCode);
+
+        var (exit, json, _) = await HydrantProcess.RunAsync(["query", "--where", "user=root", "--where", "cmd.line=wget*", "--json", "--url", server.BaseUrl]);
+        Assert.Equal(0, exit);
+        Assert.Equal(["where-2", "where-0"], json.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("id").GetString()));
+
+        var (bad, _, error) = await HydrantProcess.RunAsync(["query", "--where", "user", "--url", server.BaseUrl]);
+        Assert.Equal(2, bad);
+        Assert.Contains("NAME=VALUE", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Rules_list_and_show_print_what_the_server_has_loaded_as_plain_lines_when_piped()
     {
         using var data = new TempDirectory();

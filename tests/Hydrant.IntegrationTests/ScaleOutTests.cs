@@ -153,6 +153,10 @@ public sealed class ScaleOutTests : IDisposable
         }
         Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(b, "v1/events/thrice-400")).Response.StatusCode);
 
+        // A search by field reads the shared table through the same plan.
+        Assert.Equal(400, (await Api.QueryIdsAsync(b, range + "&field.tool=SOCAT")).Count);
+        Assert.Empty(await Api.QueryIdsAsync(b, range + "&field.tool=nc"));
+
         // The alert explained on either node: its kept events read back from the shared table.
         var alertId = (await Api.GetAsync(a, $"v1/alerts?rule={RuleId}")).Body.GetProperty("alerts")[0].GetProperty("id").GetString();
         foreach (var node in new[] { a, b })

@@ -19,12 +19,19 @@ internal static class QueryCommand
         var to = new Option<string?>("--to") { Description = "End, exclusive: RFC 3339 or epoch ms (default: now)" };
         var limit = new Option<int>("--limit") { Description = "Most events to return", DefaultValueFactory = _ => 100 };
         var json = new Option<bool>("--json") { Description = "Print the events as NDJSON" };
+        var where = new Option<string[]>("--where") { Description = "NAME=VALUE: only events whose field NAME (dotted for nested fields) is VALUE (* and ? wildcards, case-insensitive); repeat for more, all must hold", AllowMultipleArgumentsPerToken = false };
         var url = CommonOptions.Url();
         var key = CommonOptions.Key();
-        var command = new Command("query", "Query stored events, newest first") { ip, type, from, to, limit, json, url, key };
+        var command = new Command("query", "Query stored events, newest first") { ip, type, from, to, limit, where, json, url, key };
         command.SetAction(async (result, cancellationToken) =>
         {
             var wanted = result.GetValue(limit);
+            var conditions = result.GetValue(where) ?? [];
+            if (conditions.FirstOrDefault(c => c.IndexOf('=', StringComparison.Ordinal) <= 0) is { } bad)
+            {
+                await Console.Error.WriteLineAsync($"hydrant: --where '{bad}' is not NAME=VALUE");
+                return ExitCodes.BadInput;
+            }
             if (wanted < 1)
             {
                 await Console.Error.WriteLineAsync("hydrant: --limit must be at least 1");
@@ -37,7 +44,7 @@ internal static class QueryCommand
             {
                 do
                 {
-                    var path = BuildPath(result.GetValue(ip), result.GetValue(type), result.GetValue(from), result.GetValue(to), Math.Min(wanted - events.Count, 10_000), cursor);
+                    var path = BuildPath(result.GetValue(ip), result.GetValue(type), result.GetValue(from), result.GetValue(to), Math.Min(wanted - events.Count, 10_000), cursor, conditions);
                     using var response = await client.GetAsync(path, cancellationToken);
                     if (response.StatusCode != HttpStatusCode.OK)
                     {
@@ -81,7 +88,7 @@ internal static class QueryCommand
 
     private static string Cell(JsonElement e, string name) => e.TryGetProperty(name, out var v) ? v.ToString() : string.Empty;
 
-    private static string BuildPath(string? ip, string? type, string? from, string? to, int limit, string? cursor)
+    private static string BuildPath(string? ip, string? type, string? from, string? to, int limit, string? cursor, IEnumerable<string> conditions)
     {
         var path = new StringBuilder("v1/events?limit=").Append(limit.ToString(CultureInfo.InvariantCulture));
         void Add(string name, string? value)
@@ -96,6 +103,11 @@ internal static class QueryCommand
         Add("from", from);
         Add("to", to);
         Add("cursor", cursor);
+        foreach (var condition in conditions)
+        {
+            var at = condition.IndexOf('=', StringComparison.Ordinal);
+            Add("field." + Uri.EscapeDataString(condition[..at]), condition[(at + 1)..]);
+        }
         return path.ToString();
     }
 }

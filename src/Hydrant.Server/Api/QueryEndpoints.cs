@@ -12,10 +12,10 @@ public static class QueryEndpoints
     public static void MapQuery(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/events", QueryAsync)
-            .Takes("sourceIP", "eventType", "from", "to", "limit", "cursor", "explain")
+            .Takes("sourceIP", "eventType", "from", "to", "limit", "cursor", "explain", "field.*")
             .RequireScope(Scopes.Query)
             .WithName("QueryEvents")
-            .WithSummary("Historical events, newest first, from inclusive, to exclusive (default: the last 24 h)");
+            .WithSummary("Historical events, newest first, from inclusive, to exclusive (default: the last 24 h); field.NAME=VALUE (repeatable, all must hold; dotted names, * and ? wildcards) filters on any field");
         app.MapGet("/v1/events/{id}", GetAsync)
             .Takes()
             .RequireScope(Scopes.Query)
@@ -46,13 +46,17 @@ public static class QueryEndpoints
         var q = context.Request.Query;
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         var error = Build(q, nowMs, limits, out var query, out var explain);
+        var conditions = q.Where(p => p.Key.StartsWith("field.", StringComparison.Ordinal)).SelectMany(p => p.Value.Select(v => (p.Key["field.".Length..], v ?? string.Empty))).ToList();
+        var filter = conditions.Count == 0 || error is not null ? null : FieldFilter.Parse(conditions, out error);
         if (error is not null)
         {
             await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "bad query", error);
             return;
         }
         var plan = QueryPlanner.Plan(query, nowMs, options.Retention);
-        var page = await store.QueryAsync(query, plan, context.RequestAborted);
+        var (page, examined, stoppedByBound) = filter is null
+            ? (await store.QueryAsync(query, plan, context.RequestAborted), -1L, false)
+            : await FilterAsync(store, query, plan, filter, options.MaxExaminedPerPage, context.RequestAborted);
 
         context.Response.ContentType = "application/json";
         await using (var json = new Utf8JsonWriter(context.Response.BodyWriter))
@@ -73,13 +77,20 @@ public static class QueryEndpoints
                 json.WriteString("next", Cursor.Encode(page.NextSortKey));
             }
             // A range reaching past retention always says so: an empty answer there means "not kept", not "none".
-            if (explain || plan.ReachesPastRetention)
+            // A page cut short by the bound of examined events says so too: fewer events than asked is not the end.
+            if (explain || plan.ReachesPastRetention || stoppedByBound)
             {
                 json.WriteStartObject("plan");
                 json.WriteString("index", plan.IndexName);
                 json.WriteNumber("partitions", page.PartitionsRead);
                 json.WriteNumber("partitionsPlanned", plan.PartitionCount);
                 json.WriteNumber("itemsRead", page.ItemsRead);
+                if (examined >= 0)
+                {
+                    // Field conditions are tested on the events the plan reads: how many, and whether the page ended at the bound.
+                    json.WriteNumber("eventsExamined", examined);
+                    json.WriteBoolean("examinedBound", stoppedByBound);
+                }
                 json.WriteString("keptFrom", Timestamps.ToText(plan.KeptFromMs));
                 json.WriteBoolean("reachesPastRetention", plan.ReachesPastRetention);
                 json.WriteEndObject();
@@ -87,6 +98,42 @@ public static class QueryEndpoints
             json.WriteEndObject();
         }
         await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
+
+    /// <summary>
+    /// Pages of the plan read in turn and filtered until the page is full, the range ends, or the
+    /// bound of examined events is reached (then the page ends early and its cursor goes on).
+    /// </summary>
+    private static async Task<(EventPage Page, long Examined, bool StoppedByBound)> FilterAsync(IEventStore store, EventQuery query, QueryPlan plan, FieldFilter filter, int maxExamined, CancellationToken cancellationToken)
+    {
+        var matched = new List<ReadOnlyMemory<byte>>(Math.Min(query.Limit, 1024));
+        long itemsRead = 0, examined = 0;
+        var partitions = 0;
+        var cursor = query.AfterSortKey;
+        while (true)
+        {
+            var page = await store.QueryAsync(query with { Limit = Math.Min(1000, maxExamined), AfterSortKey = cursor }, plan, cancellationToken);
+            itemsRead += page.ItemsRead;
+            partitions += page.PartitionsRead;
+            foreach (var e in page.Events)
+            {
+                examined++;
+                if (filter.Matches(e))
+                {
+                    matched.Add(e);
+                }
+                var full = matched.Count == query.Limit;
+                if (full || examined >= maxExamined)
+                {
+                    return (new EventPage(matched, FieldFilter.SortKeyOf(e), partitions, itemsRead), examined, !full);
+                }
+            }
+            if (page.NextSortKey is null)
+            {
+                return (new EventPage(matched, null, partitions, itemsRead), examined, false);
+            }
+            cursor = page.NextSortKey;
+        }
     }
 
     private static string? Build(IQueryCollection q, long nowMs, EventLimits limits, out EventQuery query, out bool explain)

@@ -22,6 +22,7 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
             SpoolHighWaterMark = section.GetValue("Spool:HighWaterMark", new StoreOptions().SpoolHighWaterMark),
             BlockCacheBytes = section.GetValue("RocksDb:BlockCacheMB", 128L) * 1024 * 1024,
             WriteBufferBytes = section.GetValue("RocksDb:WriteBufferMB", 64L) * 1024 * 1024,
+            MaxExaminedPerPage = Math.Max(1, section.GetValue("Query:MaxExaminedPerPage", new StoreOptions().MaxExaminedPerPage)),
         };
         var limits = new EventLimits
         {

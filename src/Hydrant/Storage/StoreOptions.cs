@@ -15,6 +15,9 @@ public sealed record StoreOptions
     /// <summary>Spool depth (entries) above which ingest answers 429.</summary>
     public long SpoolHighWaterMark { get; init; } = 5_000_000;
 
+    /// <summary>Most events one page of a search by field examines; past it the page ends early, with a cursor that goes on.</summary>
+    public int MaxExaminedPerPage { get; init; } = 100_000;
+
     /// <summary>RocksDB block cache, bytes.</summary>
     public long BlockCacheBytes { get; init; } = 128L * 1024 * 1024;
 
