@@ -27,6 +27,7 @@ public static class DynamoDbServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<BatchWriter>(), sp.GetRequiredService<ILogger<DynamoDbStoreWriter>>()));
         services.AddSingleton<ISharedAlertStore>(sp => new DynamoDbAlertStore(
             sp.GetRequiredService<IAmazonDynamoDB>(), options, sp.GetRequiredService<BatchWriter>(), sp.GetRequiredService<ILogger<DynamoDbAlertStore>>()));
+        services.AddSingleton<IAlertTriage>(sp => new DynamoDbAlertTriage(sp.GetRequiredService<IAmazonDynamoDB>(), options, sp.GetRequiredService<ILogger<DynamoDbAlertTriage>>()));
         services.AddSingleton<IIdClaims>(sp => new DynamoDbIdClaims(sp.GetRequiredService<IAmazonDynamoDB>(), options, sp.GetRequiredService<StoreOptions>(),
             NodeIdentity.Load(sp.GetRequiredService<StoreOptions>()), sp.GetRequiredService<ILogger<DynamoDbIdClaims>>()));
         services.AddHealthChecks().AddCheck<DynamoDbHealthCheck>("dynamodb");

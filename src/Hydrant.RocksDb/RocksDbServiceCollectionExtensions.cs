@@ -25,6 +25,11 @@ public static class RocksDbServiceCollectionExtensions
             logger: sp.GetRequiredService<ILoggerFactory>().CreateLogger<RocksDbIngestLog>()));
         services.AddSingleton<Hydrant.Spool.IDeadLetterStore>(sp => new RocksDbDeadLetters(sp.GetRequiredService<RocksDbEngine>()));
         services.AddSingleton<Hydrant.Detection.Alerts.IAlertStore>(sp => new RocksDbAlertStore(sp.GetRequiredService<RocksDbEngine>(), shareAlerts));
+        if (!shareAlerts)
+        {
+            // The node's alerts are its own, so is their triage; shared alerts are triaged where they are shared.
+            services.AddSingleton<Hydrant.Detection.Alerts.IAlertTriage>(sp => new RocksDbAlertTriage(sp.GetRequiredService<RocksDbEngine>()));
+        }
         if (asEventStore)
         {
             services.AddSingleton<IEventStore>(sp => new RocksDbEventStore(sp.GetRequiredService<RocksDbEngine>()));

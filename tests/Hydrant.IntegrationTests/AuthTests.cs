@@ -20,6 +20,36 @@ public sealed class AuthTests
     };
 
     [Fact]
+    public async Task Triage_needs_the_triage_scope_and_records_the_keys_name()
+    {
+        var keys = new Dictionary<string, string>(Keys)
+        {
+            ["Hydrant__Auth__Keys__3__Key"] = "triage-key-0123456789",
+            ["Hydrant__Auth__Keys__3__Scopes__0"] = "triage",
+            ["Hydrant__Auth__Keys__3__Scopes__1"] = "query",
+            ["Hydrant__Auth__Keys__3__Name"] = "sam",
+        };
+        using var data = new TempDirectory();
+        await using var server = await HydrantProcess.ServeAsync(data.Path, environment: keys);
+        var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000;
+        using var ingest = Api.Client(server.BaseUrl, IngestKey);
+        await Api.PostAsync(ingest, string.Join('\n', Enumerable.Range(0, 10).Select(i =>
+            $$"""{"timestamp":{{ts + i}},"eventType":"auth.failure","sourceIP":"198.51.100.12","logsource":{"product":"hydrant","service":"auth"} }""")));
+        using var query = Api.Client(server.BaseUrl, QueryKey);
+        var id = (await TriageTests.OneAlertAsync(query, "sourceIP=198.51.100.12", "the brute force raised its alert")).GetProperty("id").GetString()!;
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await TriageTests.PatchAsync(query, id, new { status = "acknowledged" })).Response.StatusCode);
+        using var triage = Api.Client(server.BaseUrl, "triage-key-0123456789");
+        var (acked, alert) = await TriageTests.PatchAsync(triage, id, new { status = "acknowledged" });
+        Assert.Equal(HttpStatusCode.OK, acked.StatusCode);
+        Assert.Equal("sam", alert.GetProperty("history")[0].GetProperty("by").GetString());
+        using var admin = Api.Client(server.BaseUrl, AdminKey);
+        var (byAdmin, adminAlert) = await TriageTests.PatchAsync(admin, id, new { note = "seen" });
+        Assert.Equal(HttpStatusCode.OK, byAdmin.StatusCode);
+        Assert.StartsWith("key-", adminAlert.GetProperty("history")[1].GetProperty("by").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Keys_are_required_and_scoped()
     {
         using var data = new TempDirectory();

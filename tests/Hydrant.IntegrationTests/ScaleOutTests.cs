@@ -157,8 +157,21 @@ public sealed class ScaleOutTests : IDisposable
         Assert.Equal(400, (await Api.QueryIdsAsync(b, range + "&field.tool=SOCAT")).Count);
         Assert.Empty(await Api.QueryIdsAsync(b, range + "&field.tool=nc"));
 
+        // Triage is shared: what one node sets, the other shows; a close on one node makes a repeat
+        // on the other a new alert.
+        var sharedId = (await Api.GetAsync(a, $"v1/alerts?rule={RuleId}")).Body.GetProperty("alerts")[0].GetProperty("id").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await TriageTests.PatchAsync(b, sharedId, new { status = "acknowledged", assignee = "sam" })).Response.StatusCode);
+        Assert.Equal(sharedId, (await TriageTests.OneAlertAsync(a, $"rule={RuleId}&status=acknowledged&assignee=sam", "node A shows node B's triage")).GetProperty("id").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await TriageTests.PatchAsync(a, sharedId, new { status = "closed", resolution = "benign", version = 1 })).Response.StatusCode);
+        foreach (var node in new[] { a, b })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(node, Event($"after-close-{node.GetHashCode()}", ts + 500, "socat"))).Response.StatusCode);
+        }
+        await TriageTests.OneAlertAsync(b, $"rule={RuleId}&status=open", "the repeats after the close opened one new alert");
+        Assert.Equal(400, (await TriageTests.OneAlertAsync(b, $"rule={RuleId}&status=closed", "the closed alert kept its count")).GetProperty("count").GetInt32());
+
         // The alert explained on either node: its kept events read back from the shared table.
-        var alertId = (await Api.GetAsync(a, $"v1/alerts?rule={RuleId}")).Body.GetProperty("alerts")[0].GetProperty("id").GetString();
+        var alertId = sharedId;
         foreach (var node in new[] { a, b })
         {
             var (shown, explained) = await Api.GetAsync(node, "v1/alerts/" + alertId);

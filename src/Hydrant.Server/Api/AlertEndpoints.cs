@@ -13,10 +13,15 @@ public static class AlertEndpoints
     public static void MapAlerts(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/alerts", QueryAsync)
-            .Takes("from", "to", "rule", "level", "sourceIP", "limit", "cursor")
+            .Takes("from", "to", "rule", "level", "sourceIP", "status", "assignee", "limit", "cursor")
             .RequireScope(Scopes.Query)
             .WithName("QueryAlerts")
-            .WithSummary("Alerts, newest first; from/to select alerts whose events fall in [from, to); rule is an id or the exact title; sourceIP one of the alert's events' sources");
+            .WithSummary("Alerts, newest first; from/to select alerts whose events fall in [from, to); rule is an id or the exact title; sourceIP one of the alert's events' sources; status and assignee as triaged");
+        app.MapPatch("/v1/alerts/{id}", TriageAsync)
+            .Takes()
+            .RequireScope(Scopes.Triage)
+            .WithName("TriageAlert")
+            .WithSummary("Change an alert's status (open, acknowledged, closed with a resolution), assignee or add a note; send the version you saw (If-Match or \"version\") and a change since is a 409");
         app.MapGet("/v1/alerts/{id}", ExplainAsync)
             .Takes()
             .RequireScope(Scopes.Query)
@@ -29,7 +34,7 @@ public static class AlertEndpoints
             .WithSummary("Server-Sent Events: one alert JSON per data: line, as alerts fire or update");
     }
 
-    private static async Task QueryAsync(HttpContext context, IAlertView store)
+    private static async Task QueryAsync(HttpContext context, IAlertView store, IAlertTriage triage)
     {
         var q = context.Request.Query;
         long? from = null, to = null;
@@ -51,8 +56,15 @@ public static class AlertEndpoints
             await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "bad query", "level: one of informational, low, medium, high, critical");
             return;
         }
+        var status = q["status"].ToString() is { Length: > 0 } s ? s : null;
+        if (status is not null && !AlertStatus.All.Contains(status))
+        {
+            await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "bad query", "status: one of " + string.Join(", ", AlertStatus.All));
+            return;
+        }
+        var assignee = q["assignee"].ToString() is { Length: > 0 } a ? a : null;
         var cursor = q["cursor"].ToString();
-        var page = await store.QueryAsync(new AlertQuery
+        var query = new AlertQuery
         {
             FromMs = from,
             ToMs = to,
@@ -61,16 +73,178 @@ public static class AlertEndpoints
             Level = level.Length > 0 ? level : null,
             Limit = limit,
             AfterId = cursor.Length > 0 ? cursor : null,
-        }, context.RequestAborted);
+        };
+        AlertPage page;
+        if (status is null && assignee is null)
+        {
+            var plain = await store.QueryAsync(query, context.RequestAborted);
+            page = new AlertPage(await WithTriageAsync(plain.Alerts, triage, context.RequestAborted), plain.NextId);
+        }
+        else
+        {
+            page = await TriagedAsync(store, triage, query, a => (status is null || a.Status == status) && (assignee is null || a.Assignee == assignee), context.RequestAborted);
+        }
         await context.Response.WriteAsJsonAsync(new { alerts = page.Alerts, next = page.NextId }, ApiJson.Options, context.RequestAborted);
     }
 
-    private static async Task<IResult> ExplainAsync(string id, IAlertView alerts, IEventStore events, RuleRegistry registry, CancellationToken cancellationToken)
+    /// <summary>Most alerts one page filtered by triage reads; past it the page ends early with a cursor that goes on.</summary>
+    private const int MaxExaminedAlerts = 10_000;
+
+    private static async Task<IReadOnlyList<Alert>> WithTriageAsync(IReadOnlyList<Alert> alerts, IAlertTriage triage, CancellationToken cancellationToken)
     {
-        if (await alerts.GetAsync(id, cancellationToken) is not { } alert)
+        var states = await triage.GetAsync([.. alerts.Select(a => a.Id)], cancellationToken);
+        return [.. alerts.Select(a => a.With(states.GetValueOrDefault(a.Id)))];
+    }
+
+    /// <summary>Status and assignee live with the triage, not the stored alert: pages are read and filtered until this one is full.</summary>
+    private static async Task<AlertPage> TriagedAsync(IAlertView store, IAlertTriage triage, AlertQuery query, Func<Alert, bool> wanted, CancellationToken cancellationToken)
+    {
+        var found = new List<Alert>(Math.Min(query.Limit, 1024));
+        var examined = 0;
+        for (var cursor = query.AfterId; ;)
+        {
+            var page = await store.QueryAsync(query with { Limit = 500, AfterId = cursor }, cancellationToken);
+            foreach (var alert in await WithTriageAsync(page.Alerts, triage, cancellationToken))
+            {
+                examined++;
+                if (wanted(alert))
+                {
+                    found.Add(alert);
+                }
+                if (found.Count == query.Limit || examined == MaxExaminedAlerts)
+                {
+                    return new AlertPage(found, alert.Id);
+                }
+            }
+            if (page.NextId is null)
+            {
+                return new AlertPage(found, null);
+            }
+            cursor = page.NextId;
+        }
+    }
+
+    private const int MaxTriageBytes = 16 * 1024;
+    private static readonly string[] TriageFields = ["status", "resolution", "assignee", "note", "version"];
+
+    private static async Task<IResult> TriageAsync(string id, HttpContext context, IAlertView alerts, IAlertTriage triage, AlertFeed feed, TimeProvider time)
+    {
+        var bytes = new byte[MaxTriageBytes + 1];
+        var length = 0;
+        for (int read; length < bytes.Length && (read = await context.Request.Body.ReadAsync(bytes.AsMemory(length), context.RequestAborted)) > 0;)
+        {
+            length += read;
+        }
+        if (length > MaxTriageBytes)
+        {
+            return Problems.Create(StatusCodes.Status413PayloadTooLarge, "body too large", $"a triage change is at most {MaxTriageBytes} bytes");
+        }
+        JsonElement body;
+        try
+        {
+            using var document = JsonDocument.Parse(bytes.AsMemory(0, length));
+            body = document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, "unreadable body", "a JSON object of status, resolution, assignee, note, version: " + e.Message);
+        }
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, "bad change", "the body is a JSON object of status, resolution, assignee, note, version");
+        }
+        foreach (var field in body.EnumerateObject())
+        {
+            if (!TriageFields.Contains(field.Name, StringComparer.Ordinal))
+            {
+                return Problems.Create(StatusCodes.Status400BadRequest, "bad change", $"unknown field '{field.Name}'; a change has {string.Join(", ", TriageFields)}");
+            }
+            if (field.Name != "version" && field.Value.ValueKind != JsonValueKind.String)
+            {
+                return Problems.Create(StatusCodes.Status400BadRequest, "bad change", $"{field.Name}: must be a string");
+            }
+        }
+        string? Text(string name) => body.TryGetProperty(name, out var v) ? v.GetString() : null;
+        var (status, resolution, assignee, note) = (Text("status"), Text("resolution"), Text("assignee"), Text("note"));
+        if (ExpectedVersion(context, body, out var expected) is { } versionError)
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, "bad change", versionError);
+        }
+        if (await alerts.GetAsync(id, context.RequestAborted) is not { } alert)
         {
             return Problems.Create(StatusCodes.Status404NotFound, "not found", $"no alert has id '{id}'");
         }
+        var current = (await triage.GetAsync([id], context.RequestAborted)).GetValueOrDefault(id) ?? AlertTriageState.New;
+        var refusal = (status, resolution, assignee, note) switch
+        {
+            (null, null, null, null) => "nothing to change: send status, resolution, assignee or note",
+            ({ } s, _, _, _) when !AlertStatus.All.Contains(s) => $"status: one of {string.Join(", ", AlertStatus.All)}",
+            (_, { } r, _, _) when !AlertStatus.Resolutions.Contains(r) => $"resolution: one of {string.Join(", ", AlertStatus.Resolutions)}",
+            (AlertStatus.Closed, null, _, _) => $"closing needs a resolution: one of {string.Join(", ", AlertStatus.Resolutions)}",
+            ({ } s, { }, _, _) when s != AlertStatus.Closed => "a resolution is given only when closing",
+            (null, { }, _, _) when current.Status != AlertStatus.Closed => "a resolution is given only when closing",
+            (_, _, { Length: > AlertStatus.MaxAssigneeChars }, _) => $"assignee: at most {AlertStatus.MaxAssigneeChars} characters",
+            (_, _, _, { Length: > AlertStatus.MaxNoteChars }) => $"note: at most {AlertStatus.MaxNoteChars} characters",
+            _ when current.History.Count >= AlertStatus.MaxHistory => $"the alert has {AlertStatus.MaxHistory} changes, the most it keeps",
+            _ => null,
+        };
+        if (refusal is not null)
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, "bad change", refusal);
+        }
+        var by = context.Items[ApiKey.ContextItem] is ApiKey key ? key.Name : "open";
+        var change = new AlertChange(Timestamps.ToText(time.GetUtcNow().ToUnixTimeMilliseconds()), by) { Status = status, Resolution = resolution, Assignee = assignee, Note = note };
+        var result = await triage.ChangeAsync(id, expected, change, context.RequestAborted);
+        var changed = alert.With(result.State);
+        context.Response.Headers.ETag = $"\"{changed.Version.ToString(CultureInfo.InvariantCulture)}\"";
+        if (result.Conflict)
+        {
+            return Results.Json(new { error = "changed since", detail = $"the alert is at version {changed.Version}, not {expected}; read it again", status = 409, alert = changed },
+                ApiJson.Options, "application/problem+json", StatusCodes.Status409Conflict);
+        }
+        feed.Publish(changed);
+        return Results.Json(changed, ApiJson.Options);
+    }
+
+    /// <summary>The version the client saw, from If-Match ("3", W/"3" or 3) or the body's "version"; both must agree.</summary>
+    private static string? ExpectedVersion(HttpContext context, JsonElement body, out long? expected)
+    {
+        expected = null;
+        var header = context.Request.Headers.IfMatch.ToString().Trim();
+        long? fromHeader = null;
+        if (header.Length > 0)
+        {
+            var text = header.StartsWith("W/", StringComparison.Ordinal) ? header[2..] : header;
+            if (!long.TryParse(text.Trim('"'), NumberStyles.None, CultureInfo.InvariantCulture, out var h))
+            {
+                return "If-Match: the alert's version, as its ETag gives it";
+            }
+            fromHeader = h;
+        }
+        long? fromBody = null;
+        if (body.TryGetProperty("version", out var v))
+        {
+            if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out var b) || b < 0)
+            {
+                return "version: the alert's version, a whole number";
+            }
+            fromBody = b;
+        }
+        if (fromHeader is not null && fromBody is not null && fromHeader != fromBody)
+        {
+            return "If-Match and version name different versions";
+        }
+        expected = fromHeader ?? fromBody;
+        return null;
+    }
+
+    private static async Task<IResult> ExplainAsync(string id, IAlertView alerts, IAlertTriage triage, IEventStore events, RuleRegistry registry, CancellationToken cancellationToken)
+    {
+        if (await alerts.GetAsync(id, cancellationToken) is not { } stored)
+        {
+            return Problems.Create(StatusCodes.Status404NotFound, "not found", $"no alert has id '{id}'");
+        }
+        var alert = stored.With((await triage.GetAsync([id], cancellationToken)).GetValueOrDefault(id));
         var rules = await registry.LookupAsync(cancellationToken);
         var explained = new object[alert.Events.Count];
         await Parallel.ForAsync(0, alert.Events.Count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
@@ -94,7 +268,7 @@ public static class AlertEndpoints
         return Results.Json(new { alert, rule = RuleEndpoints.DescribeOne(rules, alert.RuleId), events = explained, eventsNotShown = notShown, more }, ApiJson.Options);
     }
 
-    private static async Task StreamAsync(HttpContext context, AlertFeed feed)
+    private static async Task StreamAsync(HttpContext context, AlertFeed feed, IAlertTriage triage)
     {
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
@@ -106,8 +280,14 @@ public static class AlertEndpoints
         {
             while (await alerts.WaitToReadAsync(context.RequestAborted))
             {
-                // Everything waiting goes out in one flush: a burst costs one write, not one per alert.
+                // Everything waiting goes out in one flush: a burst costs one write, not one per
+                // alert, and one read of its triage (the detector's versions do not carry it).
+                var waiting = new List<Alert>();
                 while (alerts.TryRead(out var alert))
+                {
+                    waiting.Add(alert);
+                }
+                foreach (var alert in await WithTriageAsync(waiting, triage, context.RequestAborted))
                 {
                     await context.Response.WriteAsync("data: " + JsonSerializer.Serialize(alert, ApiJson.Options) + "\n\n", context.RequestAborted);
                 }

@@ -27,6 +27,7 @@ public sealed class ApiKeyAuthorization(IReadOnlyList<ApiKey> keys)
             context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
             return Problems.Create(StatusCodes.Status401Unauthorized, "unauthorized", "unknown key");
         }
+        context.Items[ApiKey.ContextItem] = key;
         return key.Grants(scope) ? null : Problems.Create(StatusCodes.Status403Forbidden, "forbidden", $"this key lacks the '{scope}' scope");
     }
 }

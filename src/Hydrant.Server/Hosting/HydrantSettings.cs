@@ -42,7 +42,7 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
             throw new InvalidOperationException("Hydrant:Retention:Days must be 1 or more");
         }
         var keys = section.GetSection("Auth:Keys").GetChildren()
-            .Select(k => ApiKey.From(k["Key"], k.GetSection("Scopes").GetChildren().Select(s => s.Value ?? string.Empty)))
+            .Select(k => ApiKey.From(k["Key"], k.GetSection("Scopes").GetChildren().Select(s => s.Value ?? string.Empty), k["Name"]))
             .ToList();
         var kind = section["Store:Kind"] ?? "rocksdb";
         var detection = new DetectionOptions

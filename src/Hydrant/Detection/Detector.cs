@@ -54,6 +54,9 @@ public sealed class Detector : ISpoolConsumer
     private readonly ILogger<Detector> _logger;
     private readonly CorrelationEngine _correlations;
     private readonly ISharedDetectionState? _shared;
+    private readonly IAlertTriage? _triage;
+    /// <summary>The closed epoch the open alerts were last checked at; -1: not yet since they were loaded.</summary>
+    private long _closedEpoch = -1;
     private long _raised;
     private long _updated;
     private bool _restoreBeforeNextBatch;
@@ -64,8 +67,10 @@ public sealed class Detector : ISpoolConsumer
     private int _batchRaised;
     private int _batchUpdated;
 
-    public Detector(RuleRegistry rules, IAlertStore store, AlertFeed feed, DetectionOptions options, ILogger<Detector> logger, IMeterFactory meterFactory, IEnumerable<ISharedDetectionState> shared)
+    public Detector(RuleRegistry rules, IAlertStore store, AlertFeed feed, DetectionOptions options, ILogger<Detector> logger, IMeterFactory meterFactory, IEnumerable<ISharedDetectionState> shared,
+        IAlertTriage? triage = null)
     {
+        _triage = triage;
         // State shared with other nodes (Redis), if any: the correlations it can share are counted
         // there, not here, and an alert is raised only by the node that holds it.
         _shared = shared.FirstOrDefault();
@@ -132,6 +137,7 @@ public sealed class Detector : ISpoolConsumer
     {
         _open.Clear();
         _openChanged = false;
+        _closedEpoch = -1;
         var state = await _store.LoadStateAsync(cancellationToken);
         _forwardedPosition = state.TryGetValue(ForwardedKey, out var position) ? Encoding.ASCII.GetString(position) : null;
         _correlations.Restore(state.Where(s => s.Key != ForwardedKey).ToDictionary());
@@ -158,6 +164,11 @@ public sealed class Detector : ISpoolConsumer
         if (_shared is not null)
         {
             forwarded = await _shared.ReceiveForwardedAsync(_forwardedPosition, cancellationToken);
+        }
+        // After everything this batch takes has arrived: an event sent after a close is counted after it.
+        await ForgetClosedAsync(cancellationToken);
+        if (forwarded is not null)
+        {
             RaiseForwarded(forwarded.Hits, ruleSet, changed);
         }
         if (entries.Count == 0 && changed.Count == 0 && forwarded?.WindowHits.Count is null or 0)
@@ -406,6 +417,34 @@ public sealed class Detector : ISpoolConsumer
             _open[key] = open = [];
         }
         return open;
+    }
+
+    /// <summary>
+    /// Alerts an analyst closed take no more repeats: the next one opens a new alert. Checked
+    /// when the closed epoch moved (one read a batch), so a close on any node counts from the
+    /// next batch on.
+    /// </summary>
+    private async ValueTask ForgetClosedAsync(CancellationToken cancellationToken)
+    {
+        if (_triage is null || _open.Count == 0 && _closedEpoch >= 0)
+        {
+            return;
+        }
+        var epoch = await _triage.ClosedEpochAsync(cancellationToken);
+        if (epoch == _closedEpoch)
+        {
+            return;
+        }
+        var states = await _triage.GetAsync([.. _open.Values.SelectMany(o => o).Select(o => o.Alert.Id)], cancellationToken);
+        foreach (var (key, open) in _open.ToList())
+        {
+            _openChanged |= open.RemoveAll(o => states.TryGetValue(o.Alert.Id, out var state) && state.Status == AlertStatus.Closed) > 0;
+            if (open.Count == 0)
+            {
+                _open.Remove(key);
+            }
+        }
+        _closedEpoch = epoch;
     }
 
     /// <summary>

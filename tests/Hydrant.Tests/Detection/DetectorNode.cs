@@ -32,6 +32,7 @@ public sealed class DetectorNode : IDisposable
         _includeDefaultPack = rulesYaml is null;
         _shared = shared;
         Alerts = wrapStore is null ? Spool.OpenAlertStore() : wrapStore(Spool.OpenAlertStore());
+        Triage = Spool.OpenAlertTriage();
         Detector = NewDetector();
         Spool.Log.RegisterConsumer(Detector.Name, 0);
     }
@@ -39,6 +40,8 @@ public sealed class DetectorNode : IDisposable
     public EmbeddedStore Spool { get; }
 
     public IAlertStore Alerts { get; }
+
+    public IAlertTriage Triage { get; }
 
     public Detector Detector { get; private set; }
 
@@ -72,7 +75,7 @@ public sealed class DetectorNode : IDisposable
         Assert.Empty(rules.Current.Refusals);
         // The node's clock is the wall clock its stream clock may not pass.
         var options = new DetectionOptions { Correlation = new Hydrant.Detection.Correlation.CorrelationOptions { WallClock = Spool.Clock } };
-        return new Detector(rules, Alerts, new AlertFeed(), options, NullLogger<Detector>.Instance, meters, _shared is null ? [] : [_shared]);
+        return new Detector(rules, Alerts, new AlertFeed(), options, NullLogger<Detector>.Instance, meters, _shared is null ? [] : [_shared], Triage);
     }
 
     /// <summary>Calls the detector with no entries, as the spool runner does while the spool is quiet.</summary>

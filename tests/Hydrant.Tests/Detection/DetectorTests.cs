@@ -44,4 +44,31 @@ public sealed class DetectorTests
         Assert.True(alert.Count > 10, $"the alert took no repeats: count {alert.Count}");
         Assert.Equal(0, node.Detector.AlertsRaised);
     }
+
+    [Fact]
+    public async Task A_repeat_of_a_closed_alerts_rule_and_group_opens_a_new_alert()
+    {
+        using var node = new DetectorNode(Now);
+        await node.StartAsync();
+        await node.SendAsync(Failures(0, 10));
+        var first = Assert.Single(await node.ListAlertsAsync());
+
+        // Acknowledged, it still grows; closed, the next failures are a new alert.
+        await node.Triage.ChangeAsync(first.Id, null, new Hydrant.Detection.Alerts.AlertChange("2026-11-24T12:00:00.000Z", "test") { Status = "acknowledged" }, CancellationToken.None);
+        await node.SendAsync(Failures(10, 2));
+        Assert.Equal(12, Assert.Single(await node.ListAlertsAsync()).Count);
+        await node.Triage.ChangeAsync(first.Id, null, new Hydrant.Detection.Alerts.AlertChange("2026-11-24T12:00:01.000Z", "test") { Status = "closed", Resolution = "true_positive" }, CancellationToken.None);
+        await node.SendAsync(Failures(12, 10));
+
+        var alerts = await node.ListAlertsAsync();
+        Assert.Equal(2, alerts.Count);
+        Assert.Equal(12, alerts.Single(a => a.Id == first.Id).Count);
+        Assert.True(alerts.Single(a => a.Id != first.Id).Count >= 10);
+
+        // After a restart too: the restored open alerts are checked against their triage.
+        node.RestartDetector();
+        await node.StartAsync();
+        await node.SendAsync(Failures(22, 1));
+        Assert.Equal(2, (await node.ListAlertsAsync()).Count);
+    }
 }

@@ -42,6 +42,8 @@ public sealed class EmbeddedStore : IDisposable
     /// <summary>The detector's alert store in this database; <paramref name="keepOutbox"/> as when alerts are shared.</summary>
     public IAlertStore OpenAlertStore(bool keepOutbox = false) => new RocksDbAlertStore(_engine, keepOutbox);
 
+    public IAlertTriage OpenAlertTriage() => new RocksDbAlertTriage(_engine);
+
     /// <summary>The dead letters kept in this database.</summary>
     public Hydrant.Spool.IDeadLetterStore OpenDeadLetters() => new RocksDbDeadLetters(_engine);
 

@@ -23,6 +23,27 @@ public sealed record Alert
     public required string LastSeen { get; init; }
     public required IReadOnlyList<AlertEvent> Events { get; init; }
 
+    /// <summary>open, acknowledged or closed (<see cref="AlertStatus"/>); the detector never sets it, triage does.</summary>
+    public string Status { get; init; } = AlertStatus.Open;
+
+    public string? Resolution { get; init; }
+    public string? Assignee { get; init; }
+
+    /// <summary>The triage version: grows with every change by a person, not with the detector's updates.</summary>
+    public long Version { get; init; }
+
+    public IReadOnlyList<AlertChange> History { get; init; } = [];
+
+    /// <summary>This alert as its triage says it stands.</summary>
+    public Alert With(AlertTriageState? triage) => triage is null ? this : this with
+    {
+        Status = triage.Status,
+        Resolution = triage.Resolution,
+        Assignee = triage.Assignee,
+        Version = triage.Version,
+        History = triage.History,
+    };
+
     /// <summary>A new alert (fresh id) for a rule or correlation, keeping the first <see cref="MaxEvents"/> events.</summary>
     public static Alert Raise(string ruleId, string title, string level, string? groupKey, IReadOnlyList<AlertEvent> events, long count, long firstMs, long lastMs) => new()
     {
