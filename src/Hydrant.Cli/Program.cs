@@ -9,6 +9,7 @@ var root = new RootCommand("Hydrant: security event store and detection service"
     QueryCommand.Create(),
     GenerateCommand.Create(),
     RulesCommand.Create(),
+    AlertsCommand.Create(),
     HuntCommand.Create(),
     ReportCommand.Create(),
     SqlCommand.Create(),

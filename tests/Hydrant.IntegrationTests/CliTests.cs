@@ -131,6 +131,45 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Alerts_are_listed_explained_acknowledged_and_closed_from_the_command_line()
+    {
+        using var data = new TempDirectory();
+        await using var server = await HydrantProcess.ServeAsync(data.Path);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var file = Path.Combine(data.Path, "failures.ndjson");
+        await File.WriteAllLinesAsync(file, Enumerable.Range(0, 10).Select(i =>
+            $$"""{"id":"cli-alert-{{i}}","timestamp":{{now - 60_000 + i}},"eventType":"auth.failure","sourceIP":"198.51.100.95","logsource":{"product":"hydrant","service":"auth"} }"""));
+        Assert.Equal(0, (await HydrantProcess.RunAsync(["ingest", file, "--url", server.BaseUrl])).ExitCode);
+
+        string? id = null;
+        await Eventually.TrueAsync(async () =>
+        {
+            var (_, listed, _) = await HydrantProcess.RunAsync(["alerts", "--status", "open", "--url", server.BaseUrl]);
+            id = listed.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split('\t')).FirstOrDefault(c => c[5] == "SSH Brute Force")?[0];
+            return id is not null;
+        }, "hydrant alerts lists the brute force as open");
+
+        var (shown, show, _) = await HydrantProcess.RunAsync(["alerts", "show", id!, "--url", server.BaseUrl]);
+        Assert.Equal(0, shown);
+        Assert.StartsWith("SSH Brute Force (high): 10 events", show, StringComparison.Ordinal);
+        Assert.Contains("matched Authentication Failure: selection: eventType=auth.failure", show, StringComparison.Ordinal);
+
+        var (acked, ack, _) = await HydrantProcess.RunAsync(["alerts", "ack", id!, "--assignee", "sam", "--note", "on it", "--url", server.BaseUrl]);
+        Assert.Equal((0, $"{id}: acknowledged, version 1"), (acked, ack.Trim()));
+        var (refused, _, why) = await HydrantProcess.RunAsync(["alerts", "close", id!, "--resolution", "maybe", "--url", server.BaseUrl]);
+        Assert.Equal(2, refused);
+        Assert.Contains("resolution", why, StringComparison.Ordinal);
+        var (closed, close, _) = await HydrantProcess.RunAsync(["alerts", "close", id!, "--resolution", "true_positive", "--url", server.BaseUrl]);
+        Assert.Equal((0, $"{id}: closed (true_positive), version 2"), (closed, close.Trim()));
+
+        var (_, json, _) = await HydrantProcess.RunAsync(["alerts", "--status", "closed", "--json", "--url", server.BaseUrl]);
+        var alert = System.Text.Json.JsonDocument.Parse(json.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single()).RootElement;
+        Assert.Equal(("sam", 2), (alert.GetProperty("assignee").GetString(), alert.GetProperty("history").GetArrayLength()));
+        var (_, history, _) = await HydrantProcess.RunAsync(["alerts", "show", id!, "--url", server.BaseUrl]);
+        Assert.Contains("open: status acknowledged, assignee sam, note on it", history, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Rules_list_and_show_print_what_the_server_has_loaded_as_plain_lines_when_piped()
     {
         using var data = new TempDirectory();

@@ -84,6 +84,10 @@ internal sealed class HydrantClient : IDisposable
     public Task<HttpResponseMessage> PostAsync(string pathAndQuery, object? json, CancellationToken cancellationToken) =>
         SendAsync(() => new HttpRequestMessage(HttpMethod.Post, pathAndQuery) { Content = json is null ? null : JsonContent.Create(json) }, cancellationToken);
 
+    /// <summary>A PATCH that changes state (a triage change): sent once, never retried, so it is never applied twice.</summary>
+    public Task<HttpResponseMessage> PatchOnceAsync(string pathAndQuery, object json, CancellationToken cancellationToken) =>
+        _http.SendAsync(new HttpRequestMessage(HttpMethod.Patch, pathAndQuery) { Content = JsonContent.Create(json) }, cancellationToken);
+
     /// <summary>
     /// Says on stderr why the server refused (after <paramref name="doing"/>, if given) and returns
     /// the exit code for it: bad input for a 400, failure otherwise.

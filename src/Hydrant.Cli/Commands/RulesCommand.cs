@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using Hydrant.Cli.Client;
 using Hydrant.Detection;
 using Hydrant.Detection.Sigma;
 using Spectre.Console;
@@ -75,7 +74,7 @@ internal static class RulesCommand
         var url = CommonOptions.Url();
         var key = CommonOptions.Key();
         var command = new Command("list", "List the rules the running server has loaded, and those it refused") { json, url, key };
-        command.SetAction((result, cancellationToken) => AskAsync(result, url, key, "v1/rules", async answer =>
+        command.SetAction((result, cancellationToken) => ServerRequest.SendAsync(result, url, key, client => client.GetAsync("v1/rules", cancellationToken), async answer =>
         {
             if (result.GetValue(json))
             {
@@ -103,7 +102,7 @@ internal static class RulesCommand
         var url = CommonOptions.Url();
         var key = CommonOptions.Key();
         var command = new Command("show", "Show one loaded rule: what it detects, its ATT&CK techniques, references and YAML") { id, json, url, key };
-        command.SetAction((result, cancellationToken) => AskAsync(result, url, key, "v1/rules/" + Uri.EscapeDataString(result.GetValue(id)!), async rule =>
+        command.SetAction((result, cancellationToken) => ServerRequest.SendAsync(result, url, key, client => client.GetAsync("v1/rules/" + Uri.EscapeDataString(result.GetValue(id)!), cancellationToken), async rule =>
         {
             if (result.GetValue(json))
             {
@@ -126,27 +125,6 @@ internal static class RulesCommand
             await Console.Out.WriteLineAsync(string.Join('\n', lines));
         }, cancellationToken));
         return command;
-    }
-
-    private static async Task<int> AskAsync(ParseResult result, Option<string> url, Option<string?> key, string path, Func<JsonElement, Task> print, CancellationToken cancellationToken)
-    {
-        using var client = new HydrantClient(result.GetValue(url)!, CommonOptions.KeyValue(result, key));
-        try
-        {
-            using var response = await client.GetAsync(path, cancellationToken);
-            if (response.StatusCode != System.Net.HttpStatusCode.OK)
-            {
-                return await HydrantClient.ReportFailureAsync(response, cancellationToken);
-            }
-            using var answer = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(cancellationToken));
-            await print(answer.RootElement);
-            return ExitCodes.Success;
-        }
-        catch (HttpRequestException e)
-        {
-            await Console.Error.WriteLineAsync($"hydrant: cannot reach {result.GetValue(url)}: {e.Message}");
-            return ExitCodes.Failure;
-        }
     }
 
     private static string Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind is not JsonValueKind.Null ? v.ToString() : string.Empty;
