@@ -234,6 +234,12 @@ public sealed class ApiTests(ServerFixture fixture)
         Assert.Contains(("POST", "/v1/events"), endpoints);
         Assert.Contains(("GET", "/v1/alerts"), endpoints);
         Assert.True(endpoints.Count >= 16, $"only {endpoints.Count} endpoints in the OpenAPI document");
+        // The document lists the parameters each endpoint takes, the very ones it accepts.
+        string[] ParametersOf(string path, string method) => [.. openapi.GetProperty("paths").GetProperty(path).GetProperty(method)
+            .GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()!)];
+        Assert.Equal(["sourceIP", "eventType", "from", "to", "limit", "cursor", "explain", "field.{name}"], ParametersOf("/v1/events", "get"));
+        Assert.Contains("status", ParametersOf("/v1/alerts", "get"));
+        Assert.Contains("position", ParametersOf("/v1/events", "post"));
         foreach (var (method, path) in endpoints)
         {
             var concrete = path.Replace("{id}", "x", StringComparison.Ordinal).Replace("{date}", "2026-01-01", StringComparison.Ordinal).TrimStart('/');

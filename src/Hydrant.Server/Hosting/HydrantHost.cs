@@ -166,7 +166,7 @@ public static class HydrantHost
         // After the spool runner: it waits for the loader the runner drives.
         services.AddHostedService<ReportScheduler>();
         services.AddHostedService<RetentionService>();
-        services.AddOpenApi();
+        services.AddOpenApi(options => options.DescribeQueryParameters());
         configureServices?.Invoke(services);
 
         var app = builder.Build();
