@@ -107,7 +107,7 @@ public sealed class ApiTests(ServerFixture fixture)
         Assert.Contains("password guessing", rule.GetProperty("description").GetString(), StringComparison.Ordinal);
         Assert.Equal(["T1110.001"], rule.GetProperty("attack").GetProperty("techniques").EnumerateArray().Select(t => t.GetString()));
         Assert.Equal(["credential-access"], rule.GetProperty("attack").GetProperty("tactics").EnumerateArray().Select(t => t.GetString()));
-        Assert.Equal("A misconfigured client retrying with a stale password", rule.GetProperty("falsePositives")[0].GetString());
+        Assert.Equal("A misconfigured client retrying with a stale password", rule.GetProperty("falsepositives")[0].GetString());
         Assert.Contains("type: event_count", rule.GetProperty("yaml").GetString(), StringComparison.Ordinal);
 
         // The list describes every rule the same way, without the YAML.

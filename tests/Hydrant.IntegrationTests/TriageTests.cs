@@ -50,7 +50,8 @@ public sealed class TriageTests(ServerFixture fixture)
         Assert.Equal("\"1\"", acked.Headers.ETag?.Tag);
         Assert.Equal(("acknowledged", "sam", 1L), (ack.GetProperty("status").GetString(), ack.GetProperty("assignee").GetString(), ack.GetProperty("version").GetInt64()));
         var change = Assert.Single(ack.GetProperty("history").EnumerateArray());
-        Assert.Equal(("open", "acknowledged", "looking"), (change.GetProperty("by").GetString(), change.GetProperty("status").GetString(), change.GetProperty("note").GetString()));
+        Assert.Equal(("open", "acknowledged", "sam", "looking"), (change.GetProperty("by").GetString(), change.GetProperty("changes").GetProperty("status").GetString(),
+            change.GetProperty("changes").GetProperty("assignee").GetString(), change.GetProperty("note").GetString()));
 
         // Another analyst who read version 0 does not overwrite the first.
         var (stale, conflict) = await PatchAsync(client, id, new { assignee = "kim" }, ifMatch: "\"0\"");
@@ -84,6 +85,7 @@ public sealed class TriageTests(ServerFixture fixture)
 
         var (_, shown) = await Api.GetAsync(client, "v1/alerts/" + id);
         Assert.Equal(2, shown.GetProperty("alert").GetProperty("history").GetArrayLength());
+        Assert.Equal("true_positive", shown.GetProperty("alert").GetProperty("history")[1].GetProperty("changes").GetProperty("resolution").GetString());
         Assert.Equal("closed", shown.GetProperty("alert").GetProperty("status").GetString());
 
         // The same source fails again: a new open alert, the closed one unchanged.

@@ -80,7 +80,9 @@ internal static class AlertsCommand
                 }
                 foreach (var change in alert.GetProperty("history").EnumerateArray())
                 {
-                    lines.Add($"  {Text(change, "at")} {Text(change, "by")}: {string.Join(", ", change.EnumerateObject().Where(p => p.Name is not ("at" or "by")).Select(p => $"{p.Name} {p.Value}"))}");
+                    var what = change.GetProperty("changes").EnumerateObject().Select(p => $"{p.Name} {p.Value}")
+                        .Concat(Text(change, "note") is { Length: > 0 } note ? [$"note {note}"] : []);
+                    lines.Add($"  {Text(change, "at")} {Text(change, "by")}: {string.Join(", ", what)}");
                 }
                 lines.Add(string.Empty);
                 foreach (var e in answer.GetProperty("events").EnumerateArray())

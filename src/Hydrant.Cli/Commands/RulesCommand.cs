@@ -118,7 +118,7 @@ internal static class RulesCommand
                 $"description:     {Text(rule, "description").ReplaceLineEndings(" ").Trim()}",
                 $"ATT&CK:          {string.Join(", ", attack.GetProperty("techniques").EnumerateArray().Concat(attack.GetProperty("tactics").EnumerateArray()).Select(t => t.GetString()))}",
                 $"references:      {string.Join(", ", rule.GetProperty("references").EnumerateArray().Select(t => t.GetString()))}",
-                $"false positives: {string.Join("; ", rule.GetProperty("falsePositives").EnumerateArray().Select(t => t.GetString()))}",
+                $"false positives: {string.Join("; ", rule.GetProperty("falsepositives").EnumerateArray().Select(t => t.GetString()))}",
                 string.Empty,
                 Text(rule, "yaml"),
             };

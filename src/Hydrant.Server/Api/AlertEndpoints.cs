@@ -193,7 +193,7 @@ public static class AlertEndpoints
             return Problems.Create(StatusCodes.Status400BadRequest, "bad change", refusal);
         }
         var by = context.Items[ApiKey.ContextItem] is ApiKey key ? key.Name : "open";
-        var change = new AlertChange(Timestamps.ToText(time.GetUtcNow().ToUnixTimeMilliseconds()), by) { Status = status, Resolution = resolution, Assignee = assignee, Note = note };
+        var change = AlertChange.Of(Timestamps.ToText(time.GetUtcNow().ToUnixTimeMilliseconds()), by, status, resolution, assignee, note);
         var result = await triage.ChangeAsync(id, expected, change, context.RequestAborted);
         var changed = alert.With(result.State);
         context.Response.Headers.ETag = $"\"{changed.Version.ToString(CultureInfo.InvariantCulture)}\"";

@@ -135,6 +135,7 @@ public static class RuleEndpoints
         public string? Author { get; init; }
         public string? Date { get; init; }
         public IReadOnlyList<string> References { get; init; } = [];
+        [JsonPropertyName("falsepositives")]
         public IReadOnlyList<string> FalsePositives { get; init; } = [];
         public AttackDescription Attack { get; init; } = new([], []);
 

@@ -13,7 +13,7 @@ public abstract class AlertTriageCompliance : IDisposable
     protected abstract (IAlertTriage First, IAlertTriage Second) Triage { get; }
 
     private static AlertChange Change(string? status = null, string? resolution = null, string? assignee = null, string? note = null) =>
-        new("2026-11-24T12:00:00.000Z", "analyst") { Status = status, Resolution = resolution, Assignee = assignee, Note = note };
+        AlertChange.Of("2026-11-24T12:00:00.000Z", "analyst", status, resolution, assignee, note);
 
     [Fact]
     public async Task Changes_build_the_state_and_its_history_and_a_stale_version_changes_nothing()

@@ -54,10 +54,10 @@ public sealed class DetectorTests
         var first = Assert.Single(await node.ListAlertsAsync());
 
         // Acknowledged, it still grows; closed, the next failures are a new alert.
-        await node.Triage.ChangeAsync(first.Id, null, new Hydrant.Detection.Alerts.AlertChange("2026-11-24T12:00:00.000Z", "test") { Status = "acknowledged" }, CancellationToken.None);
+        await node.Triage.ChangeAsync(first.Id, null, Hydrant.Detection.Alerts.AlertChange.Of("2026-11-24T12:00:00.000Z", "test", status: "acknowledged"), CancellationToken.None);
         await node.SendAsync(Failures(10, 2));
         Assert.Equal(12, Assert.Single(await node.ListAlertsAsync()).Count);
-        await node.Triage.ChangeAsync(first.Id, null, new Hydrant.Detection.Alerts.AlertChange("2026-11-24T12:00:01.000Z", "test") { Status = "closed", Resolution = "true_positive" }, CancellationToken.None);
+        await node.Triage.ChangeAsync(first.Id, null, Hydrant.Detection.Alerts.AlertChange.Of("2026-11-24T12:00:01.000Z", "test", status: "closed", resolution: "true_positive"), CancellationToken.None);
         await node.SendAsync(Failures(12, 10));
 
         var alerts = await node.ListAlertsAsync();

@@ -21,21 +21,34 @@ public static class AlertStatus
     public const int MaxHistory = 200;
 }
 
-/// <summary>One change of an alert's triage: when, by whom (an API key's name, or "open" on a node without keys), and what.</summary>
+/// <summary>
+/// One change of an alert's triage (CONTRACT: <c>{"at","by","changes":{...},"note"}</c>): when, by
+/// whom (an API key's name, or "open" on a node without keys), what it set (<c>status</c>,
+/// <c>resolution</c>, <c>assignee</c>; an empty assignee unassigns) and its note.
+/// </summary>
 public sealed record AlertChange(string At, string By)
 {
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public string? Status { get; init; }
-
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public string? Resolution { get; init; }
-
-    /// <summary>The new assignee; an empty string unassigns.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public string? Assignee { get; init; }
+    public IReadOnlyDictionary<string, string> Changes { get; init; } = new Dictionary<string, string>();
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Note { get; init; }
+
+    [JsonIgnore]
+    public string? Status => Changes.GetValueOrDefault("status");
+
+    [JsonIgnore]
+    public string? Resolution => Changes.GetValueOrDefault("resolution");
+
+    [JsonIgnore]
+    public string? Assignee => Changes.GetValueOrDefault("assignee");
+
+    /// <summary>A change of these values; null ones are left as they are.</summary>
+    public static AlertChange Of(string at, string by, string? status = null, string? resolution = null, string? assignee = null, string? note = null) => new(at, by)
+    {
+        Changes = new[] { ("status", status), ("resolution", resolution), ("assignee", assignee) }
+            .Where(c => c.Item2 is not null).ToDictionary(c => c.Item1, c => c.Item2!, StringComparer.Ordinal),
+        Note = note,
+    };
 }
 
 /// <summary>
