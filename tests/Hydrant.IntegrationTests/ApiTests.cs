@@ -184,6 +184,31 @@ public sealed class ApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task The_pipeline_history_has_rates_that_add_up_to_what_was_accepted_and_every_consumer()
+    {
+        using var client = Client();
+        var (_, before) = await Api.GetAsync(client, "v1/stats");
+        var acceptedBefore = before.GetProperty("ingest").GetProperty("accepted").GetInt64();
+        var body = string.Join('\n', Enumerable.Range(0, 300).Select(i => $$"""{"id":"history-{{i}}","timestamp":{{NowMs - 5000}},"eventType":"history","sourceIP":"198.51.100.99"}"""));
+        Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(client, body)).Response.StatusCode);
+
+        JsonElement history = default;
+        await Eventually.TrueAsync(async () => (history = (await Api.GetAsync(client, "v1/stats/history?seconds=600")).Body).GetProperty("samples") is { } samples
+            && samples.GetArrayLength() >= 2 && samples[samples.GetArrayLength() - 1].GetProperty("ingest").GetProperty("accepted").GetInt64() >= acceptedBefore + 300,
+            "a sample after the ingest");
+        Assert.Equal(1, history.GetProperty("intervalSeconds").GetDouble());
+        var all = history.GetProperty("samples").EnumerateArray().ToList();
+        var times = all.Select(s => DateTimeOffset.Parse(s.GetProperty("at").GetString()!, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(times.Order(), times);
+        // Each rate is the change since the sample before: summed over time they give the change of the total.
+        var summed = all.Skip(1).Select((s, i) => s.GetProperty("ingest").GetProperty("acceptedPerSecond").GetDouble() * (times[i + 1] - times[i]).TotalSeconds).Sum();
+        var total = all[^1].GetProperty("ingest").GetProperty("accepted").GetInt64() - all[0].GetProperty("ingest").GetProperty("accepted").GetInt64();
+        Assert.InRange(summed, total - 1, total + 1);
+        Assert.Contains(all[^1].GetProperty("consumers").EnumerateArray(), c => c.GetProperty("name").GetString() == "detector");
+        Assert.Equal(HttpStatusCode.BadRequest, (await Api.GetAsync(client, "v1/stats/history?seconds=0")).Response.StatusCode);
+    }
+
+    [Fact]
     public async Task A_body_over_the_limit_is_refused_with_413_and_nothing_of_it_is_stored()
     {
         using var client = Client();

@@ -13,7 +13,7 @@ public sealed class ServerFixture : IAsyncLifetime, IDisposable
     public async Task InitializeAsync() =>
         // A century of retention, so the corpus's old events (2018-2025) can be queried back; a
         // small bound of events a search by field examines per page, so paging past it is tried.
-        Server = await HydrantProcess.ServeAsync(_data.Path, [$"--Hydrant:Ingest:MaxBodyBytes={MaxBodyBytes}", "--Hydrant:Retention:Days=36500", $"--Hydrant:Query:MaxExaminedPerPage={MaxExaminedPerPage}"]);
+        Server = await HydrantProcess.ServeAsync(_data.Path, [$"--Hydrant:Ingest:MaxBodyBytes={MaxBodyBytes}", "--Hydrant:Retention:Days=36500", $"--Hydrant:Query:MaxExaminedPerPage={MaxExaminedPerPage}", "--Hydrant:Stats:SampleSeconds=1"]);
 
     public async Task DisposeAsync()
     {

@@ -5,6 +5,7 @@ using Hydrant.Keys;
 using Hydrant.Server.Alerts;
 using Hydrant.Server.Auth;
 using Hydrant.Server.Hosting;
+using Hydrant.Server.Monitoring;
 using Hydrant.Spool;
 using Hydrant.Storage;
 
@@ -14,7 +15,22 @@ public static class StatsEndpoints
 {
     private static readonly TimeSpan AnalyticsStatusLimit = TimeSpan.FromSeconds(5);
 
-    public static void MapStats(this IEndpointRouteBuilder app) =>
+    public static void MapStats(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/stats/history", (HttpContext context, PipelineHistory history) =>
+            {
+                var seconds = 3600L;
+                if (context.Request.Query["seconds"].ToString() is { Length: > 0 } text
+                    && (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out seconds) || seconds is < 1 or > 3600))
+                {
+                    return Problems.Create(StatusCodes.Status400BadRequest, "bad query", "seconds: a whole number from 1 to 3600");
+                }
+                return Results.Json(new { intervalSeconds = history.Interval.TotalSeconds, samples = PipelineHistory.Describe(history.Since(seconds)) }, ApiJson.Options);
+            })
+            .Takes("seconds")
+            .RequireScope(Scopes.Query)
+            .WithName("StatsHistory")
+            .WithSummary("The pipeline over the last hour (or ?seconds=), one sample every Hydrant:Stats:SampleSeconds: ingest rates, spool depth, each consumer's rate and lag, alerts raised and updated per second");
         app.MapGet("/v1/stats", async (IngestStats stats, IIngestLog spool, IDeadLetterStore deadLetters, StoreOptions store, IAnalyticsStore analytics, SpoolConsumerRunner consumers, RuleRegistry rules, HydrantSettings settings, IServiceProvider services, CancellationToken cancellationToken) =>
             {
                 var loaderLag = consumers.LagOf(AnalyticsLoader.ConsumerName);
@@ -92,4 +108,5 @@ public static class StatsEndpoints
             .RequireScope(Scopes.Query)
             .WithName("Stats")
             .WithSummary("Ingest counters, spool depth, analytics loading and writes per shard");
+    }
 }

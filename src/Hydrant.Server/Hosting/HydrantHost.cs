@@ -13,6 +13,7 @@ using Hydrant.RocksDb;
 using Hydrant.Server.Alerts;
 using Hydrant.Server.Api;
 using Hydrant.Server.Auth;
+using Hydrant.Server.Monitoring;
 using Hydrant.Server.Reports;
 using Hydrant.Spool;
 using Hydrant.Storage;
@@ -166,6 +167,14 @@ public static class HydrantHost
         // After the spool runner: it waits for the loader the runner drives.
         services.AddHostedService<ReportScheduler>();
         services.AddHostedService<RetentionService>();
+        var sampleSeconds = builder.Configuration.GetValue("Hydrant:Stats:SampleSeconds", 5.0);
+        if (sampleSeconds is < 1 or > 3600)
+        {
+            throw new ConfigurationException("Hydrant:Stats:SampleSeconds must be from 1 to 3600");
+        }
+        services.AddSingleton(sp => new PipelineHistory(sp.GetRequiredService<IngestStats>(), sp.GetRequiredService<IIngestLog>(), sp.GetRequiredService<SpoolConsumerRunner>(),
+            sp.GetServices<ISpoolConsumer>(), sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(sampleSeconds)));
+        services.AddHostedService(sp => sp.GetRequiredService<PipelineHistory>());
         services.AddOpenApi(options => options.DescribeQueryParameters());
         configureServices?.Invoke(services);
 

@@ -1,0 +1,92 @@
+using Hydrant.Detection;
+using Hydrant.Events;
+using Hydrant.Spool;
+using Hydrant.Storage;
+
+namespace Hydrant.Server.Monitoring;
+
+/// <summary>The pipeline's counters at one moment: cumulative totals, levels, and each consumer's position and lag.</summary>
+public sealed record PipelineSample(long AtMs, long Accepted, long Rejected, long Duplicates, long Throttled, long SpoolDepth,
+    IReadOnlyDictionary<string, (long Position, long Lag)> Consumers, long AlertsRaised, long AlertsUpdated);
+
+/// <summary>
+/// The last hour of the pipeline, sampled every <c>Hydrant:Stats:SampleSeconds</c> (5) into a ring
+/// (at most 3,600 samples), so a graph opened now has the hour behind it: rates are the
+/// differences of consecutive samples.
+/// </summary>
+public sealed class PipelineHistory(IngestStats stats, IIngestLog spool, SpoolConsumerRunner consumers, IEnumerable<ISpoolConsumer> all, TimeProvider time, TimeSpan interval) : BackgroundService
+{
+    private readonly Lock _gate = new();
+    private readonly Queue<PipelineSample> _samples = new();
+    private readonly int _capacity = (int)Math.Clamp(TimeSpan.FromHours(1) / interval, 2, 3600);
+    private readonly Detector? _detector = all.OfType<Detector>().FirstOrDefault();
+
+    public TimeSpan Interval => interval;
+
+    /// <summary>The samples of the last <paramref name="seconds"/>, oldest first.</summary>
+    public IReadOnlyList<PipelineSample> Since(long seconds)
+    {
+        var from = time.GetUtcNow().ToUnixTimeMilliseconds() - (seconds * 1000);
+        lock (_gate)
+        {
+            return [.. _samples.Where(s => s.AtMs >= from)];
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(interval, time);
+        Take();
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            Take();
+        }
+    }
+
+    private void Take()
+    {
+        var sample = new PipelineSample(time.GetUtcNow().ToUnixTimeMilliseconds(), stats.Accepted, stats.Rejected, stats.Duplicates, stats.Throttled, spool.Depth,
+            consumers.Lags().ToDictionary(l => l.Consumer, l => (l.Position, l.Events), StringComparer.Ordinal),
+            _detector?.AlertsRaised ?? 0, _detector?.AlertsUpdated ?? 0);
+        lock (_gate)
+        {
+            _samples.Enqueue(sample);
+            while (_samples.Count > _capacity)
+            {
+                _samples.Dequeue();
+            }
+        }
+    }
+
+    /// <summary>The samples as the API shows them: each with the rates since the one before it (per second).</summary>
+    public static object Describe(IReadOnlyList<PipelineSample> samples) => samples.Select((s, i) =>
+    {
+        var before = i > 0 ? samples[i - 1] : null;
+        var seconds = before is null ? 0 : (s.AtMs - before.AtMs) / 1000.0;
+        double Rate(long now, long then) => seconds > 0 ? Math.Round((now - then) / seconds, 2) : 0;
+        return new
+        {
+            at = Timestamps.ToText(s.AtMs),
+            ingest = new
+            {
+                accepted = s.Accepted,
+                acceptedPerSecond = Rate(s.Accepted, before?.Accepted ?? s.Accepted),
+                rejectedPerSecond = Rate(s.Rejected, before?.Rejected ?? s.Rejected),
+                duplicatesPerSecond = Rate(s.Duplicates, before?.Duplicates ?? s.Duplicates),
+                throttledPerSecond = Rate(s.Throttled, before?.Throttled ?? s.Throttled),
+            },
+            spoolDepth = s.SpoolDepth,
+            consumers = s.Consumers.Select(c => new
+            {
+                name = c.Key,
+                lagEvents = c.Value.Lag,
+                eventsPerSecond = before is not null && before.Consumers.TryGetValue(c.Key, out var then) ? Rate(c.Value.Position, then.Position) : 0,
+            }),
+            alerts = new
+            {
+                raisedPerSecond = Rate(s.AlertsRaised, before?.AlertsRaised ?? s.AlertsRaised),
+                updatedPerSecond = Rate(s.AlertsUpdated, before?.AlertsUpdated ?? s.AlertsUpdated),
+            },
+        };
+    }).ToList();
+}
