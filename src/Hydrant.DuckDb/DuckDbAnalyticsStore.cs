@@ -172,7 +172,7 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         return ValueTask.FromResult(new DailyReport(
             date, byType.Values.Sum(), byType, byHour, topSources, newSources,
-            new AlertFigures(byRule.Values.Sum(), byRule, byLevel), DailyReport.HeatOf(shards)));
+            new AlertFigures(byRule.Values.Sum(), byRule, byLevel) { RuleTitles = Titles(connection, dayParameter) }, DailyReport.HeatOf(shards)));
     }
 
     public async ValueTask SaveReportAsync(DailyReport report, CancellationToken cancellationToken) =>
@@ -296,6 +296,18 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         var connection = new DuckDBConnection(_connectionString);
         connection.Open();
         return connection;
+    }
+
+    private static Dictionary<string, string> Titles(DuckDBConnection connection, params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(connection, "SELECT rule_id, max(title) FROM alerts WHERE day = CAST($day AS DATE) GROUP BY rule_id", parameters);
+        using var reader = command.ExecuteReader();
+        var titles = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            titles[reader.GetString(0)] = reader.IsDBNull(1) ? string.Empty : reader.GetString(1);
+        }
+        return titles;
     }
 
     private static List<(TKey Key, long Count)> Pairs<TKey>(DuckDBConnection connection, string sql, params (string Name, object Value)[] parameters)

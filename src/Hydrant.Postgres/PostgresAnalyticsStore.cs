@@ -190,7 +190,7 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
         await transaction.RollbackAsync(cancellationToken);
         return new DailyReport(
             DailyReport.DateText(day), byType.Values.Sum(), byType, byHour, topSources, newSources,
-            new AlertFigures(byRule.Values.Sum(), byRule, byLevel), DailyReport.HeatOf(shards));
+            new AlertFigures(byRule.Values.Sum(), byRule, byLevel) { RuleTitles = await TitlesAsync(connection, day, cancellationToken) }, DailyReport.HeatOf(shards));
     }
 
     public async ValueTask SaveReportAsync(DailyReport report, CancellationToken cancellationToken)
@@ -383,6 +383,19 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
 
     private static Task WriteTextOrNullAsync(NpgsqlBinaryImporter importer, string? value, CancellationToken cancellationToken) =>
         value is null ? importer.WriteNullAsync(cancellationToken) : importer.WriteAsync(value, NpgsqlDbType.Text, cancellationToken);
+
+    private static async Task<Dictionary<string, string>> TitlesAsync(NpgsqlConnection connection, DateOnly day, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT rule_id, max(title) FROM alerts WHERE day = $1 GROUP BY rule_id", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = day });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var titles = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            titles[reader.GetString(0)] = reader.IsDBNull(1) ? string.Empty : reader.GetString(1);
+        }
+        return titles;
+    }
 
     private static async Task<List<(TKey Key, long Count)>> PairsAsync<TKey>(NpgsqlConnection connection, string sql, DateOnly day, CancellationToken cancellationToken)
     {

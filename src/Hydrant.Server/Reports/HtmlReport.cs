@@ -43,7 +43,7 @@ public static class HtmlReport
         html.Append("<h2>Alerts per level</h2>\n")
             .Append(Chart([.. report.Alerts.ByLevel.Select(l => (l.Key, (double)l.Value))], horizontal: false, "alerts"));
 
-        Table(html, "Alerts per rule", "Rule", report.Alerts.ByRule.Select(r => (r.Key, r.Value)));
+        Table(html, "Alerts per rule", "Rule", report.Alerts.ByRule.Select(r => (report.Alerts.NameOf(r.Key), r.Value)));
         Table(html, "Top sources", "Source IP", report.TopSources.Select(s => (s.SourceIP, s.Count)));
         html.Append(c, $"<h2>New sources ({report.NewSources.Count:N0}, not seen in the {DailyReport.NewSourceLookbackDays} days before)</h2>\n<p>");
         html.AppendJoin(", ", report.NewSources.Take(MarkdownReport.ListedNewSources).Select(Encode));

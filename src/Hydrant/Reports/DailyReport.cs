@@ -6,8 +6,15 @@ namespace Hydrant.Reports;
 /// <summary>How many events one source sent.</summary>
 public sealed record SourceCount(string SourceIP, long Count);
 
-/// <summary>The day's alerts (those first seen that day), per rule and per level.</summary>
-public sealed record AlertFigures(long Total, IReadOnlyDictionary<string, long> ByRule, IReadOnlyDictionary<string, long> ByLevel);
+/// <summary>The day's alerts (those first seen that day), per rule (by id) and per level, and each rule's title.</summary>
+public sealed record AlertFigures(long Total, IReadOnlyDictionary<string, long> ByRule, IReadOnlyDictionary<string, long> ByLevel)
+{
+    /// <summary>The title of each rule of <see cref="ByRule"/>, as its alerts carry it (reports built before titles were kept have none).</summary>
+    public IReadOnlyDictionary<string, string> RuleTitles { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>How a report names a rule: its title, with the id for when titles repeat.</summary>
+    public string NameOf(string ruleId) => RuleTitles.TryGetValue(ruleId, out var title) && title.Length > 0 ? $"{title} ({ruleId})" : ruleId;
+}
 
 /// <summary>Events per main shard and how far the busiest shard is above the mean (1 is perfectly even).</summary>
 public sealed record PartitionHeat(IReadOnlyList<long> Shards, double MaxOverMean);

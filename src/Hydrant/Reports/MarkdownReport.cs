@@ -23,7 +23,7 @@ public static class MarkdownReport
         Table(text, "Events per hour", ["Hour (UTC)", "Events"], report.ByHour.Select((n, hour) => new[] { hour.ToString("00", c) + ":00", Count(n) }));
         Table(text, "Top sources", ["Source IP", "Events"], report.TopSources.Select(s => new[] { s.SourceIP, Count(s.Count) }));
         Table(text, "Alerts per level", ["Level", "Alerts"], report.Alerts.ByLevel.Select(l => new[] { l.Key, Count(l.Value) }));
-        Table(text, "Alerts per rule", ["Rule", "Alerts"], report.Alerts.ByRule.Select(r => new[] { r.Key, Count(r.Value) }));
+        Table(text, "Alerts per rule", ["Rule", "Alerts"], report.Alerts.ByRule.Select(r => new[] { report.Alerts.NameOf(r.Key), Count(r.Value) }));
 
         text.Append("## New sources\n\n");
         if (report.NewSources.Count == 0)

@@ -152,12 +152,13 @@ public abstract class AnalyticsStoreCompliance<TStore> : IDisposable
     {
         using var store = Open();
         var day = new DateOnly(2023, 11, 14);
-        static Hydrant.Detection.Alerts.Alert Alert(string rule, string level) => Hydrant.Detection.Alerts.Alert.Raise(rule, rule, level, null, [], 1, 1_699_999_999_000, 1_700_000_000_000);
+        static Hydrant.Detection.Alerts.Alert Alert(string rule, string level) => Hydrant.Detection.Alerts.Alert.Raise(rule, "title of " + rule, level, null, [], 1, 1_699_999_999_000, 1_700_000_000_000);
         await store.ReplaceAlertsAsync(day, [Alert("a", "high"), Alert("a", "high"), Alert("b", "low")], CancellationToken.None);
         await store.ReplaceAlertsAsync(day, [Alert("a", "high"), Alert("b", "low"), Alert("b", "critical")], CancellationToken.None);
         var alerts = (await store.AggregateDayAsync(day, CancellationToken.None)).Alerts;
         Assert.Equal(3, alerts.Total);
         Assert.Equal(new Dictionary<string, long> { ["b"] = 2, ["a"] = 1 }, alerts.ByRule);
+        Assert.Equal(new Dictionary<string, string> { ["a"] = "title of a", ["b"] = "title of b" }, alerts.RuleTitles);
         Assert.Equal(new Dictionary<string, long> { ["critical"] = 1, ["high"] = 1, ["low"] = 1 }, alerts.ByLevel);
     }
 

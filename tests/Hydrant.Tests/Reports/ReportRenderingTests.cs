@@ -12,7 +12,10 @@ public sealed class ReportRenderingTests
         [.. Enumerable.Range(0, 24).Select(h => h == 5 ? 30L : 0L)],
         [new SourceCount("198.51.100.7", 25), new SourceCount("2001:db8::1", 5)],
         [.. Enumerable.Range(0, 120).Select(i => $"10.0.0.{i}")],
-        new AlertFigures(3, new Dictionary<string, long> { ["ssh-brute-force"] = 3 }, new Dictionary<string, long> { ["high"] = 3 }),
+        new AlertFigures(3, new Dictionary<string, long> { ["ssh-brute-force"] = 3 }, new Dictionary<string, long> { ["high"] = 3 })
+        {
+            RuleTitles = new Dictionary<string, string> { ["ssh-brute-force"] = "SSH Brute Force" },
+        },
         DailyReport.HeatOf([.. Enumerable.Range(0, 100).Select(i => i == 0 ? 30L : 0L)]));
 
     [Fact]
@@ -21,7 +24,7 @@ public sealed class ReportRenderingTests
         var json = Report().ToJson();
         Assert.StartsWith("""{"date":"2026-11-23","totalEvents":30,"byType":{"auth.failure":20,"dns.query":10},"byHour":[0,0,0,0,0,30,""", json, StringComparison.Ordinal);
         Assert.Contains("\"topSources\":[{\"sourceIP\":\"198.51.100.7\",\"count\":25},", json, StringComparison.Ordinal);
-        Assert.Contains("\"alerts\":{\"total\":3,\"byRule\":{\"ssh-brute-force\":3},\"byLevel\":{\"high\":3}},\"partitionHeat\":{\"shards\":[30,0,", json, StringComparison.Ordinal);
+        Assert.Contains("\"alerts\":{\"total\":3,\"byRule\":{\"ssh-brute-force\":3},\"byLevel\":{\"high\":3},\"ruleTitles\":{\"ssh-brute-force\":\"SSH Brute Force\"}},\"partitionHeat\":{\"shards\":[30,0,", json, StringComparison.Ordinal);
         Assert.EndsWith("\"maxOverMean\":100}}", json, StringComparison.Ordinal);
         Assert.Equal(json, DailyReport.FromJson(json).ToJson());
     }
@@ -45,7 +48,8 @@ public sealed class ReportRenderingTests
         Assert.Contains("# Hydrant daily report 2026-11-23 (UTC)", markdown, StringComparison.Ordinal);
         Assert.Contains("| a\\|b | 20 |", markdown, StringComparison.Ordinal);
         Assert.Contains("| 05:00 | 30 |", markdown, StringComparison.Ordinal);
-        Assert.Contains("| ssh-brute-force | 3 |", markdown, StringComparison.Ordinal);
+        // Rules by title, the id beside it for when two share one.
+        Assert.Contains("| SSH Brute Force (ssh-brute-force) | 3 |", markdown, StringComparison.Ordinal);
         Assert.Contains("- and 20 more", markdown, StringComparison.Ordinal);
     }
 
