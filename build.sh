@@ -44,6 +44,9 @@ start_servers() {
   export HYDRANT_TEST_REDIS="127.0.0.1:${redis#REDIS_PORT=}"
   export HYDRANT_TEST_DYNAMODB="http://127.0.0.1:${dynamo#DYNALITE_PORT=}"
   export HYDRANT_TEST_SERVERS="$servers"
+  # The console is tested in a real browser: Debian's chromium, driven by Playwright for .NET.
+  command -v chromium >/dev/null || (source scripts/lib.sh && apt_install chromium)
+  export HYDRANT_TEST_CHROMIUM="$(command -v chromium)"
   echo "build.sh: PostgreSQL, Redis and dynalite on 127.0.0.1 ($HYDRANT_TEST_POSTGRES; $HYDRANT_TEST_REDIS; $HYDRANT_TEST_DYNAMODB)"
 }
 

@@ -15,6 +15,9 @@ public static class TestServers
 
     public static string DynamoDb => Address("HYDRANT_TEST_DYNAMODB", "dynalite");
 
+    /// <summary>The browser the console is tested in (Debian's chromium).</summary>
+    public static string Chromium => Address("HYDRANT_TEST_CHROMIUM", "chromium (installed if missing)");
+
     private static string Address(string variable, string server) =>
         Environment.GetEnvironmentVariable(variable) is { Length: > 0 } address
             ? address

@@ -15,6 +15,7 @@ using Hydrant.Server.Api;
 using Hydrant.Server.Auth;
 using Hydrant.Server.Monitoring;
 using Hydrant.Server.Reports;
+using Hydrant.Server.WebConsole;
 using Hydrant.Spool;
 using Hydrant.Storage;
 using Microsoft.AspNetCore.Diagnostics;
@@ -211,6 +212,7 @@ public static class HydrantHost
         app.MapReports();
         app.MapAnalytics();
         app.MapDeadLetters();
+        app.MapConsole();
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).Takes().WithName("Liveness");
         app.MapHealthChecks("/readyz", new HealthCheckOptions { ResponseWriter = WriteReadinessAsync }).Takes();
         app.Services.GetRequiredService<HydrantMetrics>();

@@ -1,0 +1,192 @@
+// Hydrant's console: the alerts queue, live, with triage in place. It speaks only to the
+// API of the node that serves it, with the API key of this tab (sessionStorage, sent as a
+// Bearer header: no cookies, so no cross-site requests can act for the analyst).
+
+const $ = (selector) => document.querySelector(selector);
+const rows = new Map(); // alert id -> alert, as shown
+let selected = null; // the alert in the detail panel: it stays there when a change takes it out of the queue
+
+function filters() {
+  const form = new FormData($("#filters"));
+  return Object.fromEntries([...form.entries()].filter(([, value]) => value !== ""));
+}
+
+async function api(path, options = {}) {
+  const headers = { ...(options.headers ?? {}) };
+  const key = sessionStorage.getItem("hydrant.key");
+  if (key) headers.Authorization = `Bearer ${key}`;
+  const response = await fetch(path, { ...options, headers });
+  if (response.status === 401) {
+    $("#key-form").hidden = false;
+    throw new Error("this node needs an API key");
+  }
+  return response;
+}
+
+async function json(path, options) {
+  const response = await api(path, options);
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.detail ?? body.error ?? `HTTP ${response.status}`);
+  return body;
+}
+
+function showError(error) {
+  $("#error").textContent = error ? String(error.message ?? error) : "";
+  $("#error").hidden = !error;
+}
+
+// Whether an alert belongs in the queue as filtered now (the live stream sends every alert).
+function matches(alert, wanted) {
+  return (!wanted.status || alert.status === wanted.status)
+    && (!wanted.level || alert.level === wanted.level)
+    && (!wanted.rule || alert.ruleId === wanted.rule || alert.title === wanted.rule)
+    && (!wanted.assignee || alert.assignee === wanted.assignee)
+    && (!wanted.sourceIP || alert.events.some((e) => e.sourceIP === wanted.sourceIP));
+}
+
+function cell(text, className) {
+  const td = document.createElement("td");
+  td.textContent = text ?? "";
+  if (className) td.className = className;
+  return td;
+}
+
+function render() {
+  const body = $("#rows");
+  const sorted = [...rows.values()].sort((a, b) => (a.id < b.id ? 1 : -1));
+  body.replaceChildren(...sorted.map((alert) => {
+    const tr = document.createElement("tr");
+    tr.dataset.id = alert.id;
+    tr.dataset.testid = "alert-row";
+    tr.setAttribute("aria-selected", String(alert.id === selected?.id));
+    tr.append(cell(alert.lastSeen), cell(alert.level, `level-${alert.level}`), cell(alert.title, "title"),
+      cell([...new Set(alert.events.map((e) => e.sourceIP))].join(", ")), cell(String(alert.count)),
+      cell(alert.status, "status"), cell(alert.assignee, "assignee"));
+    tr.addEventListener("click", () => select(alert.id));
+    return tr;
+  }));
+  renderDetail();
+}
+
+function renderDetail() {
+  const alert = selected;
+  $("#detail").hidden = !alert;
+  if (!alert) return;
+  $("#detail-title").textContent = alert.title;
+  $("#detail-summary").textContent = `${alert.level}, ${alert.count} events ${alert.firstSeen} – ${alert.lastSeen}, ${alert.status}${alert.resolution ? ` (${alert.resolution})` : ""}, version ${alert.version}`;
+  $("#history").replaceChildren(...alert.history.map((change) => {
+    const li = document.createElement("li");
+    const what = Object.entries(change.changes).map(([name, value]) => `${name} ${value}`);
+    if (change.note) what.push(`note: ${change.note}`);
+    li.textContent = `${change.at} ${change.by}: ${what.join(", ")}`;
+    return li;
+  }));
+}
+
+function select(id) {
+  const alert = rows.get(id);
+  selected = alert ?? null;
+  $("#triage").elements.assignee.value = alert?.assignee ?? "";
+  $("#triage").elements.note.value = "";
+  render();
+}
+
+async function load() {
+  showError(null);
+  try {
+    const query = new URLSearchParams({ ...filters(), limit: "200" });
+    const page = await json(`/v1/alerts?${query}`);
+    rows.clear();
+    for (const alert of page.alerts) rows.set(alert.id, alert);
+    render();
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function triage(action) {
+  const alert = selected;
+  if (!alert) return;
+  const form = $("#triage").elements;
+  const change = { version: alert.version };
+  if (action === "acknowledge") change.status = "acknowledged";
+  if (action === "close") {
+    change.status = "closed";
+    change.resolution = form.resolution.value;
+  }
+  if (form.assignee.value !== (alert.assignee ?? "")) change.assignee = form.assignee.value;
+  if (form.note.value.trim()) change.note = form.note.value.trim();
+  showError(null);
+  try {
+    const changed = await json(`/v1/alerts/${encodeURIComponent(alert.id)}`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(change),
+    });
+    form.note.value = "";
+    upsert(changed);
+  } catch (error) {
+    showError(error);
+    await load();
+  }
+}
+
+function upsert(alert) {
+  const known = rows.get(alert.id);
+  // The stream may deliver an older version after the answer of a change: keep the newest triage.
+  const newest = [known, selected?.id === alert.id ? selected : null].filter(Boolean).sort((a, b) => b.version - a.version)[0];
+  if (newest && newest.version > alert.version) alert = { ...alert, status: newest.status, resolution: newest.resolution, assignee: newest.assignee, version: newest.version, history: newest.history };
+  if (selected?.id === alert.id) selected = alert;
+  if (matches(alert, filters())) rows.set(alert.id, alert);
+  else rows.delete(alert.id);
+  render();
+}
+
+// Server-Sent Events read with fetch, so the key goes in a header as for every other request.
+async function live() {
+  for (;;) {
+    try {
+      const response = await api("/v1/alerts/stream");
+      $("#live").textContent = "live";
+      $("#live").classList.add("on");
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const message = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          for (const line of message.split("\n")) {
+            if (line.startsWith("data: ")) upsert(JSON.parse(line.slice(6)));
+            // ": dropped N alerts": the queue is reloaded, which has them.
+            else if (line.startsWith(": dropped")) await load();
+          }
+        }
+      }
+    } catch {
+      // The node restarted or the key is missing: try again shortly.
+    }
+    $("#live").textContent = "reconnecting…";
+    $("#live").classList.remove("on");
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+$("#filters").addEventListener("submit", (event) => { event.preventDefault(); load(); });
+$("#filters").addEventListener("change", () => load());
+$("#triage").addEventListener("click", (event) => {
+  const action = event.target.dataset?.action;
+  if (action) triage(action);
+});
+$("#key-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  sessionStorage.setItem("hydrant.key", $("#key").value);
+  $("#key-form").hidden = true;
+  load();
+});
+
+load();
+live();

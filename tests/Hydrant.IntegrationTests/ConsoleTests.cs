@@ -1,0 +1,131 @@
+using System.Net;
+using Hydrant.Testing;
+using Microsoft.Playwright;
+using SkiaSharp;
+
+namespace Hydrant.IntegrationTests;
+
+/// <summary>
+/// The console as an analyst uses it, in a real browser (Debian's chromium driven by Playwright):
+/// an alert raised by events the test ingests appears in the queue, is acknowledged, assigned and
+/// closed in place, and a new one arrives live.
+/// </summary>
+[Collection("server")]
+public sealed class ConsoleTests(ServerFixture fixture)
+{
+    private static readonly long NowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    private static string Failures(string source) => string.Join('\n', Enumerable.Range(0, 10).Select(i =>
+        $$"""{"id":"console-{{source}}-{{i}}","timestamp":{{NowMs - 90_000 + (i * 1000)}},"eventType":"auth.failure","sourceIP":"{{source}}","logsource":{"product":"hydrant","service":"auth"} }"""));
+
+    [Fact]
+    public async Task An_analyst_triages_a_real_alert_in_the_queue_and_sees_a_new_one_arrive_live()
+    {
+        using var client = Api.Client(fixture.Server.BaseUrl);
+        Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(client, Failures("198.51.100.120"))).Response.StatusCode);
+        var id = (await TriageTests.OneAlertAsync(client, "sourceIP=198.51.100.120", "the brute force raised its alert")).GetProperty("id").GetString()!;
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = TestServers.Chromium, Headless = true, Args = ["--no-sandbox"] });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+        var errors = new List<string>();
+        page.PageError += (_, error) => errors.Add(error);
+        await page.GotoAsync(fixture.Server.BaseUrl);
+
+        var row = page.Locator($"tr[data-id='{id}']");
+        await Assertions.Expect(row).ToContainTextAsync("SSH Brute Force");
+        await Assertions.Expect(row).ToContainTextAsync("198.51.100.120");
+        await Assertions.Expect(page.GetByTestId("live")).ToHaveTextAsync("live");
+        await Assertions.Expect(page.GetByTestId("key-form")).ToBeHiddenAsync();
+
+        // Acknowledge and assign in place.
+        await row.ClickAsync();
+        await page.GetByTestId("assignee").FillAsync("sam");
+        await page.GetByTestId("note").FillAsync("looking at it");
+        await page.GetByTestId("acknowledge").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("history")).ToContainTextAsync("status acknowledged, assignee sam, note: looking at it");
+        // The queue shows open alerts: acknowledged, it leaves; filtered by acknowledged, it is there.
+        await Assertions.Expect(row).ToHaveCountAsync(0);
+        await page.GetByTestId("filter-status").SelectOptionAsync("acknowledged");
+        await Assertions.Expect(row.Locator("td.assignee")).ToHaveTextAsync("sam");
+        var (_, stored) = await Api.GetAsync(client, "v1/alerts/" + id);
+        Assert.Equal(("acknowledged", "sam"), (stored.GetProperty("alert").GetProperty("status").GetString(), stored.GetProperty("alert").GetProperty("assignee").GetString()));
+
+        // Close it with a resolution.
+        await row.ClickAsync();
+        await page.GetByTestId("resolution").SelectOptionAsync("false_positive");
+        await page.GetByTestId("close").ClickAsync();
+        await Assertions.Expect(row).ToHaveCountAsync(0);
+        (_, stored) = await Api.GetAsync(client, "v1/alerts/" + id);
+        Assert.Equal(("closed", "false_positive"), (stored.GetProperty("alert").GetProperty("status").GetString(), stored.GetProperty("alert").GetProperty("resolution").GetString()));
+
+        // A new brute force appears in the open queue without a reload.
+        await page.GetByTestId("filter-status").SelectOptionAsync("open");
+        Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(client, Failures("198.51.100.121"))).Response.StatusCode);
+        await Assertions.Expect(page.Locator("tr[data-testid='alert-row']", new PageLocatorOptions { HasText = "198.51.100.121" })).ToHaveCountAsync(1);
+
+        var screenshot = await page.ScreenshotAsync(new PageScreenshotOptions { FullPage = true });
+        // HYDRANT_CONSOLE_SCREENSHOT=docs/console.png refreshes the README's picture of the console.
+        if (Environment.GetEnvironmentVariable("HYDRANT_CONSOLE_SCREENSHOT") is { Length: > 0 } keep)
+        {
+            await File.WriteAllBytesAsync(keep, screenshot);
+        }
+        using var image = SKBitmap.Decode(screenshot);
+        var colours = new HashSet<SKColor>();
+        for (var y = 0; y < image.Height; y += 4)
+        {
+            for (var x = 0; x < image.Width; x += 4)
+            {
+                colours.Add(image.GetPixel(x, y));
+            }
+        }
+        Assert.True(colours.Count > 20, $"the screenshot has {colours.Count} colours: blank");
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task With_api_keys_the_console_asks_for_one_and_sends_it_as_a_bearer_header()
+    {
+        using var data = new TempDirectory();
+        await using var server = await HydrantProcess.ServeAsync(data.Path, environment: new Dictionary<string, string>
+        {
+            ["Hydrant__Auth__Keys__0__Key"] = "console-key-0123456789",
+            ["Hydrant__Auth__Keys__0__Scopes__0"] = "admin",
+        });
+        using (var ingest = Api.Client(server.BaseUrl, "console-key-0123456789"))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(ingest, Failures("198.51.100.122"))).Response.StatusCode);
+            await TriageTests.OneAlertAsync(ingest, "sourceIP=198.51.100.122", "the brute force raised its alert");
+        }
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = TestServers.Chromium, Headless = true, Args = ["--no-sandbox"] });
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(server.BaseUrl);
+        await Assertions.Expect(page.GetByTestId("key-form")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("error")).ToContainTextAsync("API key");
+        await page.Locator("#key").FillAsync("console-key-0123456789");
+        await page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Use key" }).ClickAsync();
+        await Assertions.Expect(page.Locator("tr[data-testid='alert-row']", new PageLocatorOptions { HasText = "198.51.100.122" })).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByTestId("key-form")).ToBeHiddenAsync();
+        // Kept for the tab, never in a cookie.
+        Assert.Equal("console-key-0123456789", await page.EvaluateAsync<string>("sessionStorage.getItem('hydrant.key')"));
+        Assert.Empty(await page.Context.CookiesAsync());
+    }
+
+    [Fact]
+    public async Task The_console_is_served_by_the_node_itself_with_a_policy_that_allows_nothing_from_elsewhere()
+    {
+        using var client = Api.Client(fixture.Server.BaseUrl);
+        using var page = await client.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("script-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("http://", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("console/app.js")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("console/../appsettings.json")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("console/secret.js")).StatusCode);
+    }
+}
