@@ -38,8 +38,16 @@ public sealed class ConsoleTests(ServerFixture fixture)
         await Assertions.Expect(page.GetByTestId("live")).ToHaveTextAsync("live");
         await Assertions.Expect(page.GetByTestId("key-form")).ToBeHiddenAsync();
 
-        // Acknowledge and assign in place.
+        // Selected, the alert shows its events with what matched highlighted.
         await row.ClickAsync();
+        await Assertions.Expect(page.GetByTestId("event")).ToHaveCountAsync(10);
+        await Assertions.Expect(page.GetByTestId("rule")).ToContainTextAsync("T1110.001");
+        var first = page.GetByTestId("event").First;
+        await Assertions.Expect(first).ToContainTextAsync("matched Authentication Failure: selection");
+        await Assertions.Expect(first.Locator("dd.matched")).ToHaveTextAsync("auth.failure");
+        await Assertions.Expect(first.Locator("dt.matched")).ToHaveTextAsync("eventType");
+
+        // Acknowledge and assign in place.
         await page.GetByTestId("assignee").FillAsync("sam");
         await page.GetByTestId("note").FillAsync("looking at it");
         await page.GetByTestId("acknowledge").ClickAsync();
@@ -80,6 +88,8 @@ public sealed class ConsoleTests(ServerFixture fixture)
             }
         }
         Assert.True(colours.Count > 20, $"the screenshot has {colours.Count} colours: blank");
+        // Still there: no late answer of a reload took the live row away.
+        await Assertions.Expect(page.Locator("tr[data-testid='alert-row']", new PageLocatorOptions { HasText = "198.51.100.121" })).ToHaveCountAsync(1);
         Assert.Empty(errors);
     }
 

@@ -5,6 +5,8 @@
 const $ = (selector) => document.querySelector(selector);
 const rows = new Map(); // alert id -> alert, as shown
 let selected = null; // the alert in the detail panel: it stays there when a change takes it out of the queue
+let loads = 0; // the latest load wins; an older answer arriving late is dropped
+let arrivedDuringLoad = null; // alerts the stream brought while a load was under way: kept over its older answer
 
 function filters() {
   const form = new FormData($("#filters"));
@@ -89,18 +91,82 @@ function select(id) {
   $("#triage").elements.assignee.value = alert?.assignee ?? "";
   $("#triage").elements.note.value = "";
   render();
+  if (alert) explain(alert.id);
+}
+
+// Flattens an event to dotted names and their values, as field conditions and rules name them.
+function flatten(value, prefix = "", into = []) {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    for (const [name, inner] of Object.entries(value)) flatten(inner, prefix ? `${prefix}.${name}` : name, into);
+  } else {
+    into.push([prefix, Array.isArray(value) ? JSON.stringify(value) : String(value)]);
+  }
+  return into;
+}
+
+// The alert's rule, its events with the fields that made each match highlighted, and other alerts from its source.
+async function explain(id) {
+  try {
+    const explained = await json(`/v1/alerts/${encodeURIComponent(id)}`);
+    if (selected?.id !== id) return;
+    const rule = explained.rule;
+    $("#rule").textContent = rule ? `${rule.title}: ${rule.description ?? ""} ${rule.attack.techniques.join(" ")}`.trim() : "(the rule is no longer loaded)";
+    $("#events-note").textContent = explained.eventsNotShown > 0 ? `(${explained.eventsNotShown} more not kept with the alert)` : "";
+    $("#events").replaceChildren(...explained.events.map((item) => {
+      const li = document.createElement("li");
+      li.dataset.testid = "event";
+      if (!item.event) {
+        li.textContent = `${item.id} (no longer stored)`;
+        return li;
+      }
+      const matchedFields = new Set(item.matched.flatMap((m) => m.selections.filter((s) => s.matched).flatMap((s) => Object.keys(s.fields))));
+      const list = document.createElement("dl");
+      for (const [name, value] of flatten(item.event)) {
+        const dt = document.createElement("dt");
+        const dd = document.createElement("dd");
+        dt.textContent = name;
+        dd.textContent = value;
+        if (matchedFields.has(name)) {
+          dt.className = dd.className = "matched";
+        }
+        list.append(dt, dd);
+      }
+      const why = document.createElement("div");
+      why.textContent = item.matched.map((m) => `matched ${m.title}: ${m.selections.filter((s) => s.matched).map((s) => s.name).join(", ")}`).join("; ");
+      li.append(why, list);
+      return li;
+    }));
+    const source = explained.alert.events[0]?.sourceIP;
+    const related = source ? (await json(`/v1/alerts?sourceIP=${encodeURIComponent(source)}&limit=20`)).alerts.filter((a) => a.id !== id) : [];
+    $("#related").replaceChildren(...related.map((a) => {
+      const li = document.createElement("li");
+      li.textContent = `${a.lastSeen} ${a.title} (${a.status}, ${a.count} events)`;
+      return li;
+    }));
+  } catch (error) {
+    showError(error);
+  }
 }
 
 async function load() {
   showError(null);
+  const load = ++loads;
+  const arrived = arrivedDuringLoad = new Map();
   try {
     const query = new URLSearchParams({ ...filters(), limit: "200" });
     const page = await json(`/v1/alerts?${query}`);
+    if (load !== loads) return;
     rows.clear();
     for (const alert of page.alerts) rows.set(alert.id, alert);
+    for (const alert of arrived.values()) {
+      const listed = rows.get(alert.id);
+      if (!listed || listed.count < alert.count || listed.version < alert.version) rows.set(alert.id, alert);
+    }
     render();
   } catch (error) {
     showError(error);
+  } finally {
+    if (load === loads) arrivedDuringLoad = null;
   }
 }
 
@@ -137,6 +203,7 @@ function upsert(alert) {
   const newest = [known, selected?.id === alert.id ? selected : null].filter(Boolean).sort((a, b) => b.version - a.version)[0];
   if (newest && newest.version > alert.version) alert = { ...alert, status: newest.status, resolution: newest.resolution, assignee: newest.assignee, version: newest.version, history: newest.history };
   if (selected?.id === alert.id) selected = alert;
+  if (arrivedDuringLoad && matches(alert, filters())) arrivedDuringLoad.set(alert.id, alert);
   if (matches(alert, filters())) rows.set(alert.id, alert);
   else rows.delete(alert.id);
   render();
