@@ -94,6 +94,43 @@ public sealed class ConsoleTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Events_are_searched_by_any_field_in_pages_and_one_is_shown_whole()
+    {
+        using var client = Api.Client(fixture.Server.BaseUrl);
+        var body = string.Join('\n', Enumerable.Range(0, 130).Select(i =>
+            $$"""{"id":"console-search-{{i}}","timestamp":{{NowMs - 60_000 + i}},"eventType":"shell","sourceIP":"198.51.100.123","user":"{{(i % 2 == 0 ? "mallory" : "alice")}}","cmd":{"line":"curl http://x/{{i}}"} }"""));
+        Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(client, body)).Response.StatusCode);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = TestServers.Chromium, Headless = true, Args = ["--no-sandbox"] });
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(fixture.Server.BaseUrl + "/#events");
+        await page.Locator("#search input[name=sourceIP]").FillAsync("198.51.100.123");
+        await page.GetByTestId("search-fields").FillAsync("user=MALLORY\ncmd.line=curl*");
+        await page.GetByTestId("search-submit").ClickAsync();
+
+        // 65 of mallory's events: newest first, a page of the 50 the test server examines, then more.
+        var rows = page.GetByTestId("event-row");
+        await Assertions.Expect(rows.First).ToContainTextAsync("console-search-128");
+        await Assertions.Expect(page.GetByTestId("search-plan")).ToContainTextAsync("examined");
+        while (await page.GetByTestId("more").IsVisibleAsync())
+        {
+            var shown = await rows.CountAsync();
+            await page.GetByTestId("more").ClickAsync();
+            await Assertions.Expect(rows).Not.ToHaveCountAsync(shown);
+        }
+        await Assertions.Expect(rows).ToHaveCountAsync(65);
+        Assert.Equal(Enumerable.Range(0, 65).Select(i => $"console-search-{128 - (2 * i)}"), (await rows.Locator("td:nth-child(4)").AllTextContentsAsync()));
+
+        await rows.Nth(3).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("event-json")).ToContainTextAsync("\"line\": \"curl http://x/122\"");
+
+        await page.GetByTestId("search-fields").FillAsync("no equals sign");
+        await page.GetByTestId("search-submit").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("error")).ToContainTextAsync("is not NAME=VALUE");
+    }
+
+    [Fact]
     public async Task With_api_keys_the_console_asks_for_one_and_sends_it_as_a_bearer_header()
     {
         using var data = new TempDirectory();

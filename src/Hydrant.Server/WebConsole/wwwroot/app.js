@@ -255,5 +255,69 @@ $("#key-form").addEventListener("submit", (event) => {
   load();
 });
 
+// Events: the search of GET /v1/events, by source, type, time and any field, newest first, in pages.
+let searchCursor = null;
+
+function searchQuery() {
+  const form = new FormData($("#search"));
+  const query = new URLSearchParams({ limit: "100", explain: "true" });
+  for (const name of ["sourceIP", "eventType", "from", "to"]) {
+    const value = String(form.get(name) ?? "").trim();
+    if (value) query.set(name, value);
+  }
+  for (const line of String(form.get("fields") ?? "").split("\n").map((l) => l.trim()).filter(Boolean)) {
+    const at = line.indexOf("=");
+    if (at <= 0) throw new Error(`"${line}" is not NAME=VALUE`);
+    query.append(`field.${line.slice(0, at).trim()}`, line.slice(at + 1).trim());
+  }
+  return query;
+}
+
+async function search(more) {
+  showError(null);
+  try {
+    const query = searchQuery();
+    if (more && searchCursor) query.set("cursor", searchCursor);
+    const page = await json(`/v1/events?${query}`);
+    const body = $("#event-rows");
+    if (!more) body.replaceChildren();
+    for (const event of page.events) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "event-row";
+      tr.append(cell(event.timestamp), cell(event.eventType), cell(event.sourceIP), cell(event.id));
+      tr.addEventListener("click", async () => {
+        const stored = await json(`/v1/events/${encodeURIComponent(event.id)}`);
+        $("#event-json").textContent = JSON.stringify(stored, null, 2);
+        $("#event-json").hidden = false;
+      });
+      body.append(tr);
+    }
+    searchCursor = page.next;
+    $("#more").hidden = !page.next;
+    const plan = page.plan;
+    $("#search-plan").textContent = plan
+      ? `${body.children.length} events shown; read ${plan.itemsRead} items from ${plan.partitions} of ${plan.partitionsPlanned} partitions (${plan.index})`
+        + (plan.eventsExamined !== undefined ? `, examined ${plan.eventsExamined}` : "") + (plan.reachesPastRetention ? `; kept from ${plan.keptFrom}` : "")
+      : "";
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function view() {
+  const events = location.hash === "#events";
+  $("#alerts-view").hidden = events;
+  $("#events-view").hidden = !events;
+  for (const link of document.querySelectorAll("nav a")) {
+    if (link.dataset.view === (events ? "events" : "alerts")) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+$("#search").addEventListener("submit", (event) => { event.preventDefault(); search(false); });
+$("#more").addEventListener("click", () => search(true));
+window.addEventListener("hashchange", view);
+
+view();
 load();
 live();
