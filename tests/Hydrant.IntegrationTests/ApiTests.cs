@@ -206,6 +206,14 @@ public sealed class ApiTests(ServerFixture fixture)
         Assert.InRange(summed, total - 1, total + 1);
         Assert.Contains(all[^1].GetProperty("consumers").EnumerateArray(), c => c.GetProperty("name").GetString() == "detector");
         Assert.Equal(HttpStatusCode.BadRequest, (await Api.GetAsync(client, "v1/stats/history?seconds=0")).Response.StatusCode);
+
+        // The same history drawn: one SVG chart per series.
+        using var chart = await client.GetAsync("v1/stats/history/chart?series=ingest&seconds=600");
+        Assert.Equal("image/svg+xml", chart.Content.Headers.ContentType?.MediaType);
+        var svg = await chart.Content.ReadAsStringAsync();
+        Assert.Contains("<svg", svg, StringComparison.Ordinal);
+        Assert.Contains("accepted/s", svg, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("v1/stats/history/chart?series=cpu")).StatusCode);
     }
 
     [Fact]

@@ -131,6 +131,26 @@ public sealed class ConsoleTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task The_pipeline_view_draws_its_charts_and_says_how_the_partitions_and_backends_stand()
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = TestServers.Chromium, Headless = true, Args = ["--no-sandbox"] });
+        var page = await browser.NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, error) => errors.Add(error);
+        await page.GotoAsync(fixture.Server.BaseUrl + "/#pipeline");
+        await Assertions.Expect(page.GetByTestId("pipeline-summary")).ToContainTextAsync("partition heat");
+        await Assertions.Expect(page.GetByTestId("pipeline-summary")).ToContainTextAsync("spool healthy");
+        foreach (var series in new[] { "ingest", "consumers", "lag", "alerts", "spool" })
+        {
+            var chart = page.GetByTestId("chart-" + series);
+            await Assertions.Expect(chart).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex("^blob:"));
+            await page.WaitForFunctionAsync("image => image.complete && image.naturalWidth > 0", await chart.ElementHandleAsync());
+        }
+        Assert.Empty(errors);
+    }
+
+    [Fact]
     public async Task With_api_keys_the_console_asks_for_one_and_sends_it_as_a_bearer_header()
     {
         using var data = new TempDirectory();

@@ -15,13 +15,17 @@ public static class StatsEndpoints
 {
     private static readonly TimeSpan AnalyticsStatusLimit = TimeSpan.FromSeconds(5);
 
+    /// <summary>How far back a history request reaches (?seconds=, default the whole hour kept), or null when it is not 1 to 3600.</summary>
+    private static long? SecondsOf(HttpContext context) =>
+        context.Request.Query["seconds"].ToString() is not { Length: > 0 } text ? 3600
+        : long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds is >= 1 and <= 3600 ? seconds
+        : null;
+
     public static void MapStats(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/stats/history", (HttpContext context, PipelineHistory history) =>
             {
-                var seconds = 3600L;
-                if (context.Request.Query["seconds"].ToString() is { Length: > 0 } text
-                    && (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out seconds) || seconds is < 1 or > 3600))
+                if (SecondsOf(context) is not { } seconds)
                 {
                     return Problems.Create(StatusCodes.Status400BadRequest, "bad query", "seconds: a whole number from 1 to 3600");
                 }
@@ -31,6 +35,24 @@ public static class StatsEndpoints
             .RequireScope(Scopes.Query)
             .WithName("StatsHistory")
             .WithSummary("The pipeline over the last hour (or ?seconds=), one sample every Hydrant:Stats:SampleSeconds: ingest rates, spool depth, each consumer's rate and lag, alerts raised and updated per second");
+        app.MapGet("/v1/stats/history/chart", (HttpContext context, PipelineHistory history, TimeProvider time) =>
+            {
+                var series = context.Request.Query["series"].ToString();
+                if (!PipelineCharts.Series.Contains(series))
+                {
+                    return Problems.Create(StatusCodes.Status400BadRequest, "bad query", "series: one of " + string.Join(", ", PipelineCharts.Series));
+                }
+                if (SecondsOf(context) is not { } seconds)
+                {
+                    return Problems.Create(StatusCodes.Status400BadRequest, "bad query", "seconds: a whole number from 1 to 3600");
+                }
+                context.Response.Headers.CacheControl = "no-store";
+                return Results.Text(PipelineCharts.Render(history.Since(seconds), series, time.GetUtcNow().ToUnixTimeMilliseconds()), "image/svg+xml");
+            })
+            .Takes("series", "seconds")
+            .RequireScope(Scopes.Query)
+            .WithName("StatsHistoryChart")
+            .WithSummary("One chart of the pipeline history as SVG: series=ingest|consumers|lag|alerts|spool, ?seconds=");
         app.MapGet("/v1/stats", async (IngestStats stats, IIngestLog spool, IDeadLetterStore deadLetters, StoreOptions store, IAnalyticsStore analytics, SpoolConsumerRunner consumers, RuleRegistry rules, HydrantSettings settings, IServiceProvider services, CancellationToken cancellationToken) =>
             {
                 var loaderLag = consumers.LagOf(AnalyticsLoader.ConsumerName);

@@ -11,7 +11,7 @@ namespace Hydrant.Server.WebConsole;
 /// </summary>
 public static class ConsoleEndpoints
 {
-    private const string Policy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    private const string Policy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     private static readonly Dictionary<string, (string Resource, string ContentType)> Files = new(StringComparer.Ordinal)
     {

@@ -304,15 +304,43 @@ async function search(more) {
   }
 }
 
-function view() {
-  const events = location.hash === "#events";
-  $("#alerts-view").hidden = events;
-  $("#events-view").hidden = !events;
-  for (const link of document.querySelectorAll("nav a")) {
-    if (link.dataset.view === (events ? "events" : "alerts")) link.setAttribute("aria-current", "page");
-    else link.removeAttribute("aria-current");
+// Pipeline: the last quarter hour as charts drawn by the server (ScottPlot SVG), redrawn every 5 s while shown.
+const chartUrls = new Map();
+
+async function pipeline() {
+  if ($("#pipeline-view").hidden) return;
+  try {
+    const stats = await json("/v1/stats");
+    const ready = await (await api("/readyz")).json();
+    const health = Object.entries(ready.backends ?? {}).map(([name, b]) => `${name} ${b.status}`).join(", ");
+    $("#pipeline-summary").textContent = `spool depth ${stats.spool.depth}; partition heat (busiest shard / mean) ${stats.shards.maxOverMean.toFixed(2)}; `
+      + `rule cache hit ratio ${stats.ruleCache.hitRatio}; dead letters ${stats.deadLetters?.total ?? 0}; backends: ${health}`;
+    for (const image of document.querySelectorAll(".charts img")) {
+      const response = await api(`/v1/stats/history/chart?series=${image.dataset.series}&seconds=900`);
+      if (!response.ok) throw new Error(`chart ${image.dataset.series}: HTTP ${response.status}`);
+      const url = URL.createObjectURL(await response.blob());
+      image.src = url;
+      if (chartUrls.has(image)) URL.revokeObjectURL(chartUrls.get(image));
+      chartUrls.set(image, url);
+    }
+  } catch (error) {
+    showError(error);
   }
 }
+
+function view() {
+  const shown = ["#events", "#pipeline"].includes(location.hash) ? location.hash.slice(1) : "alerts";
+  $("#alerts-view").hidden = shown !== "alerts";
+  $("#events-view").hidden = shown !== "events";
+  $("#pipeline-view").hidden = shown !== "pipeline";
+  for (const link of document.querySelectorAll("nav a")) {
+    if (link.dataset.view === shown) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  pipeline();
+}
+
+setInterval(pipeline, 5000);
 
 $("#search").addEventListener("submit", (event) => { event.preventDefault(); search(false); });
 $("#more").addEventListener("click", () => search(true));
