@@ -29,27 +29,8 @@ internal sealed class DynamoDbAlertTriage(IAmazonDynamoDB client, DynamoDbOption
     public async ValueTask<IReadOnlyDictionary<string, AlertTriageState>> GetAsync(IReadOnlyCollection<string> alertIds, CancellationToken cancellationToken)
     {
         await _table.EnsureAsync(cancellationToken);
-        var states = new Dictionary<string, AlertTriageState>(StringComparer.Ordinal);
-        foreach (var chunk in alertIds.Distinct(StringComparer.Ordinal).Chunk(100))
-        {
-            var request = new Dictionary<string, KeysAndAttributes>
-            {
-                [options.TableName] = new KeysAndAttributes { Keys = [.. chunk.Select(Key)], ConsistentRead = true },
-            };
-            while (request is { Count: > 0 })
-            {
-                var response = await client.BatchGetItemAsync(request, cancellationToken);
-                if (response.Responses is not null && response.Responses.TryGetValue(options.TableName, out var items))
-                {
-                    foreach (var item in items)
-                    {
-                        states[item[DynamoDbTable.SortKey].S] = JsonSerializer.Deserialize<AlertTriageState>(item[State].S, Json)!;
-                    }
-                }
-                request = response.UnprocessedKeys;
-            }
-        }
-        return states;
+        var items = await DynamoDbTable.BatchGetAsync(client, options.TableName, alertIds.Distinct(StringComparer.Ordinal).Select(Key), cancellationToken);
+        return items.ToDictionary(item => item[DynamoDbTable.SortKey].S, item => JsonSerializer.Deserialize<AlertTriageState>(item[State].S, Json)!, StringComparer.Ordinal);
     }
 
     public async ValueTask<TriageResult> ChangeAsync(string alertId, long? expectedVersion, AlertChange change, CancellationToken cancellationToken)

@@ -82,28 +82,11 @@ public sealed class DynamoDbEventStore(IAmazonDynamoDB client, DynamoDbOptions o
         foreach (var months in EventKeys.MonthsNewestFirst(fromMs, toMs).Chunk(100))
         {
             // The id's claims (one per month at most) say the event's time, type and source: its main item's key.
-            var claims = new List<Dictionary<string, AttributeValue>>();
-            var request = new Dictionary<string, KeysAndAttributes>
+            var claims = await DynamoDbTable.BatchGetAsync(client, options.TableName, months.Select(m => new Dictionary<string, AttributeValue>
             {
-                [options.TableName] = new KeysAndAttributes
-                {
-                    Keys = [.. months.Select(m => new Dictionary<string, AttributeValue>
-                    {
-                        [DynamoDbTable.PartitionKey] = new(DynamoDbIdClaims.PartitionOf(id, m)),
-                        [DynamoDbTable.SortKey] = new(id),
-                    })],
-                    ConsistentRead = true,
-                },
-            };
-            while (request is { Count: > 0 })
-            {
-                var response = await client.BatchGetItemAsync(request, cancellationToken);
-                if (response.Responses is not null && response.Responses.TryGetValue(options.TableName, out var items))
-                {
-                    claims.AddRange(items);
-                }
-                request = response.UnprocessedKeys;
-            }
+                [DynamoDbTable.PartitionKey] = new(DynamoDbIdClaims.PartitionOf(id, m)),
+                [DynamoDbTable.SortKey] = new(id),
+            }), cancellationToken);
             foreach (var claim in claims.Where(c => c.ContainsKey(DynamoDbIdClaims.Timestamp)).OrderByDescending(c => c[DynamoDbTable.PartitionKey].S, StringComparer.Ordinal))
             {
                 var timestampMs = long.Parse(claim[DynamoDbIdClaims.Timestamp].N, CultureInfo.InvariantCulture);
@@ -138,41 +121,22 @@ public sealed class DynamoDbEventStore(IAmazonDynamoDB client, DynamoDbOptions o
     /// <summary>Each partition of the plan and the physical keys a hot one was spread over (<see cref="HotKeys"/>).</summary>
     private async Task<List<string>> PhysicalKeysAsync(IReadOnlyList<string> partitions, CancellationToken cancellationToken)
     {
-        var keys = new List<string>(partitions.Count);
-        foreach (var chunk in partitions.Chunk(100))
+        var records = await DynamoDbTable.BatchGetAsync(client, options.TableName, partitions.Select(p => new Dictionary<string, AttributeValue>
         {
-            var spreads = new Dictionary<string, int>(StringComparer.Ordinal);
-            var request = new Dictionary<string, KeysAndAttributes>
+            [DynamoDbTable.PartitionKey] = new AttributeValue(HotKeys.SpreadRecordKey(p)),
+            [DynamoDbTable.SortKey] = new AttributeValue(DynamoDbTable.SpreadSortKey),
+        }), cancellationToken);
+        var spreads = records.ToDictionary(
+            item => item[DynamoDbTable.PartitionKey].S[HotKeys.SpreadRecordKey(string.Empty).Length..],
+            item => int.Parse(item[DynamoDbTable.Spread].N, CultureInfo.InvariantCulture),
+            StringComparer.Ordinal);
+        var keys = new List<string>(partitions.Count);
+        foreach (var partition in partitions)
+        {
+            var spread = spreads.GetValueOrDefault(partition, 1);
+            for (var i = 0; i < spread; i++)
             {
-                [options.TableName] = new KeysAndAttributes
-                {
-                    Keys = [.. chunk.Select(p => new Dictionary<string, AttributeValue>
-                    {
-                        [DynamoDbTable.PartitionKey] = new AttributeValue(HotKeys.SpreadRecordKey(p)),
-                        [DynamoDbTable.SortKey] = new AttributeValue(DynamoDbTable.SpreadSortKey),
-                    })],
-                    ConsistentRead = true,
-                },
-            };
-            while (request is { Count: > 0 })
-            {
-                var response = await client.BatchGetItemAsync(request, cancellationToken);
-                if (response.Responses is not null && response.Responses.TryGetValue(options.TableName, out var items))
-                {
-                    foreach (var item in items)
-                    {
-                        spreads[item[DynamoDbTable.PartitionKey].S[HotKeys.SpreadRecordKey(string.Empty).Length..]] = int.Parse(item[DynamoDbTable.Spread].N, CultureInfo.InvariantCulture);
-                    }
-                }
-                request = response.UnprocessedKeys;
-            }
-            foreach (var partition in chunk)
-            {
-                var spread = spreads.GetValueOrDefault(partition, 1);
-                for (var i = 0; i < spread; i++)
-                {
-                    keys.Add(HotKeys.Physical(partition, i));
-                }
+                keys.Add(HotKeys.Physical(partition, i));
             }
         }
         return keys;

@@ -43,6 +43,29 @@ public static class DynamoDbTable
     /// with no credentials in the environment gets placeholder ones: emulators check the signature's
     /// shape, not the key.
     /// </summary>
+    /// <summary>
+    /// The items of these keys that exist, read consistently with BatchGetItem: 100 keys a call,
+    /// unprocessed keys asked again until none are left.
+    /// </summary>
+    public static async Task<List<Dictionary<string, AttributeValue>>> BatchGetAsync(IAmazonDynamoDB client, string tableName, IEnumerable<Dictionary<string, AttributeValue>> keys, CancellationToken cancellationToken)
+    {
+        var found = new List<Dictionary<string, AttributeValue>>();
+        foreach (var chunk in keys.Chunk(100))
+        {
+            var request = new Dictionary<string, KeysAndAttributes> { [tableName] = new KeysAndAttributes { Keys = [.. chunk], ConsistentRead = true } };
+            while (request is { Count: > 0 })
+            {
+                var response = await client.BatchGetItemAsync(request, cancellationToken);
+                if (response.Responses is not null && response.Responses.TryGetValue(tableName, out var items))
+                {
+                    found.AddRange(items);
+                }
+                request = response.UnprocessedKeys;
+            }
+        }
+        return found;
+    }
+
     public static AmazonDynamoDBClient CreateClient(DynamoDbOptions options)
     {
         var config = new AmazonDynamoDBConfig { RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region) };
