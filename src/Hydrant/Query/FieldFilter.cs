@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
+using Hydrant.Detection.Sigma;
 using Hydrant.Events;
 using Hydrant.Keys;
 
@@ -10,16 +10,17 @@ namespace Hydrant.Query;
 /// which must hold: a dotted name reaches into nested objects (a key holding the dots itself is
 /// tried first); the value is compared as Sigma compares, case-insensitively, with <c>*</c> for
 /// any run of characters and <c>?</c> for one (<c>\*</c>, <c>\?</c> and <c>\\</c> for themselves);
-/// an array matches when one of its items does. Patterns run on the non-backtracking engine.
+/// an array matches when one of its items does. Values compile as rule values do
+/// (<see cref="SigmaString"/>: plain comparisons, or the non-backtracking regex engine).
 /// </summary>
 public sealed class FieldFilter
 {
     public const int MaxConditions = 16;
     public const int MaxValueChars = 256;
 
-    private readonly IReadOnlyList<(string Name, Regex Pattern)> _conditions;
+    private readonly IReadOnlyList<(string Name, Func<string, bool> Matches)> _conditions;
 
-    private FieldFilter(IReadOnlyList<(string, Regex)> conditions) => _conditions = conditions;
+    private FieldFilter(IReadOnlyList<(string, Func<string, bool>)> conditions) => _conditions = conditions;
 
     /// <summary>The filter of these conditions (name without the <c>field.</c> prefix, value), or the reason there is none.</summary>
     public static FieldFilter? Parse(IReadOnlyList<(string Name, string Value)> conditions, out string? error)
@@ -29,14 +30,14 @@ public sealed class FieldFilter
                 ? $"field.{c.Name}: a field name is 1 to {EventLimits.MaxFieldChars} characters, its parts separated by single dots"
                 : c.Value.Length > MaxValueChars ? $"field.{c.Name}: a value has at most {MaxValueChars} characters" : null)
             .FirstOrDefault(e => e is not null);
-        return error is null ? new FieldFilter([.. conditions.Select(c => (c.Name, Compile(c.Value)))]) : null;
+        return error is null ? new FieldFilter([.. conditions.Select(c => (c.Name, SigmaString.Parse(c.Value).Compile(cased: false)))]) : null;
     }
 
     /// <summary>True when the event (its stored JSON) meets every condition.</summary>
     public bool Matches(ReadOnlyMemory<byte> json)
     {
         using var document = JsonDocument.Parse(json, EventShape.DocumentOptions);
-        return _conditions.All(c => Field(document.RootElement, c.Name) is { } value && Holds(value, c.Pattern));
+        return _conditions.All(c => EventView.TryGetPath(document.RootElement, c.Name, out var value) && Holds(value, c.Matches));
     }
 
     /// <summary>The sort key of a stored event: where a page that ends on it continues.</summary>
@@ -47,46 +48,11 @@ public sealed class FieldFilter
         return EventKeys.SortKey(Timestamps.ParseCanonical(root.GetProperty("timestamp").GetString()!), root.GetProperty("eventType").GetString()!, root.GetProperty("id").GetString()!);
     }
 
-    private static JsonElement? Field(JsonElement root, string name)
+    private static bool Holds(JsonElement value, Func<string, bool> matches) => value.ValueKind switch
     {
-        if (root.TryGetProperty(name, out var exact))
-        {
-            return exact;
-        }
-        var current = root;
-        foreach (var part in name.Split('.'))
-        {
-            if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(part, out current))
-            {
-                return null;
-            }
-        }
-        return current;
-    }
-
-    private static bool Holds(JsonElement value, Regex pattern) => value.ValueKind switch
-    {
-        JsonValueKind.Array => value.EnumerateArray().Any(item => item.ValueKind != JsonValueKind.Array && Holds(item, pattern)),
-        JsonValueKind.String => pattern.IsMatch(value.GetString()!),
-        JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null => pattern.IsMatch(value.GetRawText()),
+        JsonValueKind.Array => value.EnumerateArray().Any(item => item.ValueKind != JsonValueKind.Array && Holds(item, matches)),
+        JsonValueKind.String => matches(value.GetString()!),
+        JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null => matches(value.GetRawText()),
         _ => false,
     };
-
-    private static Regex Compile(string value)
-    {
-        var pattern = new System.Text.StringBuilder("^");
-        for (var i = 0; i < value.Length; i++)
-        {
-            var c = value[i];
-            if (c == '\\' && i + 1 < value.Length && value[i + 1] is '*' or '?' or '\\')
-            {
-                pattern.Append(Regex.Escape(value[++i].ToString()));
-            }
-            else
-            {
-                pattern.Append(c switch { '*' => ".*", '?' => ".", _ => Regex.Escape(c.ToString()) });
-            }
-        }
-        return new Regex(pattern.Append('$').ToString(), RegexOptions.NonBacktracking | RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Singleline);
-    }
 }

@@ -35,7 +35,12 @@ public sealed class EventView : IDisposable
         {
             name = alias;
         }
-        var root = _document.RootElement;
+        return TryGetPath(_document.RootElement, name, out value);
+    }
+
+    /// <summary>A field of an event by name: a key holding the whole name first, else the dotted path into nested objects.</summary>
+    public static bool TryGetPath(JsonElement root, string name, out JsonElement value)
+    {
         if (root.TryGetProperty(name, out value))
         {
             return true;
