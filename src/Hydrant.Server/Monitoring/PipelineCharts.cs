@@ -27,21 +27,19 @@ public static class PipelineCharts
             line.LegendText = label;
             line.MarkerSize = 0;
         }
-        static double PerSecond(long now, long then, PipelineSample s, PipelineSample before) =>
-            s.AtMs > before.AtMs ? (now - then) * 1000.0 / (s.AtMs - before.AtMs) : 0;
         var names = samples.SelectMany(s => s.Consumers.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         switch (series)
         {
             case "ingest":
-                Line("accepted/s", (s, b) => PerSecond(s.Accepted, b.Accepted, s, b));
-                Line("rejected/s", (s, b) => PerSecond(s.Rejected, b.Rejected, s, b));
-                Line("duplicates/s", (s, b) => PerSecond(s.Duplicates, b.Duplicates, s, b));
+                Line("accepted/s", (s, b) => s.PerSecond(b, x => x.Accepted));
+                Line("rejected/s", (s, b) => s.PerSecond(b, x => x.Rejected));
+                Line("duplicates/s", (s, b) => s.PerSecond(b, x => x.Duplicates));
                 plot.Title("Ingest (events per second)");
                 break;
             case "consumers":
                 foreach (var name in names)
                 {
-                    Line(name, (s, b) => s.Consumers.TryGetValue(name, out var now) && b.Consumers.TryGetValue(name, out var then) ? PerSecond(now.Position, then.Position, s, b) : 0);
+                    Line(name, (s, b) => s.PerSecond(b, name));
                 }
                 plot.Title("Consumers (events per second)");
                 break;
@@ -53,8 +51,8 @@ public static class PipelineCharts
                 plot.Title("Consumer lag (events)");
                 break;
             case "alerts":
-                Line("raised/s", (s, b) => PerSecond(s.AlertsRaised, b.AlertsRaised, s, b));
-                Line("updated/s", (s, b) => PerSecond(s.AlertsUpdated, b.AlertsUpdated, s, b));
+                Line("raised/s", (s, b) => s.PerSecond(b, x => x.AlertsRaised));
+                Line("updated/s", (s, b) => s.PerSecond(b, x => x.AlertsUpdated));
                 plot.Title("Alerts (per second)");
                 break;
             default:

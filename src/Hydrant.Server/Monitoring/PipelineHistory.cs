@@ -7,7 +7,18 @@ namespace Hydrant.Server.Monitoring;
 
 /// <summary>The pipeline's counters at one moment: cumulative totals, levels, and each consumer's position and lag.</summary>
 public sealed record PipelineSample(long AtMs, long Accepted, long Rejected, long Duplicates, long Throttled, long SpoolDepth,
-    IReadOnlyDictionary<string, (long Position, long Lag)> Consumers, long AlertsRaised, long AlertsUpdated);
+    IReadOnlyDictionary<string, (long Position, long Lag)> Consumers, long AlertsRaised, long AlertsUpdated)
+{
+    /// <summary>How fast a counter grew from <paramref name="before"/> to this sample, per second (0 without time between them).</summary>
+    public double PerSecond(PipelineSample before, Func<PipelineSample, long> counter) =>
+        AtMs > before.AtMs ? (counter(this) - counter(before)) * 1000.0 / (AtMs - before.AtMs) : 0;
+
+    /// <summary>How fast a consumer took events from <paramref name="before"/> to this sample, per second (0 when either lacks it).</summary>
+    public double PerSecond(PipelineSample before, string consumer) =>
+        Consumers.TryGetValue(consumer, out var now) && before.Consumers.TryGetValue(consumer, out var then) && AtMs > before.AtMs
+            ? (now.Position - then.Position) * 1000.0 / (AtMs - before.AtMs)
+            : 0;
+}
 
 /// <summary>
 /// The last hour of the pipeline, sampled every <c>Hydrant:Stats:SampleSeconds</c> (5) into a ring
@@ -61,31 +72,30 @@ public sealed class PipelineHistory(IngestStats stats, IIngestLog spool, SpoolCo
     /// <summary>The samples as the API shows them: each with the rates since the one before it (per second).</summary>
     public static object Describe(IReadOnlyList<PipelineSample> samples) => samples.Select((s, i) =>
     {
-        var before = i > 0 ? samples[i - 1] : null;
-        var seconds = before is null ? 0 : (s.AtMs - before.AtMs) / 1000.0;
-        double Rate(long now, long then) => seconds > 0 ? Math.Round((now - then) / seconds, 2) : 0;
+        var before = i > 0 ? samples[i - 1] : s;
+        double Rate(Func<PipelineSample, long> counter) => Math.Round(s.PerSecond(before, counter), 2);
         return new
         {
             at = Timestamps.ToText(s.AtMs),
             ingest = new
             {
                 accepted = s.Accepted,
-                acceptedPerSecond = Rate(s.Accepted, before?.Accepted ?? s.Accepted),
-                rejectedPerSecond = Rate(s.Rejected, before?.Rejected ?? s.Rejected),
-                duplicatesPerSecond = Rate(s.Duplicates, before?.Duplicates ?? s.Duplicates),
-                throttledPerSecond = Rate(s.Throttled, before?.Throttled ?? s.Throttled),
+                acceptedPerSecond = Rate(x => x.Accepted),
+                rejectedPerSecond = Rate(x => x.Rejected),
+                duplicatesPerSecond = Rate(x => x.Duplicates),
+                throttledPerSecond = Rate(x => x.Throttled),
             },
             spoolDepth = s.SpoolDepth,
             consumers = s.Consumers.Select(c => new
             {
                 name = c.Key,
                 lagEvents = c.Value.Lag,
-                eventsPerSecond = before is not null && before.Consumers.TryGetValue(c.Key, out var then) ? Rate(c.Value.Position, then.Position) : 0,
+                eventsPerSecond = Math.Round(s.PerSecond(before, c.Key), 2),
             }),
             alerts = new
             {
-                raisedPerSecond = Rate(s.AlertsRaised, before?.AlertsRaised ?? s.AlertsRaised),
-                updatedPerSecond = Rate(s.AlertsUpdated, before?.AlertsUpdated ?? s.AlertsUpdated),
+                raisedPerSecond = Rate(x => x.AlertsRaised),
+                updatedPerSecond = Rate(x => x.AlertsUpdated),
             },
         };
     }).ToList();
