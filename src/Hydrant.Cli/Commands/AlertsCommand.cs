@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using static Hydrant.Cli.Commands.ServerRequest;
 
 namespace Hydrant.Cli.Commands;
 
@@ -150,6 +151,4 @@ internal static class AlertsCommand
             return await client.PatchOnceAsync("v1/alerts/" + Uri.EscapeDataString(id), body, cancellationToken);
         }, async alert => await Console.Out.WriteLineAsync($"{Text(alert, "id")}: {Text(alert, "status")}{(Text(alert, "resolution") is { Length: > 0 } r ? " (" + r + ")" : string.Empty)}, version {Text(alert, "version")}"),
         cancellationToken);
-
-    private static string Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind is not JsonValueKind.Null ? v.ToString() : string.Empty;
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Hydrant.Detection;
 using Hydrant.Detection.Sigma;
 using Spectre.Console;
+using static Hydrant.Cli.Commands.ServerRequest;
 
 namespace Hydrant.Cli.Commands;
 
@@ -126,8 +127,6 @@ internal static class RulesCommand
         }, cancellationToken));
         return command;
     }
-
-    private static string Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind is not JsonValueKind.Null ? v.ToString() : string.Empty;
 
     private sealed record RuleCheck(string Path, string? Id, string? Title, string Status, string? Reason);
 

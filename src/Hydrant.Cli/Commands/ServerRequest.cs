@@ -8,6 +8,9 @@ namespace Hydrant.Cli.Commands;
 /// <summary>One request of a command to the running server: its answer printed, or why it failed said on stderr with the exit code for it.</summary>
 internal static class ServerRequest
 {
+    /// <summary>A property of an answer as text, empty when it is missing or null.</summary>
+    public static string Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind is not JsonValueKind.Null ? v.ToString() : string.Empty;
+
     public static async Task<int> SendAsync(ParseResult result, Option<string> url, Option<string?> key, Func<HydrantClient, Task<HttpResponseMessage>> send, Func<JsonElement, Task> print, CancellationToken cancellationToken)
     {
         using var client = new HydrantClient(result.GetValue(url)!, CommonOptions.KeyValue(result, key));
