@@ -29,7 +29,7 @@ case "$cmd" in
     nohup node "$here/dynalite/node_modules/dynalite/cli.js" --host 127.0.0.1 --port "$port" --path "$dir/data" \
       >"$dir/dynalite.log" 2>&1 </dev/null &
     echo $! >"$dir/dynalite.pid"
-    wait_for_port "$port" 30
+    wait_for_port "$port" 30 || { tail -n 20 "$dir/dynalite.log" >&2; exit 1; }
     echo "$port" >"$dir/port"
     echo "DYNALITE_PORT=$port"
     ;;

@@ -1,10 +1,12 @@
 # Shared by the server scripts: sourced, not run.
 
-# Prints a TCP port on 127.0.0.1 that nothing listens on now.
+# Prints a TCP port on 127.0.0.1 that nothing listens on now. The ports are below Linux's
+# ephemeral range (32768-60999): a port from that range can be taken by any outgoing connection
+# (the tests open thousands) between this check and the server's bind.
 free_port() {
   local port
   for _ in $(seq 200); do
-    port=$((20000 + RANDOM % 20000))
+    port=$((16000 + RANDOM % 16000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0

@@ -35,14 +35,28 @@ case "$cmd" in
       exit 1
     fi
     # A folder started before is started again on its own port with its data (a restart).
+    fresh=no
     if [ -f "$dir/port" ]; then
       port=$(cat "$dir/port")
     else
+      fresh=yes
       port=$(free_port)
       as_postgres "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1
     fi
-    as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c shared_buffers=256MB -c max_wal_size=2GB" start >&2
+    # A fresh folder whose port was taken between free_port and the bind tries another port.
+    for attempt in 1 2 3; do
+      if as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c shared_buffers=256MB -c max_wal_size=2GB" start >&2; then
+        break
+      fi
+      if [ "$fresh" = yes ] && [ "$attempt" -lt 3 ] && grep -q "Address already in use" "$dir/server.log"; then
+        port=$(free_port)
+        continue
+      fi
+      echo "postgres.sh: PostgreSQL did not start; the end of $dir/server.log:" >&2
+      tail -n 20 "$dir/server.log" >&2 || true
+      exit 1
+    done
     echo "$port" >"$dir/port"
     echo "PGPORT=$port"
     ;;

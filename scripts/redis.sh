@@ -20,7 +20,7 @@ case "$cmd" in
     if [ -f "$dir/port" ]; then port=$(cat "$dir/port"); else port=$(free_port); fi
     redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize yes \
       --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" --appendonly yes
-    wait_for_port "$port" 30
+    wait_for_port "$port" 30 || { tail -n 20 "$dir/redis.log" >&2; exit 1; }
     echo "$port" >"$dir/port"
     echo "REDIS_PORT=$port"
     ;;
