@@ -217,6 +217,21 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         return ValueTask.FromResult(command.ExecuteScalar() is string json ? DailyReport.FromJson(json) : null);
     }
 
+    public ValueTask<IReadOnlyList<StoredReport>> ListReportsAsync(int limit, CancellationToken cancellationToken)
+    {
+        using var connection = OpenReader();
+        using var command = Command(connection,
+            "SELECT day, built_at, CAST(report->>'totalEvents' AS BIGINT), CAST(report->'alerts'->>'total' AS BIGINT) FROM daily_reports ORDER BY day DESC LIMIT $limit",
+            ("limit", limit));
+        using var reader = command.ExecuteReader();
+        var reports = new List<StoredReport>();
+        while (reader.Read())
+        {
+            reports.Add(StoredReport.Of(reader.GetFieldValue<DateOnly>(0), new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc)), reader.GetInt64(2), reader.GetInt64(3)));
+        }
+        return ValueTask.FromResult<IReadOnlyList<StoredReport>>(reports);
+    }
+
     public ValueTask<IReadOnlyList<DateOnly>> DaysToReportAsync(DateOnly before, CancellationToken cancellationToken)
     {
         using var connection = OpenReader();

@@ -234,6 +234,21 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
         return await command.ExecuteScalarAsync(cancellationToken) is string json ? DailyReport.FromJson(json) : null;
     }
 
+    public async ValueTask<IReadOnlyList<StoredReport>> ListReportsAsync(int limit, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        await using var command = _dataSource.CreateCommand(
+            "SELECT day, built_at, (report->>'totalEvents')::bigint, (report->'alerts'->>'total')::bigint FROM daily_reports ORDER BY day DESC LIMIT $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        var reports = new List<StoredReport>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            reports.Add(StoredReport.Of(reader.GetFieldValue<DateOnly>(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetInt64(2), reader.GetInt64(3)));
+        }
+        return reports;
+    }
+
     public async ValueTask<IReadOnlyList<DateOnly>> DaysToReportAsync(DateOnly before, CancellationToken cancellationToken)
     {
         await StartAsync(cancellationToken);

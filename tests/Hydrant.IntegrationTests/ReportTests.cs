@@ -145,6 +145,9 @@ public abstract class ReportTests
         var (stored, storedReport) = await Api.GetAsync(client, $"v1/reports/daily/{date}");
         Assert.Equal(HttpStatusCode.OK, stored.StatusCode);
         Assert.Equal(report.GetRawText(), storedReport.GetRawText());
+        var listed = (await Api.GetAsync(client, "v1/reports/daily?limit=5")).Body.GetProperty("reports").EnumerateArray().Single(r => r.GetProperty("date").GetString() == date);
+        Assert.Equal((day.Count, (long)dayAlerts.Count), (listed.GetProperty("totalEvents").GetInt64(), listed.GetProperty("alerts").GetInt64()));
+        Assert.Equal(HttpStatusCode.BadRequest, (await Api.GetAsync(client, "v1/reports/daily?limit=0")).Response.StatusCode);
         var html = await client.GetStringAsync($"v1/reports/daily/{date}?format=html");
         Assert.StartsWith("<!DOCTYPE html>", html, StringComparison.Ordinal);
         Assert.Equal(4, html.Split("<svg").Length - 1);

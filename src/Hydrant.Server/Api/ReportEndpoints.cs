@@ -7,8 +7,15 @@ namespace Hydrant.Server.Api;
 
 public static class ReportEndpoints
 {
+    private const int MaxListed = 366;
+
     public static void MapReports(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/v1/reports/daily", ListAsync)
+            .Takes("limit")
+            .RequireScope(Scopes.Query)
+            .WithName("ListDailyReports")
+            .WithSummary("The stored daily reports, newest day first (?limit=, default 30, at most 366): each day with when it was built, its events and alerts");
         app.MapGet("/v1/reports/daily/{date}", GetAsync)
             .Takes("format")
             .RequireScope(Scopes.Query)
@@ -34,6 +41,17 @@ public static class ReportEndpoints
         return await reports.LoadAsync(day, cancellationToken) is { } report
             ? render(report)
             : Problems.Create(StatusCodes.Status404NotFound, "no report", $"no report for {date} yet; POST /v1/reports/daily/{date} builds it");
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext context, DailyReports reports, CancellationToken cancellationToken)
+    {
+        var limit = 30;
+        if (context.Request.Query["limit"].ToString() is { Length: > 0 } text &&
+            (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxListed))
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, "bad query", $"limit: a whole number from 1 to {MaxListed}");
+        }
+        return Results.Json(new { reports = await reports.ListAsync(limit, cancellationToken) }, ApiJson.Options);
     }
 
     private static async Task<IResult> BuildAsync(string date, DailyReports reports, TimeProvider time, CancellationToken cancellationToken)

@@ -51,6 +51,9 @@ public interface IAnalyticsStore
 
     ValueTask<DailyReport?> LoadReportAsync(DateOnly day, CancellationToken cancellationToken);
 
+    /// <summary>The stored reports, newest day first, at most <paramref name="limit"/>, each with when it was built and its totals.</summary>
+    ValueTask<IReadOnlyList<StoredReport>> ListReportsAsync(int limit, CancellationToken cancellationToken);
+
     /// <summary>
     /// Drops the events and alerts of every UTC day before <paramref name="before"/> (retention);
     /// the days' reports are kept. Returns how many days went.

@@ -16,6 +16,13 @@ public sealed record AlertFigures(long Total, IReadOnlyDictionary<string, long> 
     public string NameOf(string ruleId) => RuleTitles.TryGetValue(ruleId, out var title) && title.Length > 0 ? $"{title} ({ruleId})" : ruleId;
 }
 
+/// <summary>One stored report as a list of them shows it: its day, when it was built (canonical UTC text), its events and alerts.</summary>
+public sealed record StoredReport(string Date, string BuiltAt, long TotalEvents, long Alerts)
+{
+    public static StoredReport Of(DateOnly day, DateTimeOffset builtAt, long totalEvents, long alerts) =>
+        new(DailyReport.DateText(day), Hydrant.Events.Timestamps.ToText(builtAt.ToUnixTimeMilliseconds()), totalEvents, alerts);
+}
+
 /// <summary>Events per main shard and how far the busiest shard is above the mean (1 is perfectly even).</summary>
 public sealed record PartitionHeat(IReadOnlyList<long> Shards, double MaxOverMean);
 

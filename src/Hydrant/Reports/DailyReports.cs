@@ -23,6 +23,8 @@ public sealed class DailyReports(IAnalyticsStore analytics, IAlertStore alerts)
 
     public ValueTask<DailyReport?> LoadAsync(DateOnly day, CancellationToken cancellationToken) => analytics.LoadReportAsync(day, cancellationToken);
 
+    public ValueTask<IReadOnlyList<StoredReport>> ListAsync(int limit, CancellationToken cancellationToken) => analytics.ListReportsAsync(limit, cancellationToken);
+
     /// <summary>An alert belongs to the day of its first event, so a report counts each alert once.</summary>
     private async Task<List<Alert>> AlertsFirstSeenOnAsync(DateOnly day, CancellationToken cancellationToken)
     {

@@ -148,6 +148,26 @@ public abstract class AnalyticsStoreCompliance<TStore> : IDisposable
     }
 
     [Fact]
+    public async Task Stored_reports_are_listed_newest_day_first_with_their_totals_up_to_the_limit()
+    {
+        using var store = await LoadedAsync(200);
+        var day = new DateOnly(2023, 11, 14);
+        Assert.Empty(await store.ListReportsAsync(10, CancellationToken.None));
+        var report = await store.AggregateDayAsync(day, CancellationToken.None);
+        var before = DateTimeOffset.UtcNow.AddMinutes(-1);
+        await store.SaveReportAsync(report, CancellationToken.None);
+        await store.SaveReportAsync(report with { Date = "2023-11-12", TotalEvents = 5, Alerts = report.Alerts with { Total = 3 } }, CancellationToken.None);
+        await store.SaveReportAsync(report with { Date = "2023-11-13", TotalEvents = 6 }, CancellationToken.None);
+
+        var listed = await store.ListReportsAsync(2, CancellationToken.None);
+        Assert.Equal(["2023-11-14", "2023-11-13"], listed.Select(r => r.Date));
+        Assert.Equal(200, listed[0].TotalEvents);
+        Assert.InRange(Timestamps.ParseCanonical(listed[0].BuiltAt), before.ToUnixTimeMilliseconds(), DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds());
+        var all = await store.ListReportsAsync(10, CancellationToken.None);
+        Assert.Equal((5L, 3L), (all[^1].TotalEvents, all[^1].Alerts));
+    }
+
+    [Fact]
     public async Task A_days_alerts_are_replaced_as_a_whole_and_counted_per_rule_and_level()
     {
         using var store = Open();
