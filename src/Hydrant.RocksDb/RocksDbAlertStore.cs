@@ -128,11 +128,24 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = 
                 iterator.Prev();
             }
         }
+        var examined = 0;
         for (; iterator.Valid(); iterator.Prev())
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (examined == AlertQuery.MaxExaminedPerPage)
+            {
+                // A filter that matches little stops here: the next page goes on below the last alert read.
+                iterator.Next();
+                return ValueTask.FromResult(new AlertPage(alerts, Encoding.ASCII.GetString(iterator.GetKeySpan())));
+            }
+            examined++;
+            // Filters read the alert without its events, unless they are what is filtered on.
+            if (query.SourceIP is null && !Wanted(JsonSerializer.Deserialize<AlertHeader>(iterator.GetValueSpan(), Json)!, query))
+            {
+                continue;
+            }
             var alert = JsonSerializer.Deserialize<Alert>(iterator.GetValueSpan(), Json)!;
-            if (!Wanted(alert, query))
+            if (query.SourceIP is not null && (!alert.Events.Any(e => e.SourceIP == query.SourceIP) || !Wanted(AlertHeader.Of(alert), query)))
             {
                 continue;
             }
@@ -145,13 +158,15 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = 
         return ValueTask.FromResult(new AlertPage(alerts, null));
     }
 
-    private static bool Wanted(Alert alert, AlertQuery query)
+    /// <summary>The fields of a stored alert that filters look at, read without its events.</summary>
+    private sealed record AlertHeader(string RuleId, string Title, string Level, string FirstSeen, string LastSeen)
+    {
+        public static AlertHeader Of(Alert alert) => new(alert.RuleId, alert.Title, alert.Level, alert.FirstSeen, alert.LastSeen);
+    }
+
+    private static bool Wanted(AlertHeader alert, AlertQuery query)
     {
         if (query.Rule is not null && alert.RuleId != query.Rule && alert.Title != query.Rule)
-        {
-            return false;
-        }
-        if (query.SourceIP is not null && !alert.Events.Any(e => e.SourceIP == query.SourceIP))
         {
             return false;
         }

@@ -87,16 +87,17 @@ public static class AlertEndpoints
         await context.Response.WriteAsJsonAsync(new { alerts = page.Alerts, next = page.NextId }, ApiJson.Options, context.RequestAborted);
     }
 
-    /// <summary>Most alerts one page filtered by triage reads; past it the page ends early with a cursor that goes on.</summary>
-    private const int MaxExaminedAlerts = 10_000;
-
     private static async Task<IReadOnlyList<Alert>> WithTriageAsync(IReadOnlyList<Alert> alerts, IAlertTriage triage, CancellationToken cancellationToken)
     {
         var states = await triage.GetAsync([.. alerts.Select(a => a.Id)], cancellationToken);
         return [.. alerts.Select(a => a.With(states.GetValueOrDefault(a.Id)))];
     }
 
-    /// <summary>Status and assignee live with the triage, not the stored alert: pages are read and filtered until this one is full.</summary>
+    /// <summary>
+    /// Status and assignee live with the triage, not the stored alert: pages are read and filtered
+    /// until this one is full, or <see cref="AlertQuery.MaxExaminedPerPage"/> alerts were read (then
+    /// it ends early with a cursor that goes on).
+    /// </summary>
     private static async Task<AlertPage> TriagedAsync(IAlertView store, IAlertTriage triage, AlertQuery query, Func<Alert, bool> wanted, CancellationToken cancellationToken)
     {
         var found = new List<Alert>(Math.Min(query.Limit, 1024));
@@ -111,7 +112,7 @@ public static class AlertEndpoints
                 {
                     found.Add(alert);
                 }
-                if (found.Count == query.Limit || examined == MaxExaminedAlerts)
+                if (found.Count == query.Limit || examined == AlertQuery.MaxExaminedPerPage)
                 {
                     return new AlertPage(found, alert.Id);
                 }

@@ -14,7 +14,7 @@ namespace Hydrant.Tests.Compliance;
 /// </summary>
 public abstract class AlertStoreCompliance : IDisposable
 {
-    private static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+    protected static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
     private static readonly long NowMs = Now.ToUnixTimeMilliseconds();
     private const long Minute = 60_000;
 
@@ -24,7 +24,7 @@ public abstract class AlertStoreCompliance : IDisposable
     protected abstract Task StoreAsync(IReadOnlyCollection<Alert> alerts);
 
     /// <summary>An alert whose id was made at <paramref name="madeAt"/>, over events from <paramref name="firstMs"/> to <paramref name="lastMs"/>.</summary>
-    private static Alert AlertOf(DateTimeOffset madeAt, string rule = "r1", string level = "high", long? firstMs = null, long? lastMs = null, long count = 1) =>
+    protected static Alert AlertOf(DateTimeOffset madeAt, string rule = "r1", string level = "high", long? firstMs = null, long? lastMs = null, long count = 1) =>
         Alert.Raise(rule, "title of " + rule, level, "sourceIP=10.0.0.1", [new AlertEvent("e1", Timestamps.ToText(firstMs ?? NowMs), "auth.failure", "10.0.0.1")],
             count, firstMs ?? NowMs, lastMs ?? firstMs ?? NowMs) with
         { Id = Ulid.NewUlid(madeAt).ToString() };
@@ -127,6 +127,23 @@ public sealed class RocksDbAlertStoreCompliance : AlertStoreCompliance
 
     protected override async Task StoreAsync(IReadOnlyCollection<Alert> alerts) =>
         await _store.CommitAsync(new DetectorCommit(alerts, [], new Dictionary<string, byte[]?>(), ++_checkpoint), CancellationToken.None);
+
+    [Fact]
+    public async Task A_filter_that_matches_little_reads_at_most_the_page_bound_and_goes_on_with_a_cursor()
+    {
+        var rare = AlertOf(Now.AddHours(-2), level: "critical");
+        await StoreAsync([rare]);
+        await StoreAsync([.. Enumerable.Range(0, AlertQuery.MaxExaminedPerPage + 5).Select(i => AlertOf(Now.AddMilliseconds(-i), level: "low"))]);
+
+        var first = await View.QueryAsync(new AlertQuery { Level = "critical" }, CancellationToken.None);
+        Assert.Empty(first.Alerts);
+        Assert.NotNull(first.NextId);
+        var second = await View.QueryAsync(new AlertQuery { Level = "critical", AfterId = first.NextId }, CancellationToken.None);
+        Assert.Equal([rare.Id], second.Alerts.Select(a => a.Id));
+        Assert.Null(second.NextId);
+        // Unfiltered pages are full as before.
+        Assert.Equal(100, (await View.QueryAsync(new AlertQuery(), CancellationToken.None)).Alerts.Count);
+    }
 
     public override void Dispose()
     {

@@ -76,6 +76,14 @@ public sealed record AlertQuery
 
     /// <summary>The id of the last alert of the previous page; this page starts below it.</summary>
     public string? AfterId { get; init; }
+
+    /// <summary>
+    /// Most stored alerts one page reads: a filter that matches few of them ends its page there,
+    /// with fewer alerts than the limit (even none) and a cursor that goes on, so no page reads
+    /// the whole store.
+    /// </summary>
+    public const int MaxExaminedPerPage = 10_000;
 }
 
+/// <summary>A page of alerts; <see cref="NextId"/> is null on the last page, and a page short of its limit may still have one (<see cref="AlertQuery.MaxExaminedPerPage"/>).</summary>
 public sealed record AlertPage(IReadOnlyList<Alert> Alerts, string? NextId);
