@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Hydrant.Events;
 
 namespace Hydrant.IntegrationTests;
 
@@ -214,6 +215,15 @@ public sealed class ApiTests(ServerFixture fixture)
         Assert.Contains("<svg", svg, StringComparison.Ordinal);
         Assert.Contains("accepted/s", svg, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("v1/stats/history/chart?series=cpu")).StatusCode);
+
+        // Alerts per hour: the last 24 UTC hours, this one last; and the partition heat as bars.
+        var hours = history.GetProperty("alertsPerHour").EnumerateArray().ToList();
+        Assert.Equal(24, hours.Count);
+        var thisHour = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 3_600_000 * 3_600_000;
+        Assert.InRange(Timestamps.ParseCanonical(hours[^1].GetProperty("hour").GetString()!), thisHour - 3_600_000, thisHour);
+        Assert.All(hours, h => Assert.True(h.GetProperty("raised").GetInt64() >= 0));
+        Assert.Contains("Alerts raised per hour", await client.GetStringAsync("v1/stats/history/chart?series=alerts-per-hour"), StringComparison.Ordinal);
+        Assert.Contains("Events per shard (busiest / mean", await client.GetStringAsync("v1/stats/history/chart?series=heat"), StringComparison.Ordinal);
     }
 
     [Fact]

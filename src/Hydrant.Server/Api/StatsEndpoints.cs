@@ -29,13 +29,18 @@ public static class StatsEndpoints
                 {
                     return Problems.Create(StatusCodes.Status400BadRequest, "bad query", "seconds: a whole number from 1 to 3600");
                 }
-                return Results.Json(new { intervalSeconds = history.Interval.TotalSeconds, samples = PipelineHistory.Describe(history.Since(seconds)) }, ApiJson.Options);
+                return Results.Json(new
+                {
+                    intervalSeconds = history.Interval.TotalSeconds,
+                    samples = PipelineHistory.Describe(history.Since(seconds)),
+                    alertsPerHour = PipelineHistory.DescribeHours(history.AlertsPerHour()),
+                }, ApiJson.Options);
             })
             .Takes("seconds")
             .RequireScope(Scopes.Query)
             .WithName("StatsHistory")
-            .WithSummary("The pipeline over the last hour (or ?seconds=), one sample every Hydrant:Stats:SampleSeconds: ingest rates, spool depth, each consumer's rate and lag, alerts raised and updated per second");
-        app.MapGet("/v1/stats/history/chart", (HttpContext context, PipelineHistory history, TimeProvider time) =>
+            .WithSummary("The pipeline over the last hour (or ?seconds=), one sample every Hydrant:Stats:SampleSeconds: ingest rates, spool depth, each consumer's rate and lag, alerts raised and updated per second; and alerts raised per UTC hour over the last 24 (since the node started)");
+        app.MapGet("/v1/stats/history/chart", (HttpContext context, PipelineHistory history, IngestStats stats, TimeProvider time) =>
             {
                 var series = context.Request.Query["series"].ToString();
                 if (!PipelineCharts.Series.Contains(series))
@@ -47,12 +52,18 @@ public static class StatsEndpoints
                     return Problems.Create(StatusCodes.Status400BadRequest, "bad query", "seconds: a whole number from 1 to 3600");
                 }
                 context.Response.Headers.CacheControl = "no-store";
-                return Results.Text(PipelineCharts.Render(history.Since(seconds), series, time.GetUtcNow().ToUnixTimeMilliseconds()), "image/svg+xml");
+                var svg = series switch
+                {
+                    "alerts-per-hour" => PipelineCharts.RenderHourly(history.AlertsPerHour()),
+                    "heat" => PipelineCharts.RenderHeat(stats.ShardWrites()),
+                    _ => PipelineCharts.Render(history.Since(seconds), series, time.GetUtcNow().ToUnixTimeMilliseconds()),
+                };
+                return Results.Text(svg, "image/svg+xml");
             })
             .Takes("series", "seconds")
             .RequireScope(Scopes.Query)
             .WithName("StatsHistoryChart")
-            .WithSummary("One chart of the pipeline history as SVG: series=ingest|consumers|lag|alerts|spool, ?seconds=");
+            .WithSummary("One chart of the pipeline as SVG: series=ingest|consumers|lag|alerts|spool over ?seconds=, alerts-per-hour (the last 24 UTC hours), heat (events per main shard since the node started)");
         app.MapGet("/v1/stats", async (IngestStats stats, IIngestLog spool, IDeadLetterStore deadLetters, StoreOptions store, IAnalyticsStore analytics, SpoolConsumerRunner consumers, RuleRegistry rules, HydrantSettings settings, IServiceProvider services, CancellationToken cancellationToken) =>
             {
                 var loaderLag = consumers.LagOf(AnalyticsLoader.ConsumerName);

@@ -31,8 +31,13 @@ public sealed class PipelineHistory(IngestStats stats, IIngestLog spool, SpoolCo
     private readonly Queue<PipelineSample> _samples = new();
     private readonly int _capacity = (int)Math.Clamp(TimeSpan.FromHours(1) / interval, 2, 3600);
     private readonly Detector? _detector = all.OfType<Detector>().FirstOrDefault();
+    private readonly HourlyCounts _alertsPerHour = new();
+    private long _alertsRaisedBefore;
 
     public TimeSpan Interval => interval;
+
+    /// <summary>Alerts this node's detector raised in each of the last 24 UTC hours (since it started), oldest first.</summary>
+    public IReadOnlyList<(long HourStartMs, long Count)> AlertsPerHour() => _alertsPerHour.Last(time.GetUtcNow().ToUnixTimeMilliseconds());
 
     /// <summary>The samples of the last <paramref name="seconds"/>, oldest first.</summary>
     public IReadOnlyList<PipelineSample> Since(long seconds)
@@ -59,6 +64,8 @@ public sealed class PipelineHistory(IngestStats stats, IIngestLog spool, SpoolCo
         var sample = new PipelineSample(time.GetUtcNow().ToUnixTimeMilliseconds(), stats.Accepted, stats.Rejected, stats.Duplicates, stats.Throttled, spool.Depth,
             consumers.Lags().ToDictionary(l => l.Consumer, l => (l.Position, l.Events), StringComparer.Ordinal),
             _detector?.AlertsRaised ?? 0, _detector?.AlertsUpdated ?? 0);
+        _alertsPerHour.Add(sample.AtMs, sample.AlertsRaised - _alertsRaisedBefore);
+        _alertsRaisedBefore = sample.AlertsRaised;
         lock (_gate)
         {
             _samples.Enqueue(sample);
@@ -68,6 +75,10 @@ public sealed class PipelineHistory(IngestStats stats, IIngestLog spool, SpoolCo
             }
         }
     }
+
+    /// <summary>Alerts per hour as the API shows them.</summary>
+    public static object DescribeHours(IReadOnlyList<(long HourStartMs, long Count)> hours) =>
+        hours.Select(h => new { hour = Timestamps.ToText(h.HourStartMs), raised = h.Count }).ToList();
 
     /// <summary>The samples as the API shows them: each with the rates since the one before it (per second).</summary>
     public static object Describe(IReadOnlyList<PipelineSample> samples) => samples.Select((s, i) =>
