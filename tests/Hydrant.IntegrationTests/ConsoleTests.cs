@@ -38,8 +38,23 @@ public sealed class ConsoleTests(ServerFixture fixture)
         await Assertions.Expect(page.GetByTestId("live")).ToHaveTextAsync("live");
         await Assertions.Expect(page.GetByTestId("key-form")).ToBeHiddenAsync();
 
-        // Selected, the alert shows its events with what matched highlighted.
+        // The queue filtered by time: from after the alert's last event it is gone, from before it, there.
+        await page.GetByTestId("filter-from").FillAsync(DateTimeOffset.FromUnixTimeMilliseconds(NowMs - 60_000).ToString("O"));
+        await page.GetByTestId("filter-from").PressAsync("Enter");
+        await Assertions.Expect(row).ToHaveCountAsync(0);
+        await page.GetByTestId("filter-from").FillAsync(DateTimeOffset.FromUnixTimeMilliseconds(NowMs - 120_000).ToString("O"));
+        await page.GetByTestId("filter-from").PressAsync("Enter");
+        await Assertions.Expect(row).ToHaveCountAsync(1);
+        await page.GetByTestId("filter-from").FillAsync("");
+        await page.GetByTestId("filter-since").SelectOptionAsync("3600");
+        await Assertions.Expect(row).ToHaveCountAsync(1);
+
+        // Selected, the alert shows the timeline of its group's events, and its events with what matched highlighted.
         await row.ClickAsync();
+        await Assertions.Expect(page.GetByTestId("timeline-event")).ToHaveCountAsync(10);
+        await Assertions.Expect(page.GetByTestId("timeline-summary")).ToHaveTextAsync("10 events over 9.0 s");
+        await Assertions.Expect(page.GetByTestId("timeline-event").Nth(9)).ToContainTextAsync("+9.0 s");
+        await Assertions.Expect(page.Locator("#timeline-strip .tick")).ToHaveCountAsync(10);
         await Assertions.Expect(page.GetByTestId("event")).ToHaveCountAsync(10);
         await Assertions.Expect(page.GetByTestId("rule")).ToContainTextAsync("T1110.001");
         var first = page.GetByTestId("event").First;
@@ -133,6 +148,8 @@ public sealed class ConsoleTests(ServerFixture fixture)
     [Fact]
     public async Task The_pipeline_view_draws_its_charts_and_says_how_the_partitions_and_backends_stand()
     {
+        using var client = Api.Client(fixture.Server.BaseUrl);
+        Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(client, Failures("198.51.100.124"))).Response.StatusCode);
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = TestServers.Chromium, Headless = true, Args = ["--no-sandbox"] });
         var page = await browser.NewPageAsync();
@@ -141,12 +158,81 @@ public sealed class ConsoleTests(ServerFixture fixture)
         await page.GotoAsync(fixture.Server.BaseUrl + "/#pipeline");
         await Assertions.Expect(page.GetByTestId("pipeline-summary")).ToContainTextAsync("partition heat");
         await Assertions.Expect(page.GetByTestId("pipeline-summary")).ToContainTextAsync("spool healthy");
-        foreach (var series in new[] { "ingest", "consumers", "lag", "alerts", "spool" })
+        await Assertions.Expect(page.GetByTestId("pipeline-summary")).ToContainTextAsync("detector");
+        // The hottest keys: the shard of 198.51.100.124 has written events.
+        var shard = Hydrant.Keys.SourceShard.Main(Hydrant.Keys.SourceShard.Hash("198.51.100.124"));
+        await Assertions.Expect(page.Locator("tr[data-testid='hot-key']", new PageLocatorOptions { HasText = $"#{shard}" }).First).ToBeVisibleAsync();
+        foreach (var series in new[] { "ingest", "consumers", "lag", "alerts", "spool", "alerts-per-hour", "heat" })
         {
             var chart = page.GetByTestId("chart-" + series);
             await Assertions.Expect(chart).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex("^blob:"));
             await page.WaitForFunctionAsync("image => image.complete && image.naturalWidth > 0", await chart.ElementHandleAsync());
         }
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task Rules_show_what_was_refused_and_the_attack_coverage_and_reports_are_built_listed_and_shown()
+    {
+        using var data = new TempDirectory();
+        var rules = data.File("rules");
+        Directory.CreateDirectory(rules);
+        await File.WriteAllTextAsync(Path.Combine(rules, "spray.yml"), """
+            title: Password Spray Seen
+            id: 0f4c1d52-5b8e-4a57-9d0a-3c6f1e2b7a10
+            description: Many accounts fail from one source.
+            status: test
+            tags: [attack.credential-access, attack.t1110.003]
+            logsource: { product: hydrant, service: auth }
+            detection:
+              selection: { eventType: auth.spray }
+              condition: selection
+            level: high
+            """);
+        await File.WriteAllTextAsync(Path.Combine(rules, "broken.yml"), "title: Broken\nid: 5d1f0b0e-8f0a-4a3e-9a53-0b5c1c2d3e4f\nlogsource: { product: x }\ndetection:\n  condition: missing_selection\n");
+        await using var server = await HydrantProcess.ServeAsync(data.File("db"), ["--rules", rules]);
+        using var client = Api.Client(server.BaseUrl);
+        var yesterday = DateTimeOffset.UtcNow.Date.AddDays(-1);
+        var noon = new DateTimeOffset(yesterday, TimeSpan.Zero).AddHours(12).ToUnixTimeMilliseconds();
+        Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(client, string.Join('\n', Enumerable.Range(0, 30).Select(i =>
+            $$"""{"id":"report-{{i}}","timestamp":{{noon + (i * 60_000)}},"eventType":"{{(i % 3 == 0 ? "auth.spray" : "dns.query")}}","sourceIP":"198.51.100.{{130 + (i % 4)}}","logsource":{"product":"hydrant","service":"auth"} }""")))).Response.StatusCode);
+        await Eventually.TrueAsync(async () => (await Api.GetAsync(client, "v1/stats")).Body.GetProperty("consumers").EnumerateArray().All(c => c.GetProperty("lagEvents").GetInt64() == 0),
+            "the detector and the loader have caught up", TimeSpan.FromSeconds(60));
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = TestServers.Chromium, Headless = true, Args = ["--no-sandbox"] });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        var errors = new List<string>();
+        page.PageError += (_, error) => errors.Add(error);
+
+        // Rules: the refused one with its reason; the loaded one under its tactic in the matrix.
+        await page.GotoAsync(server.BaseUrl + "/#rules");
+        await Assertions.Expect(page.GetByTestId("rules-summary")).ToContainTextAsync("1 refused");
+        await Assertions.Expect(page.GetByTestId("refused-row")).ToContainTextAsync("broken.yml");
+        await Assertions.Expect(page.GetByTestId("refused-row")).ToContainTextAsync("missing_selection");
+        var tactic = page.Locator("td[data-tactic='credential-access']");
+        await Assertions.Expect(tactic.GetByTestId("attack-technique").Filter(new LocatorFilterOptions { HasText = "T1110.003" })).ToHaveTextAsync("T1110.003 (1)");
+        await tactic.GetByTestId("attack-technique").Filter(new LocatorFilterOptions { HasText = "T1110.003" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("rule-row")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByTestId("rule-row")).ToContainTextAsync("Password Spray Seen");
+        await page.GetByTestId("rule-row").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("rule-yaml")).ToContainTextAsync("selection: { eventType: auth.spray }");
+        await Assertions.Expect(page.GetByTestId("rule-detail")).ToContainTextAsync("Many accounts fail from one source.");
+
+        // Reports: yesterday's built from the console, then listed, and shown from the list.
+        await page.GotoAsync(server.BaseUrl + "/#reports");
+        await Assertions.Expect(page.GetByTestId("build-date")).ToHaveValueAsync(yesterday.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        await page.GetByTestId("build").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("report-summary")).ToContainTextAsync("30 events, ");
+        await Assertions.Expect(page.GetByTestId("report-rule")).ToContainTextAsync("Password Spray Seen (0f4c1d52-5b8e-4a57-9d0a-3c6f1e2b7a10)");
+        var listed = page.GetByTestId("report-row");
+        await Assertions.Expect(listed).ToHaveCountAsync(1);
+        await Assertions.Expect(listed).ToContainTextAsync("30");
+        await page.ReloadAsync();
+        await Assertions.Expect(page.GetByTestId("report")).ToBeHiddenAsync();
+        await listed.ClickAsync();
+        await Assertions.Expect(page.GetByTestId("report-summary")).ToContainTextAsync("30 events");
+        await Assertions.Expect(page.Locator("#report-hours li")).ToHaveCountAsync(24);
         Assert.Empty(errors);
     }
 

@@ -13,12 +13,19 @@ public static class ConsoleEndpoints
 {
     private const string Policy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-    private static readonly Dictionary<string, (string Resource, string ContentType)> Files = new(StringComparer.Ordinal)
+    private const string ResourcePrefix = "Hydrant.Server.WebConsole.";
+
+    private static readonly Dictionary<string, string> ContentTypes = new(StringComparer.Ordinal)
     {
-        ["index.html"] = ("index.html", "text/html; charset=utf-8"),
-        ["app.js"] = ("app.js", "text/javascript; charset=utf-8"),
-        ["app.css"] = ("app.css", "text/css; charset=utf-8"),
+        [".html"] = "text/html; charset=utf-8",
+        [".js"] = "text/javascript; charset=utf-8",
+        [".css"] = "text/css; charset=utf-8",
     };
+
+    /// <summary>The console's files: exactly those compiled in from wwwroot, by name, with their content type.</summary>
+    private static readonly Dictionary<string, string> Files = Assembly.GetExecutingAssembly().GetManifestResourceNames()
+        .Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal) && ContentTypes.ContainsKey(Path.GetExtension(n)))
+        .ToDictionary(n => n[ResourcePrefix.Length..], n => ContentTypes[Path.GetExtension(n)], StringComparer.Ordinal);
 
     public static void MapConsole(this IEndpointRouteBuilder app)
     {
@@ -28,13 +35,13 @@ public static class ConsoleEndpoints
 
     private static IResult Serve(HttpContext context, string file)
     {
-        if (!Files.TryGetValue(file, out var found) || Assembly.GetExecutingAssembly().GetManifestResourceStream("Hydrant.Server.WebConsole." + found.Resource) is not { } stream)
+        if (!Files.TryGetValue(file, out var contentType) || Assembly.GetExecutingAssembly().GetManifestResourceStream(ResourcePrefix + file) is not { } stream)
         {
             return Problems.Create(StatusCodes.Status404NotFound, "not found", $"the console has no file '{file}'");
         }
         context.Response.Headers.ContentSecurityPolicy = Policy;
         context.Response.Headers.XContentTypeOptions = "nosniff";
         context.Response.Headers.CacheControl = "no-cache";
-        return Results.Stream(stream, found.ContentType);
+        return Results.Stream(stream, contentType);
     }
 }
