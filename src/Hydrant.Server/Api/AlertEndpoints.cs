@@ -16,21 +16,27 @@ public static class AlertEndpoints
             .Takes("from", "to", "rule", "level", "sourceIP", "status", "assignee", "limit", "cursor")
             .RequireScope(Scopes.Query)
             .WithName("QueryAlerts")
+            .Answers<AlertPageAnswer>(problems: StatusCodes.Status400BadRequest)
             .WithSummary("Alerts, newest first; from/to select alerts whose events fall in [from, to); rule is an id or the exact title; sourceIP one of the alert's events' sources; status and assignee as triaged");
         app.MapPatch("/v1/alerts/{id}", TriageAsync)
             .Takes()
             .RequireScope(Scopes.Triage)
             .WithName("TriageAlert")
+            .Reads<TriageChange>("application/json")
+            .Answers<Alert>(problems: [StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge])
+            .Produces<TriageConflict>(StatusCodes.Status409Conflict, "application/problem+json")
             .WithSummary("Change an alert's status (open, acknowledged, closed with a resolution), assignee or add a note; send the version you saw (If-Match or \"version\") and a change since is a 409");
         app.MapGet("/v1/alerts/{id}", ExplainAsync)
             .Takes()
             .RequireScope(Scopes.Query)
             .WithName("ExplainAlert")
+            .Answers<AlertExplanation>(problems: StatusCodes.Status404NotFound)
             .WithSummary("One alert explained: the alert, its rule (description, ATT&CK, YAML), the stored JSON of each event it keeps (up to 100) and which selections and field values made each match; `more` queries the events beyond those kept");
         app.MapGet("/v1/alerts/stream", StreamAsync)
             .Takes()
             .RequireScope(Scopes.Query)
             .WithName("AlertStream")
+            .Answers<string>(contentType: "text/event-stream")
             .WithSummary("Server-Sent Events: one alert JSON per data: line, as alerts fire or update");
     }
 
@@ -84,7 +90,7 @@ public static class AlertEndpoints
         {
             page = await TriagedAsync(store, triage, query, a => (status is null || a.Status == status) && (assignee is null || a.Assignee == assignee), context.RequestAborted);
         }
-        await context.Response.WriteAsJsonAsync(new { alerts = page.Alerts, next = page.NextId }, ApiJson.Options, context.RequestAborted);
+        await context.Response.WriteAsJsonAsync(new AlertPageAnswer(page.Alerts, page.NextId), ApiJson.Options, context.RequestAborted);
     }
 
     private static async Task<IReadOnlyList<Alert>> WithTriageAsync(IReadOnlyList<Alert> alerts, IAlertTriage triage, CancellationToken cancellationToken)
@@ -200,7 +206,7 @@ public static class AlertEndpoints
         context.Response.Headers.ETag = $"\"{changed.Version.ToString(CultureInfo.InvariantCulture)}\"";
         if (result.Conflict)
         {
-            return Results.Json(new { error = "changed since", detail = $"the alert is at version {changed.Version}, not {expected}; read it again", status = 409, alert = changed },
+            return Results.Json(new TriageConflict("changed since", $"the alert is at version {changed.Version}, not {expected}; read it again", StatusCodes.Status409Conflict, changed),
                 ApiJson.Options, "application/problem+json", StatusCodes.Status409Conflict);
         }
         feed.Publish(changed);
@@ -247,26 +253,24 @@ public static class AlertEndpoints
         }
         var alert = stored.With((await triage.GetAsync([id], cancellationToken)).GetValueOrDefault(id));
         var rules = await registry.LookupAsync(cancellationToken);
-        var explained = new object[alert.Events.Count];
+        var explained = new ExplainedEvent[alert.Events.Count];
         await Parallel.ForAsync(0, alert.Events.Count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
         {
             var e = alert.Events[i];
             var ms = Timestamps.ParseCanonical(e.Timestamp);
             // Its own millisecond is the whole range: one month of ids is asked.
             var json = await events.GetAsync(e.Id, ms, ms + 1, ct);
-            explained[i] = new
-            {
-                id = e.Id,
-                @event = json is { } stored ? JsonDocument.Parse(stored).RootElement : (JsonElement?)null,
-                matched = json is { } bytes ? MatchExplainer.Explain(rules, alert.RuleId, bytes) : [],
-            };
+            explained[i] = new ExplainedEvent(
+                e.Id,
+                json is { } stored ? StoredEvent.Read(stored.Span) : null,
+                json is { } bytes ? MatchExplainer.Explain(rules, alert.RuleId, bytes) : []);
         });
         var sources = alert.Events.Select(e => e.SourceIP).Distinct(StringComparer.Ordinal).ToList();
         var notShown = Math.Max(0, alert.Count - alert.Events.Count);
         var more = notShown > 0 && sources.Count == 1
             ? string.Create(CultureInfo.InvariantCulture, $"/v1/events?sourceIP={Uri.EscapeDataString(sources[0])}&from={Uri.EscapeDataString(alert.FirstSeen)}&to={Uri.EscapeDataString(Timestamps.ToText(Timestamps.ParseCanonical(alert.LastSeen) + 1))}")
             : null;
-        return Results.Json(new { alert, rule = RuleEndpoints.DescribeOne(rules, alert.RuleId), events = explained, eventsNotShown = notShown, more }, ApiJson.Options);
+        return Results.Json(new AlertExplanation(alert, RuleEndpoints.DescribeOne(rules, alert.RuleId), explained, notShown, more), ApiJson.Options);
     }
 
     private static async Task StreamAsync(HttpContext context, AlertFeed feed, IAlertTriage triage)

@@ -19,6 +19,9 @@ public static class AnalyticsEndpoints
             .Takes("format", "maxRows")
             .RequireScope(Scopes.Admin)
             .WithName("AnalyticsQuery")
+            .Reads<QueryRequest>("application/json")
+            .Answers<AnalyticsAnswer>(problems: [StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status429TooManyRequests])
+            .AlsoAnswersText(StatusCodes.Status200OK, "text/csv")
             .WithSummary("One read-only SQL query (SELECT or WITH) over the analytics store, {\"sql\":\"...\"}; ?format=csv for CSV, ?maxRows= under the configured cap");
 
     public sealed record QueryRequest(string? Sql);

@@ -15,6 +15,7 @@ public static class DeadLetterEndpoints
             .Takes(Parameters)
             .RequireScope(Scopes.Query)
             .WithName("DeadLetters")
+            .Answers<DeadLetterPageAnswer>(problems: StatusCodes.Status400BadRequest)
             .WithSummary("Spool entries a consumer could not process, newest first, with the reason and the event's bytes; ?consumer=, ?before= (a sequence, from the previous page's next), ?limit=");
 
     private static IResult List(HttpContext context, IDeadLetterStore deadLetters)
@@ -37,17 +38,10 @@ public static class DeadLetterEndpoints
         }
         var consumer = q["consumer"].ToString() is { Length: > 0 } name ? name : null;
         var page = deadLetters.List(consumer, before, limit + 1);
-        var letters = page.Take(limit).Select(l => new
-        {
-            consumer = l.Consumer,
-            sequence = l.Sequence,
-            at = Timestamps.ToText(l.AtMs),
-            reason = l.Reason,
-            // The bytes as text (what could not be read shows as U+FFFD), and exactly, for export.
-            @event = Encoding.UTF8.GetString(l.Event.Span),
-            eventBase64 = Convert.ToBase64String(l.Event.Span),
-        });
+        // The bytes as text (what could not be read shows as U+FFFD), and exactly, for export.
+        var letters = page.Take(limit).Select(l => new DeadLetterAnswer(
+            l.Consumer, l.Sequence, Timestamps.ToText(l.AtMs), l.Reason, Encoding.UTF8.GetString(l.Event.Span), Convert.ToBase64String(l.Event.Span))).ToList();
         var next = page.Count > limit ? page[limit - 1].Sequence.ToString(CultureInfo.InvariantCulture) : null;
-        return Results.Json(new { deadLetters = letters, counts = deadLetters.Counts(), next }, ApiJson.Options);
+        return Results.Json(new DeadLetterPageAnswer(letters, deadLetters.Counts(), next), ApiJson.Options);
     }
 }

@@ -15,11 +15,13 @@ public static class QueryEndpoints
             .Takes("sourceIP", "eventType", "from", "to", "limit", "cursor", "explain", "field.*")
             .RequireScope(Scopes.Query)
             .WithName("QueryEvents")
+            .Answers<EventPageAnswer>(problems: StatusCodes.Status400BadRequest)
             .WithSummary("Historical events, newest first, from inclusive, to exclusive (default: the last 24 h); field.NAME=VALUE (repeatable, all must hold; dotted names, * and ? wildcards) filters on any field");
         app.MapGet("/v1/events/{id}", GetAsync)
             .Takes()
             .RequireScope(Scopes.Query)
             .WithName("GetEvent")
+            .Answers<StoredEvent>(problems: [StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound])
             .WithSummary("One stored event by its id, as stored; 404 when no kept event has that id");
     }
 

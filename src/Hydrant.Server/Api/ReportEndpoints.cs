@@ -15,16 +15,20 @@ public static class ReportEndpoints
             .Takes("limit")
             .RequireScope(Scopes.Query)
             .WithName("ListDailyReports")
+            .Answers<ReportListAnswer>(problems: StatusCodes.Status400BadRequest)
             .WithSummary("The stored daily reports, newest day first (?limit=, default 30, at most 366): each day with when it was built, its events and alerts");
         app.MapGet("/v1/reports/daily/{date}", GetAsync)
             .Takes("format")
             .RequireScope(Scopes.Query)
             .WithName("GetDailyReport")
+            .Answers<DailyReport>(problems: [StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound])
+            .AlsoAnswersText(StatusCodes.Status200OK, "text/html", "text/markdown")
             .WithSummary("The stored report of a UTC day as JSON, HTML with charts, or Markdown (?format=json|html|md); 404 if that day has none yet");
         app.MapPost("/v1/reports/daily/{date}", BuildAsync)
             .Takes()
             .RequireScope(Scopes.Admin)
             .WithName("BuildDailyReport")
+            .Answers<DailyReport>(problems: StatusCodes.Status400BadRequest)
             .WithSummary("Build (or rebuild) the report of a UTC day from the analytics store now, store it, and return it as JSON");
     }
 
@@ -51,7 +55,7 @@ public static class ReportEndpoints
         {
             return Problems.Create(StatusCodes.Status400BadRequest, "bad query", $"limit: a whole number from 1 to {MaxListed}");
         }
-        return Results.Json(new { reports = await reports.ListAsync(limit, cancellationToken) }, ApiJson.Options);
+        return Results.Json(new ReportListAnswer(await reports.ListAsync(limit, cancellationToken)), ApiJson.Options);
     }
 
     private static async Task<IResult> BuildAsync(string date, DailyReports reports, TimeProvider time, CancellationToken cancellationToken)

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json.Serialization;
 using Hydrant.Detection;
 using Hydrant.Detection.Sigma;
 using Hydrant.Server.Auth;
@@ -15,15 +14,12 @@ public static class RuleEndpoints
         app.MapGet("/v1/rules", async (RuleRegistry registry, CancellationToken cancellationToken) =>
             {
                 var current = await registry.LookupAsync(cancellationToken);
-                return Results.Json(new
-                {
-                    rules = Describe(current, withYaml: false),
-                    refused = current.Refusals.Select(r => new { source = r.Source, reason = r.Reason }),
-                }, ApiJson.Options);
+                return Results.Json(new RuleListAnswer([.. Describe(current, withYaml: false)], [.. current.Refusals.Select(r => new RuleRefusalAnswer(r.Source, r.Reason))]), ApiJson.Options);
             })
             .Takes()
             .RequireScope(Scopes.Query)
             .WithName("ListRules")
+            .Answers<RuleListAnswer>()
             .WithSummary("Loaded rules with their source and status, and the rules that were refused");
         app.MapGet("/v1/rules/{id}", async (string id, RuleRegistry registry, CancellationToken cancellationToken) =>
                 Describe(await registry.LookupAsync(cancellationToken), withYaml: true).FirstOrDefault(r => r.Id == id) is { } rule
@@ -32,16 +28,23 @@ public static class RuleEndpoints
             .Takes()
             .RequireScope(Scopes.Query)
             .WithName("GetRule")
+            .Answers<RuleDescription>(problems: StatusCodes.Status404NotFound)
             .WithSummary("One loaded rule: what it detects and why (description, ATT&CK techniques and tactics, references, false positives) and its YAML");
         app.MapPost("/v1/rules", AddAsync)
             .Takes()
             .RequireScope(Scopes.Admin)
             .WithName("AddRule")
+            .Reads<string>("application/yaml", "text/plain")
+            .Answers<RuleAdded>(StatusCodes.Status201Created, problems: [StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge])
+            .Produces<RuleAdded>(StatusCodes.Status200OK)
+            .Produces<RuleProblem>(StatusCodes.Status400BadRequest, "application/problem+json")
             .WithSummary("Add (or replace, by id) a Sigma rule, filter or correlation sent as YAML (a correlation may bring its rules as further documents); it is stored and survives restarts");
         app.MapDelete("/v1/rules/{id}", RemoveAsync)
             .Takes()
             .RequireScope(Scopes.Admin)
             .WithName("DeleteRule")
+            .Produces(StatusCodes.Status204NoContent)
+            .Problems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithSummary("Remove a rule that was added through the API");
     }
 
@@ -64,13 +67,13 @@ public static class RuleEndpoints
             return change switch
             {
                 RuleChange.NotAnApiRule => Problems.Create(StatusCodes.Status409Conflict, "rule exists", $"rule '{rule.Id}' is loaded from the rules folder; change it there"),
-                RuleChange.Replaced => Results.Json(new { id = rule.Id, replaced = true }, ApiJson.Options, statusCode: StatusCodes.Status200OK),
-                _ => Results.Json(new { id = rule.Id }, ApiJson.Options, statusCode: StatusCodes.Status201Created),
+                RuleChange.Replaced => Results.Json(new RuleAdded(rule.Id) { Replaced = true }, ApiJson.Options, statusCode: StatusCodes.Status200OK),
+                _ => Results.Json(new RuleAdded(rule.Id), ApiJson.Options, statusCode: StatusCodes.Status201Created),
             };
         }
         catch (SigmaException e)
         {
-            return Results.Json(new { error = "invalid rule", detail = e.Reason, line = e.Line, column = e.Column, status = 400 },
+            return Results.Json(new RuleProblem("invalid rule", e.Reason, e.Line, e.Column, StatusCodes.Status400BadRequest),
                 ApiJson.Options, "application/problem+json", StatusCodes.Status400BadRequest);
         }
     }
@@ -84,7 +87,7 @@ public static class RuleEndpoints
         };
 
     /// <summary>One loaded rule as <c>GET /v1/rules/{id}</c> shows it, or null.</summary>
-    internal static object? DescribeOne(RuleSet rules, string id) => Describe(rules, withYaml: true).FirstOrDefault(r => r.Id == id);
+    internal static RuleDescription? DescribeOne(RuleSet rules, string id) => Describe(rules, withYaml: true).FirstOrDefault(r => r.Id == id);
 
     private static IEnumerable<RuleDescription> Describe(RuleSet rules, bool withYaml)
     {
@@ -115,32 +118,4 @@ public static class RuleEndpoints
     }
 
     private static string Snake(CorrelationType type) => string.Concat(type.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
-
-    /// <summary>The MITRE ATT&amp;CK techniques (T1110.001) and tactics (credential-access) the rule's tags name.</summary>
-    private sealed record AttackDescription(IReadOnlyList<string> Techniques, IReadOnlyList<string> Tactics);
-
-    private sealed record LogsourceDescription(string? Product, string? Service, string? Category);
-
-    private sealed record CorrelationDescription(string Type, IReadOnlyList<string> Rules, IReadOnlyList<string> GroupBy, double TimespanSeconds, string? Field, IReadOnlyDictionary<string, double> Condition);
-
-    /// <summary>A loaded rule as the API lists it; <c>raisesAlerts</c> is false for a rule that only feeds correlations.</summary>
-    private sealed record RuleDescription(
-        string Id, string Title, string Kind, string? Level, string? Status, string Source, bool RaisesAlerts,
-        LogsourceDescription? Logsource, IReadOnlyList<string>? Tags, CorrelationDescription? Correlation)
-    {
-        /// <summary>For a filter: the rules it tunes.</summary>
-        public IReadOnlyList<string>? Filters { get; init; }
-
-        public string? Description { get; init; }
-        public string? Author { get; init; }
-        public string? Date { get; init; }
-        public IReadOnlyList<string> References { get; init; } = [];
-        [JsonPropertyName("falsepositives")]
-        public IReadOnlyList<string> FalsePositives { get; init; } = [];
-        public AttackDescription Attack { get; init; } = new([], []);
-
-        /// <summary>The rule's document as written; only when one rule is asked for.</summary>
-        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-        public string? Yaml { get; init; }
-    }
 }

@@ -1,6 +1,7 @@
 using Hydrant.Analytics;
 using Hydrant.Detection;
 using Hydrant.DynamoDb;
+using Hydrant.Events;
 using Hydrant.Keys;
 using Hydrant.Server.Alerts;
 using Hydrant.Server.Auth;
@@ -21,6 +22,19 @@ public static class StatsEndpoints
         : long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds is >= 1 and <= 3600 ? seconds
         : null;
 
+    /// <summary>The samples as the API shows them: each with the rates since the one before it (per second).</summary>
+    private static List<PipelineSampleAnswer> Describe(IReadOnlyList<PipelineSample> samples) => [.. samples.Select((s, i) =>
+    {
+        var before = i > 0 ? samples[i - 1] : s;
+        double Rate(Func<PipelineSample, long> counter) => Math.Round(s.PerSecond(before, counter), 2);
+        return new PipelineSampleAnswer(
+            Timestamps.ToText(s.AtMs),
+            new IngestRates(s.Accepted, Rate(x => x.Accepted), Rate(x => x.Rejected), Rate(x => x.Duplicates), Rate(x => x.Throttled)),
+            s.SpoolDepth,
+            [.. s.Consumers.Select(c => new ConsumerRate(c.Key, c.Value.Lag, Math.Round(s.PerSecond(before, c.Key), 2)))],
+            new AlertRates(Rate(x => x.AlertsRaised), Rate(x => x.AlertsUpdated)));
+    })];
+
     public static void MapStats(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/stats/history", (HttpContext context, PipelineHistory history) =>
@@ -29,16 +43,15 @@ public static class StatsEndpoints
                 {
                     return Problems.Create(StatusCodes.Status400BadRequest, "bad query", "seconds: a whole number from 1 to 3600");
                 }
-                return Results.Json(new
-                {
-                    intervalSeconds = history.Interval.TotalSeconds,
-                    samples = PipelineHistory.Describe(history.Since(seconds)),
-                    alertsPerHour = PipelineHistory.DescribeHours(history.AlertsPerHour()),
-                }, ApiJson.Options);
+                return Results.Json(new PipelineHistoryAnswer(
+                    history.Interval.TotalSeconds,
+                    Describe(history.Since(seconds)),
+                    [.. history.AlertsPerHour().Select(h => new HourCount(Timestamps.ToText(h.HourStartMs), h.Count))]), ApiJson.Options);
             })
             .Takes("seconds")
             .RequireScope(Scopes.Query)
             .WithName("StatsHistory")
+            .Answers<PipelineHistoryAnswer>(problems: StatusCodes.Status400BadRequest)
             .WithSummary("The pipeline over the last hour (or ?seconds=), one sample every Hydrant:Stats:SampleSeconds: ingest rates, spool depth, each consumer's rate and lag, alerts raised and updated per second; and alerts raised per UTC hour over the last 24 (since the node started)");
         app.MapGet("/v1/stats/history/chart", (HttpContext context, PipelineHistory history, IngestStats stats, TimeProvider time) =>
             {
@@ -63,6 +76,7 @@ public static class StatsEndpoints
             .Takes("series", "seconds")
             .RequireScope(Scopes.Query)
             .WithName("StatsHistoryChart")
+            .Answers<string>(contentType: "image/svg+xml", problems: StatusCodes.Status400BadRequest)
             .WithSummary("One chart of the pipeline as SVG: series=ingest|consumers|lag|alerts|spool over ?seconds=, alerts-per-hour (the last 24 UTC hours), heat (events per main shard since the node started)");
         app.MapGet("/v1/stats", async (IngestStats stats, IIngestLog spool, IDeadLetterStore deadLetters, StoreOptions store, IAnalyticsStore analytics, SpoolConsumerRunner consumers, RuleRegistry rules, HydrantSettings settings, IServiceProvider services, CancellationToken cancellationToken) =>
             {
@@ -86,60 +100,26 @@ public static class StatsEndpoints
                 var position = loaded?.Checkpoint ?? loaderLag?.Position ?? 0;
                 var shards = stats.ShardWrites();
                 var mean = shards.Average();
-                return Results.Json(new
-                {
-                    ingest = new
-                    {
-                        requests = stats.Requests,
-                        accepted = stats.Accepted,
-                        rejected = stats.Rejected,
-                        duplicates = stats.Duplicates,
-                        throttled = stats.Throttled,
-                        commits = stats.Commits,
-                        bytes = stats.Bytes,
-                    },
-                    spool = new
-                    {
-                        depth = spool.Depth,
-                        nextSequence = spool.NextSequence,
-                        // With DynamoDB: accepted entries whose ids are still being claimed across nodes.
-                        waitingForClaims = spool.AcceptedSequence - spool.NextSequence,
-                        highWaterMark = store.SpoolHighWaterMark,
-                    },
-                    analytics = new
-                    {
-                        available = loaded is not null,
-                        error = unavailable,
-                        rows = loaded?.Rows,
-                        position,
-                        lagEvents = Math.Max(0, spool.AcceptedSequence - position),
-                        lagSeconds = loaderLag?.Seconds ?? 0,
-                        schemaVersion = loaded?.SchemaVersion,
-                    },
-                    storeKeys = services.GetService<KeyWriteRates>() is { } rates
-                        ? new
-                        {
-                            unitsPerKeyPerSecondCap = HotKeys.UnitsPerKeyPerSecond,
-                            peakUnitsPerSecond = rates.PeakUnitsPerSecond,
-                            hottest = rates.Hottest(10).Select(k => new { key = k.Key, unitsLastSecond = k.UnitsLastSecond, peakUnitsPerSecond = k.PeakUnitsPerSecond }),
-                        }
+                var deadLetterCounts = deadLetters.Counts();
+                return Results.Json(new StatsAnswer(
+                    new IngestCounters(stats.Requests, stats.Accepted, stats.Rejected, stats.Duplicates, stats.Throttled, stats.Commits, stats.Bytes),
+                    // With DynamoDB, waitingForClaims: accepted entries whose ids are still being claimed across nodes.
+                    new SpoolLevels(spool.Depth, spool.NextSequence, spool.AcceptedSequence - spool.NextSequence, store.SpoolHighWaterMark),
+                    new AnalyticsProgress(loaded is not null, unavailable, loaded?.Rows, position, Math.Max(0, spool.AcceptedSequence - position), loaderLag?.Seconds ?? 0, loaded?.SchemaVersion),
+                    services.GetService<KeyWriteRates>() is { } rates
+                        ? new StoreKeyRates(HotKeys.UnitsPerKeyPerSecond, rates.PeakUnitsPerSecond, [.. rates.Hottest(10).Select(k => new HotKeyAnswer(k.Key, k.UnitsLastSecond, k.PeakUnitsPerSecond))])
                         : null,
-                    alerts = services.GetServices<ISpoolConsumer>().OfType<Detector>().FirstOrDefault() is { } detector
-                        ? new { raised = detector.AlertsRaised, updated = detector.AlertsUpdated, shared = services.GetService<AlertSharing>()?.Shared }
+                    services.GetServices<ISpoolConsumer>().OfType<Detector>().FirstOrDefault() is { } detector
+                        ? new AlertCounters(detector.AlertsRaised, detector.AlertsUpdated, services.GetService<AlertSharing>()?.Shared)
                         : null,
-                    ruleCache = new { kind = settings.CacheKind, hitRatio = Math.Round(rules.HitRatio, 4), hits = rules.Hits, misses = rules.Misses },
-                    deadLetters = deadLetters.Counts() is var counts ? new { total = counts.Values.Sum(), byConsumer = counts } : null,
-                    consumers = consumers.Lags().Select(l => new { name = l.Consumer, position = l.Position, lagEvents = l.Events, lagSeconds = l.Seconds }),
-                    shards = new
-                    {
-                        count = SourceShard.MainShards,
-                        writes = shards,
-                        maxOverMean = mean > 0 ? shards.Max() / mean : 0,
-                    },
-                }, ApiJson.Options);
+                    new RuleCacheCounters(settings.CacheKind, Math.Round(rules.HitRatio, 4), rules.Hits, rules.Misses),
+                    new DeadLetterCounts(deadLetterCounts.Values.Sum(), deadLetterCounts),
+                    [.. consumers.Lags().Select(l => new ConsumerLagAnswer(l.Consumer, l.Position, l.Events, l.Seconds))],
+                    new ShardWrites(SourceShard.MainShards, shards, mean > 0 ? shards.Max() / mean : 0)), ApiJson.Options);
             })
             .RequireScope(Scopes.Query)
             .WithName("Stats")
+            .Answers<StatsAnswer>()
             .WithSummary("Ingest counters, spool depth, analytics loading and writes per shard");
     }
 }

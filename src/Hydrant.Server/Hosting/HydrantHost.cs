@@ -176,7 +176,9 @@ public static class HydrantHost
         services.AddSingleton(sp => new PipelineHistory(sp.GetRequiredService<IngestStats>(), sp.GetRequiredService<IIngestLog>(), sp.GetRequiredService<SpoolConsumerRunner>(),
             sp.GetServices<ISpoolConsumer>(), sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(sampleSeconds)));
         services.AddHostedService(sp => sp.GetRequiredService<PipelineHistory>());
-        services.AddOpenApi(options => options.DescribeQueryParameters());
+        services.AddOpenApi(options => options.DescribeQueryParameters().DescribeAnswers());
+        // The document's number types as the API writes them: numbers, never strings.
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict);
         configureServices?.Invoke(services);
 
         var app = builder.Build();
@@ -213,7 +215,7 @@ public static class HydrantHost
         app.MapAnalytics();
         app.MapDeadLetters();
         app.MapConsole();
-        app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).Takes().WithName("Liveness");
+        app.MapGet("/healthz", () => Results.Json(new Liveness("ok"), ApiJson.Options)).Takes().WithName("Liveness").Produces<Liveness>();
         app.MapHealthChecks("/readyz", new HealthCheckOptions { ResponseWriter = WriteReadinessAsync }).Takes();
         app.Services.GetRequiredService<HydrantMetrics>();
         app.MapMetrics("/metrics").Takes();
@@ -299,14 +301,7 @@ public static class HydrantHost
         : "error";
 
     private static Task WriteReadinessAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report) =>
-        context.Response.WriteAsJsonAsync(new
-        {
-            status = report.Status.ToString().ToLowerInvariant(),
-            backends = report.Entries.ToDictionary(e => e.Key, e => new
-            {
-                status = e.Value.Status.ToString().ToLowerInvariant(),
-                description = e.Value.Description,
-                data = e.Value.Data,
-            }),
-        }, ApiJson.Options);
+        context.Response.WriteAsJsonAsync(new Readiness(
+            report.Status.ToString().ToLowerInvariant(),
+            report.Entries.ToDictionary(e => e.Key, e => new BackendHealth(e.Value.Status.ToString().ToLowerInvariant(), e.Value.Description, e.Value.Data))), ApiJson.Options);
 }

@@ -1,5 +1,4 @@
 using Hydrant.Detection;
-using Hydrant.Events;
 using Hydrant.Spool;
 using Hydrant.Storage;
 
@@ -75,39 +74,4 @@ public sealed class PipelineHistory(IngestStats stats, IIngestLog spool, SpoolCo
             }
         }
     }
-
-    /// <summary>Alerts per hour as the API shows them.</summary>
-    public static object DescribeHours(IReadOnlyList<(long HourStartMs, long Count)> hours) =>
-        hours.Select(h => new { hour = Timestamps.ToText(h.HourStartMs), raised = h.Count }).ToList();
-
-    /// <summary>The samples as the API shows them: each with the rates since the one before it (per second).</summary>
-    public static object Describe(IReadOnlyList<PipelineSample> samples) => samples.Select((s, i) =>
-    {
-        var before = i > 0 ? samples[i - 1] : s;
-        double Rate(Func<PipelineSample, long> counter) => Math.Round(s.PerSecond(before, counter), 2);
-        return new
-        {
-            at = Timestamps.ToText(s.AtMs),
-            ingest = new
-            {
-                accepted = s.Accepted,
-                acceptedPerSecond = Rate(x => x.Accepted),
-                rejectedPerSecond = Rate(x => x.Rejected),
-                duplicatesPerSecond = Rate(x => x.Duplicates),
-                throttledPerSecond = Rate(x => x.Throttled),
-            },
-            spoolDepth = s.SpoolDepth,
-            consumers = s.Consumers.Select(c => new
-            {
-                name = c.Key,
-                lagEvents = c.Value.Lag,
-                eventsPerSecond = Math.Round(s.PerSecond(before, c.Key), 2),
-            }),
-            alerts = new
-            {
-                raisedPerSecond = Rate(x => x.AlertsRaised),
-                updatedPerSecond = Rate(x => x.AlertsUpdated),
-            },
-        };
-    }).ToList();
 }
