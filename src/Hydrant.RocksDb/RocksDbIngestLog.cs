@@ -41,7 +41,7 @@ internal sealed class RocksDbIngestLog : IIngestLog
     private long _trimmedTo;
 
     public RocksDbIngestLog(RocksDbEngine engine, IngestStats stats, TimeProvider time, bool writeStoreKeys, int trimStep = DefaultTrimStep,
-        IIdClaims? claims = null, ILogger? logger = null)
+        IIdClaims? claims = null, ILogger? logger = null, TimeSpan? claimWait = null)
     {
         _trimStep = trimStep;
         _engine = engine;
@@ -57,7 +57,7 @@ internal sealed class RocksDbIngestLog : IIngestLog
         _watermark = new CommitWatermark(left.Count > 0 ? left[0].Start : next);
         if (claims is not null)
         {
-            _claims = new SpoolClaims(engine, claims, _watermark, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+            _claims = new SpoolClaims(engine, claims, _watermark, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, claimWait ?? SpoolClaims.DefaultRequestWait);
             var recovered = new List<SpoolClaims.Pending>();
             foreach (var (start, end) in left)
             {

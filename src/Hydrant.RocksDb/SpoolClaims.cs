@@ -19,20 +19,23 @@ namespace Hydrant.RocksDb;
 internal sealed class SpoolClaims
 {
     private static readonly byte[] Prefix = "claims/pending/"u8.ToArray();
-    private static readonly TimeSpan RequestWait = TimeSpan.FromSeconds(2);
+    /// <summary>How long a request waits for its claims before its range is left to the resolver.</summary>
+    public static readonly TimeSpan DefaultRequestWait = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
 
     private readonly RocksDbEngine _engine;
     private readonly IIdClaims _claims;
     private readonly CommitWatermark _watermark;
     private readonly ILogger _logger;
+    private readonly TimeSpan _requestWait;
     private readonly WriteOptions _unsynced = new();
     private readonly Lock _gate = new();
     private readonly Queue<Pending> _waiting = new();
     private Task _resolver = Task.CompletedTask;
 
-    public SpoolClaims(RocksDbEngine engine, IIdClaims claims, CommitWatermark watermark, ILogger logger)
+    public SpoolClaims(RocksDbEngine engine, IIdClaims claims, CommitWatermark watermark, ILogger logger, TimeSpan requestWait)
     {
+        _requestWait = requestWait;
         _engine = engine;
         _claims = claims;
         _watermark = watermark;
@@ -114,7 +117,7 @@ internal sealed class SpoolClaims
             }
         }
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        wait.CancelAfter(RequestWait);
+        wait.CancelAfter(_requestWait);
         try
         {
             return await FinishAsync(pending, wait.Token);

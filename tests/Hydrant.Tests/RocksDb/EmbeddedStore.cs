@@ -18,7 +18,8 @@ public sealed class EmbeddedStore : IDisposable
     private bool _closed;
 
     /// <summary>A node's spool; with <paramref name="claims"/>, one of a scale-out store (its entries hold the events, ids are claimed across nodes).</summary>
-    public EmbeddedStore(FixedClock clock, string? directory = null, StoreOptions? options = null, IIdClaims? claims = null)
+    /// <remarks><paramref name="claimWait"/>: how long an append waits for its claims before leaving them to the resolver (the product's 2 s by default).</remarks>
+    public EmbeddedStore(FixedClock clock, string? directory = null, StoreOptions? options = null, IIdClaims? claims = null, TimeSpan? claimWait = null)
     {
         _ownsDirectory = directory is null;
         Directory_ = directory ?? Path.Combine(Path.GetTempPath(), "hydrant-test-" + Guid.NewGuid().ToString("N"));
@@ -26,7 +27,7 @@ public sealed class EmbeddedStore : IDisposable
         Options = (options ?? new StoreOptions()) with { DataPath = Directory_, BlockCacheBytes = 8 << 20, WriteBufferBytes = 4 << 20 };
         Stats = new IngestStats(_metrics.GetRequiredService<IMeterFactory>());
         _engine = RocksDbEngine.Open(Options);
-        _log = new RocksDbIngestLog(_engine, Stats, clock, writeStoreKeys: claims is null, trimStep: 1, claims: claims);
+        _log = new RocksDbIngestLog(_engine, Stats, clock, writeStoreKeys: claims is null, trimStep: 1, claims: claims, claimWait: claimWait);
         Store = new RocksDbEventStore(_engine);
     }
 
