@@ -1,5 +1,4 @@
 using System.Net;
-using Hydrant.Testing;
 using Microsoft.Playwright;
 using SkiaSharp;
 
@@ -25,12 +24,8 @@ public sealed class ConsoleTests(ServerFixture fixture)
         Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(client, Failures("198.51.100.120"))).Response.StatusCode);
         var id = (await TriageTests.OneAlertAsync(client, "sourceIP=198.51.100.120", "the brute force raised its alert")).GetProperty("id").GetString()!;
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = TestServers.Chromium, Headless = true, Args = ["--no-sandbox"] });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
-        var errors = new List<string>();
-        page.PageError += (_, error) => errors.Add(error);
-        await page.GotoAsync(fixture.Server.BaseUrl);
+        await using var browser = await ConsoleBrowser.LaunchAsync();
+        var page = await browser.OpenAsync(fixture.Server.BaseUrl);
 
         var row = page.Locator($"tr[data-id='{id}']");
         await Assertions.Expect(row).ToContainTextAsync("SSH Brute Force");
@@ -105,7 +100,7 @@ public sealed class ConsoleTests(ServerFixture fixture)
         Assert.True(colours.Count > 20, $"the screenshot has {colours.Count} colours: blank");
         // Still there: no late answer of a reload took the live row away.
         await Assertions.Expect(page.Locator("tr[data-testid='alert-row']", new PageLocatorOptions { HasText = "198.51.100.121" })).ToHaveCountAsync(1);
-        Assert.Empty(errors);
+        Assert.Empty(browser.Errors);
     }
 
     [Fact]
@@ -116,10 +111,8 @@ public sealed class ConsoleTests(ServerFixture fixture)
             $$"""{"id":"console-search-{{i}}","timestamp":{{NowMs - 60_000 + i}},"eventType":"shell","sourceIP":"198.51.100.123","user":"{{(i % 2 == 0 ? "mallory" : "alice")}}","cmd":{"line":"curl http://x/{{i}}"} }"""));
         Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(client, body)).Response.StatusCode);
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = TestServers.Chromium, Headless = true, Args = ["--no-sandbox"] });
-        var page = await browser.NewPageAsync();
-        await page.GotoAsync(fixture.Server.BaseUrl + "/#events");
+        await using var browser = await ConsoleBrowser.LaunchAsync();
+        var page = await browser.OpenAsync(fixture.Server.BaseUrl + "/#events");
         await page.Locator("#search input[name=sourceIP]").FillAsync("198.51.100.123");
         await page.GetByTestId("search-fields").FillAsync("user=MALLORY\ncmd.line=curl*");
         await page.GetByTestId("search-submit").ClickAsync();
@@ -150,12 +143,8 @@ public sealed class ConsoleTests(ServerFixture fixture)
     {
         using var client = Api.Client(fixture.Server.BaseUrl);
         Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(client, Failures("198.51.100.124"))).Response.StatusCode);
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = TestServers.Chromium, Headless = true, Args = ["--no-sandbox"] });
-        var page = await browser.NewPageAsync();
-        var errors = new List<string>();
-        page.PageError += (_, error) => errors.Add(error);
-        await page.GotoAsync(fixture.Server.BaseUrl + "/#pipeline");
+        await using var browser = await ConsoleBrowser.LaunchAsync();
+        var page = await browser.OpenAsync(fixture.Server.BaseUrl + "/#pipeline");
         await Assertions.Expect(page.GetByTestId("pipeline-summary")).ToContainTextAsync("partition heat");
         await Assertions.Expect(page.GetByTestId("pipeline-summary")).ToContainTextAsync("spool healthy");
         await Assertions.Expect(page.GetByTestId("pipeline-summary")).ToContainTextAsync("detector");
@@ -168,7 +157,7 @@ public sealed class ConsoleTests(ServerFixture fixture)
             await Assertions.Expect(chart).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex("^blob:"));
             await page.WaitForFunctionAsync("image => image.complete && image.naturalWidth > 0", await chart.ElementHandleAsync());
         }
-        Assert.Empty(errors);
+        Assert.Empty(browser.Errors);
     }
 
     [Fact]
@@ -199,14 +188,10 @@ public sealed class ConsoleTests(ServerFixture fixture)
         await Eventually.TrueAsync(async () => (await Api.GetAsync(client, "v1/stats")).Body.GetProperty("consumers").EnumerateArray().All(c => c.GetProperty("lagEvents").GetInt64() == 0),
             "the detector and the loader have caught up", TimeSpan.FromSeconds(60));
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = TestServers.Chromium, Headless = true, Args = ["--no-sandbox"] });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
-        var errors = new List<string>();
-        page.PageError += (_, error) => errors.Add(error);
+        await using var browser = await ConsoleBrowser.LaunchAsync();
 
         // Rules: the refused one with its reason; the loaded one under its tactic in the matrix.
-        await page.GotoAsync(server.BaseUrl + "/#rules");
+        var page = await browser.OpenAsync(server.BaseUrl + "/#rules", height: 900);
         await Assertions.Expect(page.GetByTestId("rules-summary")).ToContainTextAsync("1 refused");
         await Assertions.Expect(page.GetByTestId("refused-row")).ToContainTextAsync("broken.yml");
         await Assertions.Expect(page.GetByTestId("refused-row")).ToContainTextAsync("missing_selection");
@@ -233,7 +218,7 @@ public sealed class ConsoleTests(ServerFixture fixture)
         await listed.ClickAsync();
         await Assertions.Expect(page.GetByTestId("report-summary")).ToContainTextAsync("30 events");
         await Assertions.Expect(page.Locator("#report-hours li")).ToHaveCountAsync(24);
-        Assert.Empty(errors);
+        Assert.Empty(browser.Errors);
     }
 
     [Fact]
@@ -251,10 +236,8 @@ public sealed class ConsoleTests(ServerFixture fixture)
             await TriageTests.OneAlertAsync(ingest, "sourceIP=198.51.100.122", "the brute force raised its alert");
         }
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = TestServers.Chromium, Headless = true, Args = ["--no-sandbox"] });
-        var page = await browser.NewPageAsync();
-        await page.GotoAsync(server.BaseUrl);
+        await using var browser = await ConsoleBrowser.LaunchAsync();
+        var page = await browser.OpenAsync(server.BaseUrl);
         await Assertions.Expect(page.GetByTestId("key-form")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByTestId("error")).ToContainTextAsync("API key");
         await page.Locator("#key").FillAsync("console-key-0123456789");

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Hydrant.Testing;
+using Microsoft.Playwright;
 
 namespace Hydrant.IntegrationTests;
 
@@ -212,6 +213,45 @@ public sealed class ScaleOutTests : IDisposable
         Assert.Equal(1, await AlertsAsync(a) + await AlertsAsync(b));
         // The owner's alert counts every failure, those the other node saw included (forwarded to it).
         await Eventually.TrueAsync(async () => await EventsCountedAsync(a) + await EventsCountedAsync(b) == 12, "the alert counts all twelve failures");
+    }
+
+    [Fact]
+    public async Task The_console_of_either_node_shows_and_triages_the_alerts_rules_and_reports_of_both()
+    {
+        await using var nodes = await TwoNodes.StartAsync(SharedBackends);
+        var (a, b) = (nodes.A, nodes.B);
+        Assert.Equal(HttpStatusCode.Created, (await Api.PostAsync(a, Encoding.UTF8.GetBytes(Rule.Replace("level: high", "level: high\ntags: [attack.command-and-control, attack.t1095]", StringComparison.Ordinal)), "v1/rules")).Response.StatusCode);
+        await Eventually.TrueAsync(async () => (await Api.GetAsync(b, "v1/rules/" + RuleId)).Response.StatusCode == HttpStatusCode.OK, "node B has the rule");
+        var yesterday = DateTimeOffset.UtcNow.Date.AddDays(-1);
+        var noon = new DateTimeOffset(yesterday, TimeSpan.Zero).AddHours(12).ToUnixTimeMilliseconds();
+        Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(a, string.Join('\n', Enumerable.Range(0, 3).Select(i => Event($"console-{i}", noon + i, "socat"))))).Response.StatusCode);
+        var id = (await TriageTests.OneAlertAsync(b, $"rule={RuleId}", "node B lists the alert node A raised")).GetProperty("id").GetString()!;
+        var day = yesterday.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        await Eventually.TrueAsync(async () => (await Api.PostAsync(a, [], $"v1/reports/daily/{day}")).Body.GetProperty("totalEvents").GetInt64() == 3,
+            "node A's report of yesterday counts its events", TimeSpan.FromSeconds(60));
+
+        await using var browser = await ConsoleBrowser.LaunchAsync();
+        // On node B: the alert node A raised, acknowledged and assigned in place.
+        var onB = await browser.OpenAsync(nodes.NodeB.BaseUrl);
+        var row = onB.Locator($"tr[data-id='{id}']");
+        await Assertions.Expect(row).ToContainTextAsync("Shared Rule");
+        await row.ClickAsync();
+        await Assertions.Expect(onB.GetByTestId("timeline-event")).ToHaveCountAsync(3);
+        await onB.GetByTestId("assignee").FillAsync("kim");
+        await onB.GetByTestId("acknowledge").ClickAsync();
+        await Assertions.Expect(onB.GetByTestId("history")).ToContainTextAsync("status acknowledged, assignee kim");
+
+        // On node A: the same alert, as node B left it.
+        var onA = await browser.OpenAsync(nodes.NodeA.BaseUrl);
+        await onA.GetByTestId("filter-status").SelectOptionAsync("acknowledged");
+        await Assertions.Expect(onA.Locator($"tr[data-id='{id}'] td.assignee")).ToHaveTextAsync("kim");
+
+        // Node B's rules and reports: the rule added on A under its tactic, the report built on A.
+        await onB.GotoAsync(nodes.NodeB.BaseUrl + "/#rules");
+        await Assertions.Expect(onB.Locator("td[data-tactic='command-and-control']").GetByTestId("attack-technique")).ToHaveTextAsync("T1095 (1)");
+        await onB.GotoAsync(nodes.NodeB.BaseUrl + "/#reports");
+        await Assertions.Expect(onB.GetByTestId("report-row").Filter(new LocatorFilterOptions { HasText = day })).ToContainTextAsync("3");
+        Assert.Empty(browser.Errors);
     }
 
     private const string BruteForceId = "7d4b2a10-3c5e-4f61-9a7b-8c9d0e1f2a30";

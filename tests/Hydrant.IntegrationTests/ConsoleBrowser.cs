@@ -1,0 +1,40 @@
+using Hydrant.Testing;
+using Microsoft.Playwright;
+
+namespace Hydrant.IntegrationTests;
+
+/// <summary>
+/// Debian's chromium driven by Playwright, headless, for tests of the console as a person uses it;
+/// every page it opens records the script errors it raises (<see cref="Errors"/>).
+/// </summary>
+public sealed class ConsoleBrowser : IAsyncDisposable
+{
+    private readonly IPlaywright _playwright;
+    private readonly IBrowser _browser;
+
+    private ConsoleBrowser(IPlaywright playwright, IBrowser browser) => (_playwright, _browser) = (playwright, browser);
+
+    public List<string> Errors { get; } = [];
+
+    public static async Task<ConsoleBrowser> LaunchAsync()
+    {
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = TestServers.Chromium, Headless = true, Args = ["--no-sandbox"] });
+        return new ConsoleBrowser(playwright, browser);
+    }
+
+    /// <summary>A new page (its own context: no key or state shared with other pages) at <paramref name="url"/>.</summary>
+    public async Task<IPage> OpenAsync(string url, int width = 1280, int height = 800)
+    {
+        var page = await _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
+        page.PageError += (_, error) => Errors.Add(error);
+        await page.GotoAsync(url);
+        return page;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+}
