@@ -43,6 +43,10 @@ internal sealed class DynamoDbAlertTriage(IAmazonDynamoDB client, DynamoDbOption
             {
                 return new TriageResult(current, Conflict: true);
             }
+            if (current.Refusal(change) is { } refusal)
+            {
+                return new TriageResult(current, Conflict: false, refusal);
+            }
             var next = current.Apply(change);
             var item = Key(alertId);
             item[State] = new AttributeValue(JsonSerializer.Serialize(next, Json));

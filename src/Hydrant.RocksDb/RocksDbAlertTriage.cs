@@ -42,6 +42,10 @@ internal sealed class RocksDbAlertTriage(RocksDbEngine engine) : IAlertTriage
             {
                 return ValueTask.FromResult(new TriageResult(current, Conflict: true));
             }
+            if (current.Refusal(change) is { } refusal)
+            {
+                return ValueTask.FromResult(new TriageResult(current, Conflict: false, refusal));
+            }
             var next = current.Apply(change);
             using var batch = new WriteBatch();
             batch.Put(Key(alertId), JsonSerializer.SerializeToUtf8Bytes(next, Json), engine.Meta);

@@ -63,6 +63,11 @@ public sealed class TriageTests(ServerFixture fixture)
         Assert.Equal(HttpStatusCode.BadRequest, (await PatchAsync(client, id, new { status = "closed", resolution = "maybe" })).Response.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await PatchAsync(client, id, new { priority = "high" })).Response.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await PatchAsync(client, id, new { })).Response.StatusCode);
+        // A resolution for an alert that is not closed, alone or beside another status: refused by the state, nothing kept.
+        var (notClosed, why) = await PatchAsync(client, id, new { resolution = "benign" });
+        Assert.Equal((HttpStatusCode.BadRequest, "a resolution is given only when closing"), (notClosed.StatusCode, why.GetProperty("detail").GetString()));
+        Assert.Equal(HttpStatusCode.BadRequest, (await PatchAsync(client, id, new { status = "open", resolution = "benign" })).Response.StatusCode);
+        Assert.Equal(1, (await Api.GetAsync(client, "v1/alerts/" + id)).Body.GetProperty("alert").GetProperty("version").GetInt64());
         Assert.Equal(HttpStatusCode.NotFound, (await PatchAsync(client, "01ARZ3NDEKTSV4RRFFQ69G5FAV", new { status = "acknowledged" })).Response.StatusCode);
 
         Assert.Equal(id, (await OneAlertAsync(client, $"sourceIP={Source}&assignee=sam&status=acknowledged", "the filters find the acknowledged alert")).GetProperty("id").GetString());

@@ -181,18 +181,14 @@ public static class AlertEndpoints
         {
             return Problems.Create(StatusCodes.Status404NotFound, "not found", $"no alert has id '{id}'");
         }
-        var current = (await triage.GetAsync([id], context.RequestAborted)).GetValueOrDefault(id) ?? AlertTriageState.New;
         var refusal = (status, resolution, assignee, note) switch
         {
             (null, null, null, null) => "nothing to change: send status, resolution, assignee or note",
             ({ } s, _, _, _) when !AlertStatus.All.Contains(s) => $"status: one of {string.Join(", ", AlertStatus.All)}",
             (_, { } r, _, _) when !AlertStatus.Resolutions.Contains(r) => $"resolution: one of {string.Join(", ", AlertStatus.Resolutions)}",
             (AlertStatus.Closed, null, _, _) => $"closing needs a resolution: one of {string.Join(", ", AlertStatus.Resolutions)}",
-            ({ } s, { }, _, _) when s != AlertStatus.Closed => "a resolution is given only when closing",
-            (null, { }, _, _) when current.Status != AlertStatus.Closed => "a resolution is given only when closing",
             (_, _, { Length: > AlertStatus.MaxAssigneeChars }, _) => $"assignee: at most {AlertStatus.MaxAssigneeChars} characters",
             (_, _, _, { Length: > AlertStatus.MaxNoteChars }) => $"note: at most {AlertStatus.MaxNoteChars} characters",
-            _ when current.History.Count >= AlertStatus.MaxHistory => $"the alert has {AlertStatus.MaxHistory} changes, the most it keeps",
             _ => null,
         };
         if (refusal is not null)
@@ -208,6 +204,10 @@ public static class AlertEndpoints
         {
             return Results.Json(new TriageConflict("changed since", $"the alert is at version {changed.Version}, not {expected}; read it again", StatusCodes.Status409Conflict, changed),
                 ApiJson.Options, "application/problem+json", StatusCodes.Status409Conflict);
+        }
+        if (result.Refusal is { } refused)
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, "bad change", refused);
         }
         feed.Publish(changed);
         return Results.Json(changed, ApiJson.Options);

@@ -43,6 +43,30 @@ public abstract class AlertTriageCompliance : IDisposable
     }
 
     [Fact]
+    public async Task A_change_is_checked_against_the_state_it_lands_on_not_the_one_its_sender_read()
+    {
+        var (first, second) = Triage;
+        var id = Ulid.NewUlid().ToString();
+        // The sender read a closed alert and sends only a new resolution; meanwhile it was reopened elsewhere.
+        await first.ChangeAsync(id, null, Change(AlertStatus.Closed, "benign"), CancellationToken.None);
+        await second.ChangeAsync(id, null, Change(AlertStatus.Open), CancellationToken.None);
+        var late = await first.ChangeAsync(id, null, Change(resolution: "true_positive"), CancellationToken.None);
+        Assert.Equal("a resolution is given only when closing", late.Refusal);
+        Assert.False(late.Conflict);
+        Assert.Equal((AlertStatus.Open, (string?)null, 2L), (late.State.Status, late.State.Resolution, late.State.Version));
+        Assert.Equal(2, (await second.GetAsync([id], CancellationToken.None))[id].History.Count);
+
+        // The history cap holds whichever view adds the change that would pass it.
+        for (var i = 2; i < AlertStatus.MaxHistory; i++)
+        {
+            Assert.Null((await (i % 2 == 0 ? first : second).ChangeAsync(id, null, Change(note: $"note {i}"), CancellationToken.None)).Refusal);
+        }
+        var past = await second.ChangeAsync(id, null, Change(note: "one too many"), CancellationToken.None);
+        Assert.Equal($"the alert has {AlertStatus.MaxHistory} changes, the most it keeps", past.Refusal);
+        Assert.Equal(AlertStatus.MaxHistory, (await first.GetAsync([id], CancellationToken.None))[id].History.Count);
+    }
+
+    [Fact]
     public async Task The_closed_epoch_moves_when_an_alert_is_closed_and_only_then_on_every_view()
     {
         var (first, second) = Triage;

@@ -60,6 +60,17 @@ public sealed record AlertTriageState(string Status, string? Resolution, string?
 {
     public static AlertTriageState New { get; } = new(AlertStatus.Open, null, null, 0, []);
 
+    /// <summary>
+    /// Why the change cannot be applied to this state, or null: a resolution is given only to an
+    /// alert that is or becomes closed, and an alert keeps at most <see cref="AlertStatus.MaxHistory"/>
+    /// changes. Checked on the state the change is applied to, inside the store's change, so a
+    /// change made in between by someone else is what it is checked against.
+    /// </summary>
+    public string? Refusal(AlertChange change) =>
+        change.Resolution is not null && (change.Status ?? Status) != AlertStatus.Closed ? "a resolution is given only when closing"
+        : History.Count >= AlertStatus.MaxHistory ? $"the alert has {AlertStatus.MaxHistory} changes, the most it keeps"
+        : null;
+
     /// <summary>This state with the change applied: a status other than closed clears the resolution.</summary>
     public AlertTriageState Apply(AlertChange change)
     {
@@ -73,8 +84,11 @@ public sealed record AlertTriageState(string Status, string? Resolution, string?
     }
 }
 
-/// <summary>The state after a change, or the current one when the change was refused because the alert changed since the version the client sent.</summary>
-public sealed record TriageResult(AlertTriageState State, bool Conflict);
+/// <summary>
+/// The state after a change; or the current one, unchanged, when the alert changed since the
+/// version the client sent (<see cref="Conflict"/>) or the change does not apply to it (<see cref="Refusal"/>).
+/// </summary>
+public sealed record TriageResult(AlertTriageState State, bool Conflict, string? Refusal = null);
 
 /// <summary>
 /// Alert triage, shared by every node that lists the same alerts: the node's own store when
@@ -87,7 +101,8 @@ public interface IAlertTriage
 
     /// <summary>
     /// Applies the change to the alert's current triage, unless <paramref name="expectedVersion"/> is
-    /// given and the alert has changed since (then nothing changes and the result is a conflict).
+    /// given and the alert has changed since (then nothing changes and the result is a conflict), or
+    /// the current triage refuses it (<see cref="AlertTriageState.Refusal"/>: nothing changes).
     /// </summary>
     ValueTask<TriageResult> ChangeAsync(string alertId, long? expectedVersion, AlertChange change, CancellationToken cancellationToken);
 
