@@ -92,8 +92,9 @@ function renderTimeline(explained) {
     const fields = item?.event ? flatten(item.event).filter(([name]) => !envelope.has(name)) : [];
     const shown = [...fields.filter(([name]) => matched.has(name)), ...fields.filter(([name]) => !matched.has(name))].slice(0, 3);
     const li = element("li", null, null, "timeline-event");
+    li.title = event.timestamp;
     li.append(element("span", `+${((Date.parse(event.timestamp) - first) / 1000).toFixed(1)} s`, "offset"),
-      element("span", event.timestamp, "hint"), element("span", event.eventType), element("span", event.sourceIP),
+      element("span", event.eventType), element("span", event.sourceIP),
       element("span", shown.map(([name, value]) => `${name}=${value}`).join(" "), "fields"));
     return li;
   }));
