@@ -96,15 +96,27 @@ public sealed class DynamoDbAlertStore(IAmazonDynamoDB client, DynamoDbOptions o
         // One more than the page, to know whether another page follows.
         var wanted = query.Limit + 1;
         var found = new List<Alert>(Math.Min(wanted, 1024));
+        var budget = query.MaxExamined;
         foreach (var month in months)
         {
             var need = wanted - found.Count;
-            var shards = await Task.WhenAll(Enumerable.Range(0, Shards).Select(shard => ReadAsync(PartitionOf(month, shard), query, need, cancellationToken)));
+            // Past the page's budget each shard still reads one item, so a page always moves on.
+            var shardBudget = Math.Max(1, budget / Shards);
+            var shards = await Task.WhenAll(Enumerable.Range(0, Shards).Select(shard => ReadAsync(PartitionOf(month, shard), query, need, shardBudget, cancellationToken)));
+            budget -= shards.Sum(s => s.Examined);
+            // A shard that used its budget has not read below where it stopped: the page holds only
+            // what every shard has read past, and goes on from the highest of those stops.
+            var stop = shards.Select(s => s.StoppedAt).Where(k => k is not null).Max(StringComparer.Ordinal);
             // Every alert of a month is newer than every alert of the months before it.
-            found.AddRange(shards.SelectMany(s => s).OrderByDescending(a => a.Id, StringComparer.Ordinal).Take(need));
+            found.AddRange(shards.SelectMany(s => s.Alerts).Where(a => stop is null || string.CompareOrdinal(a.Id, stop) >= 0)
+                .OrderByDescending(a => a.Id, StringComparer.Ordinal).Take(need));
             if (found.Count == wanted)
             {
                 break;
+            }
+            if (stop is not null)
+            {
+                return new AlertPage(found, stop);
             }
         }
         return found.Count == wanted
@@ -112,7 +124,10 @@ public sealed class DynamoDbAlertStore(IAmazonDynamoDB client, DynamoDbOptions o
             : new AlertPage(found, null);
     }
 
-    private async Task<List<Alert>> ReadAsync(string partition, AlertQuery query, int need, CancellationToken cancellationToken)
+    /// <summary>What one shard's read gave: the alerts matched, how many it examined, and where it stopped when its budget ran out with more below.</summary>
+    private sealed record ShardRead(List<Alert> Alerts, int Examined, string? StoppedAt);
+
+    private async Task<ShardRead> ReadAsync(string partition, AlertQuery query, int need, int budget, CancellationToken cancellationToken)
     {
         var request = new QueryRequest
         {
@@ -121,7 +136,7 @@ public sealed class DynamoDbAlertStore(IAmazonDynamoDB client, DynamoDbOptions o
             ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = DynamoDbTable.PartitionKey },
             ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":pk"] = new AttributeValue(partition) },
             ScanIndexForward = false,
-            Limit = Math.Min(need, 1000),
+            Limit = Math.Min(Math.Min(need, 1000), budget),
         };
         if (query.AfterId is { } after)
         {
@@ -163,14 +178,23 @@ public sealed class DynamoDbAlertStore(IAmazonDynamoDB client, DynamoDbOptions o
             request.FilterExpression = string.Join(" AND ", filters);
         }
         var alerts = new List<Alert>();
+        var examined = 0;
+        string? lowest = null;
         do
         {
+            request.Limit = Math.Min(Math.Min(need, 1000), budget - examined);
             var response = await client.QueryAsync(request, cancellationToken);
             alerts.AddRange((response.Items ?? []).Select(i => JsonSerializer.Deserialize<Alert>(i[Body].S, Json)!));
+            examined += response.ScannedCount ?? 0;
             request.ExclusiveStartKey = response.LastEvaluatedKey;
+            if (request.ExclusiveStartKey is { Count: > 0 } last)
+            {
+                lowest = last[DynamoDbTable.SortKey].S;
+            }
         }
-        while (alerts.Count < need && request.ExclusiveStartKey is { Count: > 0 });
-        return alerts;
+        while (alerts.Count < need && examined < budget && request.ExclusiveStartKey is { Count: > 0 });
+        var stopped = alerts.Count < need && request.ExclusiveStartKey is { Count: > 0 } ? lowest : null;
+        return new ShardRead(alerts, examined, stopped);
     }
 
     /// <summary>The months that hold alerts, newest first.</summary>

@@ -132,7 +132,7 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = 
         for (; iterator.Valid(); iterator.Prev())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (examined == AlertQuery.MaxExaminedPerPage)
+            if (examined == query.MaxExamined)
             {
                 // A filter that matches little stops here: the next page goes on below the last alert read.
                 iterator.Next();

@@ -83,6 +83,9 @@ public sealed record AlertQuery
     /// the whole store.
     /// </summary>
     public const int MaxExaminedPerPage = 10_000;
+
+    /// <summary>This page's bound of stored alerts read (<see cref="MaxExaminedPerPage"/> unless a caller needs less).</summary>
+    public int MaxExamined { get; init; } = MaxExaminedPerPage;
 }
 
 /// <summary>A page of alerts; <see cref="NextId"/> is null on the last page, and a page short of its limit may still have one (<see cref="AlertQuery.MaxExaminedPerPage"/>).</summary>
