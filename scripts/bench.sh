@@ -88,6 +88,16 @@ if keys:
 PY
 }
 
+# The write amplification of the server at $url so far: memtable inserts and WAL bytes per stored event.
+report_storage() {
+  python3 - "$url" <<'PY'
+import json, sys, urllib.request
+storage = json.load(urllib.request.urlopen(sys.argv[1] + "/v1/stats")).get("storage")
+if storage:
+    print(f"storage: {storage['memtableInsertsPerEvent']} memtable inserts and {storage['walBytesPerEvent']:,.0f} WAL bytes per stored event ({storage['batches']:,} write batches)")
+PY
+}
+
 if [ "$what" = scaleout ]; then
   events=${1:-200000}
   redis_port=$(bash scripts/redis.sh start "$work/redis" | sed -n 's/^REDIS_PORT=//p')
@@ -107,6 +117,7 @@ if [ "$what" = scaleout ]; then
     begin=$(( $(date +%s%N) / 1000000 ))
     $loadgen --url "$url" --pid "$hydrant_pid" --events "$events" --batch 1000 --connections 8 --warmup 0
     report_drain "$begin" "$events"
+    report_storage
     stop_hydrant
   done
   echo "== hot key: one source sending 5,000 events/s of 5 KB to the DynamoDB store (25,000 events)"
@@ -122,6 +133,7 @@ echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(un
 echo "== throughput: hydrant vs postgresql"
 start_hydrant
 $loadgen --url "$url" --pid "$hydrant_pid" --postgres "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres" "$@"
+report_storage
 stop_hydrant
 # PostgreSQL's checkpointer would otherwise write back its load during the latency run.
 bash scripts/postgres.sh stop "$work/pg"

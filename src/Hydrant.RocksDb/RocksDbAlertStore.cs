@@ -79,7 +79,7 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = 
         {
             batch.Put((byte[])[.. OutboxPrefix, .. position], JsonSerializer.SerializeToUtf8Bytes(commit.Changed.Select(a => a.Id).ToList(), Json), engine.Meta);
         }
-        engine.Db.Write(batch, _written);
+        engine.Write(batch, _written);
         return ValueTask.CompletedTask;
     }
 
@@ -108,7 +108,7 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = 
             }
             batch.Delete(iterator.Key(), engine.Meta);
         }
-        engine.Db.Write(batch, _written);
+        engine.Write(batch, _written);
         return ValueTask.CompletedTask;
     }
 

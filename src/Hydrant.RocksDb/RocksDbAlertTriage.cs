@@ -55,7 +55,7 @@ internal sealed class RocksDbAlertTriage(RocksDbEngine engine) : IAlertTriage
                 BinaryPrimitives.WriteInt64BigEndian(epoch, Epoch() + 1);
                 batch.Put(EpochKey, epoch, engine.Meta);
             }
-            engine.Db.Write(batch, _synced);
+            engine.Write(batch, _synced);
             return ValueTask.FromResult(new TriageResult(next, Conflict: false));
         }
     }

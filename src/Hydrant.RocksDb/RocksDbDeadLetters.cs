@@ -37,7 +37,7 @@ internal sealed class RocksDbDeadLetters : IDeadLetterStore
         reason.CopyTo(value, 12);
         letter.Event.Span.CopyTo(value.AsSpan(12 + reason.Length));
         var existed = _engine.Db.Get(key, _engine.Meta) is not null;
-        _engine.Db.Put(key, value, _engine.Meta, _synced);
+        _engine.Put(key, value, _engine.Meta, _synced);
         if (!existed)
         {
             _counts.AddOrUpdate(letter.Consumer, 1, (_, n) => n + 1);

@@ -40,7 +40,34 @@ internal sealed class RocksDbEngine : IDisposable
     public ColumnFamilyHandle Meta { get; }
     public ColumnFamilyHandle Alerts { get; }
 
-    public static RocksDbEngine Open(StoreOptions options)
+    /// <summary>What this engine was asked to write, for <c>/v1/stats</c>.</summary>
+    public StorageWrites Writes { get; private init; } = new();
+
+    /// <summary>Writes the batch, counting its inserts and bytes: every write of the node goes through here.</summary>
+    public void Write(WriteBatch batch, WriteOptions? options = null)
+    {
+        Native.Instance.rocksdb_writebatch_data(batch.Handle, out var size);
+        Db.Write(batch, options);
+        Writes.Record(batch.Count(), (long)size);
+    }
+
+    /// <summary>Puts one value outside a batch (a batch of one, counted as such).</summary>
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ColumnFamilyHandle family, WriteOptions options)
+    {
+        using var batch = new WriteBatch();
+        batch.Put(key, value, family);
+        Write(batch, options);
+    }
+
+    /// <summary>Deletes one key outside a batch (a batch of one, counted as such).</summary>
+    public void Remove(ReadOnlySpan<byte> key, ColumnFamilyHandle family, WriteOptions options)
+    {
+        using var batch = new WriteBatch();
+        batch.Delete(key, family);
+        Write(batch, options);
+    }
+
+    public static RocksDbEngine Open(StoreOptions options, StorageWrites? writes = null)
     {
         var path = Path.GetFullPath(Path.Combine(options.DataPath, "rocksdb"));
         Directory.CreateDirectory(path);
@@ -68,7 +95,7 @@ internal sealed class RocksDbEngine : IDisposable
             { MetaFamily, Family(options, cache, compress: false, bloom: false) },
             { AlertsFamily, Family(options, cache, compress: true, bloom: false) },
         };
-        return new RocksDbEngine(RocksDbSharp.RocksDb.Open(dbOptions, path, families));
+        return new RocksDbEngine(RocksDbSharp.RocksDb.Open(dbOptions, path, families)) { Writes = writes ?? new StorageWrites() };
     }
 
     /// <summary>

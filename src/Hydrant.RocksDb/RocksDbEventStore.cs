@@ -160,7 +160,7 @@ internal sealed class RocksDbEventStore(RocksDbEngine engine) : IEventStore
         var to = Encoding.UTF8.GetBytes(prefix[..^1] + "$");
         using var batch = new WriteBatch();
         batch.DeleteRange(from, (ulong)from.Length, to, (ulong)to.Length, family);
-        engine.Db.Write(batch);
+        engine.Write(batch);
         engine.Db.CompactRange(from, to, family);
     }
 

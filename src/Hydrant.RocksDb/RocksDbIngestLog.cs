@@ -244,7 +244,7 @@ internal sealed class RocksDbIngestLog : IIngestLog
             var to = Encoding.ASCII.GetBytes(month + "$");
             using var batch = new WriteBatch();
             batch.DeleteRange(from, (ulong)from.Length, to, (ulong)to.Length, _engine.Ids);
-            _engine.Db.Write(batch, _unsynced);
+            _engine.Write(batch, _unsynced);
             _engine.Db.CompactRange(from, to, _engine.Ids);
         }
     }
@@ -317,7 +317,7 @@ internal sealed class RocksDbIngestLog : IIngestLog
             {
                 SpoolClaims.Mark(batch, range, _engine.Meta);
             }
-            _engine.Db.Write(batch, _synced);
+            _engine.Write(batch, _synced);
             committed = true;
 
             _stats.RecordCommit(bytes);
@@ -376,7 +376,7 @@ internal sealed class RocksDbIngestLog : IIngestLog
             batch.DeleteRange(from, (ulong)from.Length, to, (ulong)to.Length, _engine.Spool);
             batch.Put(TrimmedKey, to, _engine.Meta);
             // Not synced: a trim lost in a crash is only repeated; it never loses an entry.
-            _engine.Db.Write(batch, _unsynced);
+            _engine.Write(batch, _unsynced);
             Interlocked.Exchange(ref _trimmedTo, limit);
         }
         finally

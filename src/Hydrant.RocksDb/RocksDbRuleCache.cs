@@ -35,7 +35,7 @@ internal sealed class RocksDbRuleCache(RocksDbEngine engine) : IRuleCache
 
     public ValueTask SaveAsync(string id, string yaml, CancellationToken cancellationToken)
     {
-        engine.Db.Put(Encoding.UTF8.GetBytes(Prefix + id), Encoding.UTF8.GetBytes(yaml), engine.Meta, _synced);
+        engine.Put(Encoding.UTF8.GetBytes(Prefix + id), Encoding.UTF8.GetBytes(yaml), engine.Meta, _synced);
         Changed();
         return ValueTask.CompletedTask;
     }
@@ -46,7 +46,7 @@ internal sealed class RocksDbRuleCache(RocksDbEngine engine) : IRuleCache
         var existed = engine.Db.HasKey(key, engine.Meta);
         if (existed)
         {
-            engine.Db.Remove(key, engine.Meta, _synced);
+            engine.Remove(key, engine.Meta, _synced);
             Changed();
         }
         return ValueTask.FromResult(existed);

@@ -1,5 +1,6 @@
 using Hydrant.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace Hydrant.RocksDb;
@@ -14,7 +15,8 @@ public static class RocksDbServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddHydrantRocksDb(this IServiceCollection services, bool asEventStore = true, bool shareAlerts = false)
     {
-        services.AddSingleton(sp => RocksDbEngine.Open(sp.GetRequiredService<StoreOptions>()));
+        services.TryAddSingleton<StorageWrites>();
+        services.AddSingleton(sp => RocksDbEngine.Open(sp.GetRequiredService<StoreOptions>(), sp.GetRequiredService<StorageWrites>()));
         // With a shared store (DynamoDB) ids are claimed across nodes before consumers see them.
         services.AddSingleton<IIngestLog>(sp => new RocksDbIngestLog(
             sp.GetRequiredService<RocksDbEngine>(),

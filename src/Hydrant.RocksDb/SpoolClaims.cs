@@ -163,7 +163,7 @@ internal sealed class SpoolClaims
         }
         batch.Delete(Key(pending.Range.Start), _engine.Meta);
         // Not synced: lost in a crash, the marker is still there and the same claims give the same answer.
-        _engine.Db.Write(batch, _unsynced);
+        _engine.Write(batch, _unsynced);
         _watermark.Complete(pending.Range);
         return lost;
     }

@@ -345,6 +345,10 @@ public sealed class ApiTests(ServerFixture fixture)
         Assert.True(stats.GetProperty("ingest").GetProperty("accepted").GetInt64() >= 1);
         Assert.Equal(100, stats.GetProperty("shards").GetProperty("writes").GetArrayLength());
         Assert.True(stats.GetProperty("shards").GetProperty("writes").EnumerateArray().Sum(w => w.GetInt64()) >= 1);
+        // Write amplification: every stored event cost the engine its inserts (at least the spool entry, main row, source index and id) and WAL bytes.
+        var storage = stats.GetProperty("storage");
+        Assert.True(storage.GetProperty("memtableInsertsPerEvent").GetDouble() >= 4, storage.GetRawText());
+        Assert.True(storage.GetProperty("walBytesPerEvent").GetDouble() > 50, storage.GetRawText());
 
         var openapi = await client.GetStringAsync("openapi/v1.json");
         Assert.Contains("\"/v1/events\"", openapi, StringComparison.Ordinal);

@@ -149,7 +149,14 @@ public sealed record HourCount(string Hour, long Raised);
 /// <summary>GET /v1/stats: the node's counters and levels now.</summary>
 public sealed record StatsAnswer(
     IngestCounters Ingest, SpoolLevels Spool, AnalyticsProgress Analytics, StoreKeyRates? StoreKeys, AlertCounters? Alerts,
-    RuleCacheCounters RuleCache, DeadLetterCounts DeadLetters, IReadOnlyList<ConsumerLagAnswer> Consumers, ShardWrites Shards);
+    RuleCacheCounters RuleCache, DeadLetterCounts DeadLetters, IReadOnlyList<ConsumerLagAnswer> Consumers, ShardWrites Shards, StorageWriteCounters? Storage);
+
+/// <summary>
+/// What the node's RocksDB (the spool, and the event store when it is the embedded one) was asked
+/// to write since the node started: batches, memtable inserts (puts and deletes) and WAL bytes, in
+/// all and per event stored (accepted, not a duplicate): the write amplification before compaction.
+/// </summary>
+public sealed record StorageWriteCounters(long Batches, long MemtableInserts, long WalBytes, double MemtableInsertsPerEvent, double WalBytesPerEvent);
 
 public sealed record IngestCounters(long Requests, long Accepted, long Rejected, long Duplicates, long Throttled, long Commits, long Bytes);
 

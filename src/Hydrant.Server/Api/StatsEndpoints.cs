@@ -35,6 +35,13 @@ public static class StatsEndpoints
             new AlertRates(Rate(x => x.AlertsRaised), Rate(x => x.AlertsUpdated)));
     })];
 
+    private static StorageWriteCounters StorageOf(StorageWrites writes, long stored)
+    {
+        var (inserts, bytes) = (writes.MemtableInserts, writes.WalBytes);
+        return new StorageWriteCounters(writes.Batches, inserts, bytes,
+            stored > 0 ? Math.Round((double)inserts / stored, 2) : 0, stored > 0 ? Math.Round((double)bytes / stored, 1) : 0);
+    }
+
     public static void MapStats(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/stats/history", (HttpContext context, PipelineHistory history) =>
@@ -115,7 +122,8 @@ public static class StatsEndpoints
                     new RuleCacheCounters(settings.CacheKind, Math.Round(rules.HitRatio, 4), rules.Hits, rules.Misses),
                     new DeadLetterCounts(deadLetterCounts.Values.Sum(), deadLetterCounts),
                     [.. consumers.Lags().Select(l => new ConsumerLagAnswer(l.Consumer, l.Position, l.Events, l.Seconds))],
-                    new ShardWrites(SourceShard.MainShards, shards, mean > 0 ? shards.Max() / mean : 0)), ApiJson.Options);
+                    new ShardWrites(SourceShard.MainShards, shards, mean > 0 ? shards.Max() / mean : 0),
+                    services.GetService<StorageWrites>() is { } writes ? StorageOf(writes, stats.Accepted - stats.Duplicates) : null), ApiJson.Options);
             })
             .RequireScope(Scopes.Query)
             .WithName("Stats")

@@ -35,6 +35,9 @@ public sealed class EmbeddedStore : IDisposable
     public FixedClock Clock { get; }
     public StoreOptions Options { get; }
     public IngestStats Stats { get; }
+
+    /// <summary>What the engine was asked to write.</summary>
+    public StorageWrites Writes => _engine.Writes;
     public IIngestLog Log => _log;
     public IEventStore Store { get; }
 

@@ -25,6 +25,27 @@ public sealed class RocksDbStoreTests
     }
 
     [Fact]
+    public async Task A_stored_event_costs_five_memtable_inserts_one_past_the_hot_window_four_and_a_duplicate_none()
+    {
+        using var db = new EmbeddedStore(new FixedClock(Now));
+        db.Log.RegisterConsumer("reader", 0); // the spool is kept: no trim deletes in the counts
+        var (inserts, wal, bytes) = (db.Writes.MemtableInserts, db.Writes.WalBytes, db.Stats.Bytes);
+        await db.AppendAsync(string.Concat(Enumerable.Range(0, 100).Select(i => Event($"recent-{i}", NowMs - Hour))));
+        // The spool entry, the main row, the source index, the hot copy and the id.
+        Assert.Equal(500, db.Writes.MemtableInserts - inserts);
+        // The WAL holds each event's JSON (the main row's value) and its keys.
+        Assert.True(db.Writes.WalBytes - wal > db.Stats.Bytes - bytes, $"{db.Writes.WalBytes - wal} WAL bytes for {db.Stats.Bytes - bytes} bytes of events");
+
+        inserts = db.Writes.MemtableInserts;
+        await db.AppendAsync(string.Concat(Enumerable.Range(0, 100).Select(i => Event($"old-{i}", NowMs - (30 * Hour)))));
+        Assert.Equal(400, db.Writes.MemtableInserts - inserts);
+
+        inserts = db.Writes.MemtableInserts;
+        Assert.Equal(new AppendResult(0, 1), await db.AppendAsync(Event("recent-7", NowMs - Hour)));
+        Assert.Equal(0, db.Writes.MemtableInserts - inserts);
+    }
+
+    [Fact]
     public async Task Concurrent_requests_repeating_the_same_ids_store_each_once_without_deadlock()
     {
         using var db = new EmbeddedStore(new FixedClock(Now));
