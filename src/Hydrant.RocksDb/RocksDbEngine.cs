@@ -67,19 +67,19 @@ internal sealed class RocksDbEngine : IDisposable
         Write(batch, options);
     }
 
-    public static RocksDbEngine Open(StoreOptions options, StorageWrites? writes = null)
+    public static RocksDbEngine Open(StoreOptions options, RocksDbOptions tuning, StorageWrites? writes = null)
     {
         var path = Path.GetFullPath(Path.Combine(options.DataPath, "rocksdb"));
         Directory.CreateDirectory(path);
 
-        var cache = Cache.CreateLru((ulong)options.BlockCacheBytes);
+        var cache = Cache.CreateLru((ulong)tuning.BlockCacheBytes);
         var dbOptions = new DbOptions()
             .SetCreateIfMissing(true)
             .SetCreateMissingColumnFamilies(true)
             .SetMaxBackgroundCompactions(2)
             .SetMaxBackgroundFlushes(1)
-            .SetDbWriteBufferSize((ulong)(options.WriteBufferBytes * 4))
-            .SetMaxTotalWalSize((ulong)(options.WriteBufferBytes * 8))
+            .SetDbWriteBufferSize((ulong)(tuning.WriteBufferBytes * 4))
+            .SetMaxTotalWalSize((ulong)(tuning.WriteBufferBytes * 8))
             .SetBytesPerSync(1024 * 1024);
         // Pipelined writes let one write group append to the WAL while the previous one fills memtables.
         Native.Instance.rocksdb_options_set_enable_pipelined_write(dbOptions.Handle, 1);
@@ -87,13 +87,13 @@ internal sealed class RocksDbEngine : IDisposable
 
         var families = new ColumnFamilies
         {
-            { SpoolFamily, Family(options, cache, compress: false, bloom: false) },
-            { MainFamily, WithBlobFiles(Family(options, cache, compress: true, bloom: false)) },
-            { HotFamily, Family(options, cache, compress: true, bloom: false) },
-            { SourceFamily, Family(options, cache, compress: true, bloom: false) },
-            { IdsFamily, Family(options, cache, compress: true, bloom: true) },
-            { MetaFamily, Family(options, cache, compress: false, bloom: false) },
-            { AlertsFamily, Family(options, cache, compress: true, bloom: false) },
+            { SpoolFamily, Family(tuning, cache, compress: false, bloom: false) },
+            { MainFamily, WithBlobFiles(Family(tuning, cache, compress: true, bloom: false)) },
+            { HotFamily, Family(tuning, cache, compress: true, bloom: false) },
+            { SourceFamily, Family(tuning, cache, compress: true, bloom: false) },
+            { IdsFamily, Family(tuning, cache, compress: true, bloom: true) },
+            { MetaFamily, Family(tuning, cache, compress: false, bloom: false) },
+            { AlertsFamily, Family(tuning, cache, compress: true, bloom: false) },
         };
         return new RocksDbEngine(RocksDbSharp.RocksDb.Open(dbOptions, path, families)) { Writes = writes ?? new StorageWrites() };
     }
@@ -120,7 +120,7 @@ internal sealed class RocksDbEngine : IDisposable
         return family;
     }
 
-    private static ColumnFamilyOptions Family(StoreOptions options, Cache cache, bool compress, bool bloom)
+    private static ColumnFamilyOptions Family(RocksDbOptions tuning, Cache cache, bool compress, bool bloom)
     {
         var table = new BlockBasedTableOptions()
             .SetBlockCache(cache)
@@ -135,7 +135,7 @@ internal sealed class RocksDbEngine : IDisposable
         var levels = compress ? Compressed : Uncompressed;
         var family = new ColumnFamilyOptions()
             .SetCompressionPerLevel(levels, (ulong)levels.Length)
-            .SetWriteBufferSize((ulong)options.WriteBufferBytes)
+            .SetWriteBufferSize((ulong)tuning.WriteBufferBytes)
             .SetMaxWriteBufferNumber(3)
             .SetLevelCompactionDynamicLevelBytes(true)
             .SetBlockBasedTableFactory(table);

@@ -13,10 +13,11 @@ public static class RocksDbServiceCollectionExtensions
     /// the same batches as the spool. With <paramref name="shareAlerts"/> the alert store keeps an
     /// outbox of changed alerts for the shared alert store.
     /// </summary>
-    public static IServiceCollection AddHydrantRocksDb(this IServiceCollection services, bool asEventStore = true, bool shareAlerts = false)
+    /// <para><paramref name="tuning"/>: RocksDB's own settings (Hydrant:RocksDb), its defaults when not given.</para>
+    public static IServiceCollection AddHydrantRocksDb(this IServiceCollection services, bool asEventStore = true, bool shareAlerts = false, RocksDbOptions? tuning = null)
     {
         services.TryAddSingleton<StorageWrites>();
-        services.AddSingleton(sp => RocksDbEngine.Open(sp.GetRequiredService<StoreOptions>(), sp.GetRequiredService<StorageWrites>()));
+        services.AddSingleton(sp => RocksDbEngine.Open(sp.GetRequiredService<StoreOptions>(), tuning ?? new RocksDbOptions(), sp.GetRequiredService<StorageWrites>()));
         // With a shared store (DynamoDB) ids are claimed across nodes before consumers see them.
         services.AddSingleton<IIngestLog>(sp => new RocksDbIngestLog(
             sp.GetRequiredService<RocksDbEngine>(),

@@ -93,13 +93,13 @@ public static class HydrantHost
         switch (settings.StoreKind)
         {
             case "rocksdb":
-                services.AddHydrantRocksDb();
+                services.AddHydrantRocksDb(tuning: settings.RocksDb);
                 services.AddSingleton<IAlertView>(sp => sp.GetRequiredService<IAlertStore>());
                 break;
             case "dynamodb":
                 // The spool, the detector's commits and its alerts stay on the node; the events
                 // and a shared copy of every node's alerts go to the table.
-                services.AddHydrantRocksDb(asEventStore: false, shareAlerts: true);
+                services.AddHydrantRocksDb(asEventStore: false, shareAlerts: true, tuning: settings.RocksDb);
                 services.AddHydrantDynamoDb(settings.DynamoDb);
                 services.AddSingleton<IAlertView>(sp => sp.GetRequiredService<ISharedAlertStore>());
                 services.AddSingleton<AlertSharing>();

@@ -3,6 +3,7 @@ using Hydrant.Detection;
 using Hydrant.Detection.Correlation;
 using Hydrant.DynamoDb;
 using Hydrant.Events;
+using Hydrant.RocksDb;
 using Hydrant.Server.Alerts;
 using Hydrant.Server.Auth;
 using Hydrant.Storage;
@@ -10,7 +11,7 @@ using Hydrant.Storage;
 namespace Hydrant.Server.Hosting;
 
 /// <summary>The "Hydrant" configuration section, read once at start into immutable options.</summary>
-public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IReadOnlyList<ApiKey> Keys, string StoreKind, string? RulesPath, DetectionOptions Detection, IReadOnlyList<WebhookOptions> Webhooks, AnalyticsSettings Analytics, string CacheKind, string? RedisConfiguration, string RedisPrefix, DynamoDbOptions DynamoDb)
+public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IReadOnlyList<ApiKey> Keys, string StoreKind, string? RulesPath, DetectionOptions Detection, IReadOnlyList<WebhookOptions> Webhooks, AnalyticsSettings Analytics, string CacheKind, string? RedisConfiguration, string RedisPrefix, DynamoDbOptions DynamoDb, RocksDbOptions RocksDb)
 {
     public static HydrantSettings From(IConfiguration configuration)
     {
@@ -20,8 +21,6 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
             DataPath = section["Data"] ?? "./hydrant-data",
             Retention = TimeSpan.FromDays(section.GetValue("Retention:Days", 90)),
             SpoolHighWaterMark = section.GetValue("Spool:HighWaterMark", new StoreOptions().SpoolHighWaterMark),
-            BlockCacheBytes = section.GetValue("RocksDb:BlockCacheMB", 128L) * 1024 * 1024,
-            WriteBufferBytes = section.GetValue("RocksDb:WriteBufferMB", 64L) * 1024 * 1024,
             MaxExaminedPerPage = Math.Max(1, section.GetValue("Query:MaxExaminedPerPage", new StoreOptions().MaxExaminedPerPage)),
         };
         var limits = new EventLimits
@@ -71,6 +70,11 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
                 Region = section["DynamoDb:Region"] ?? new DynamoDbOptions().Region,
                 TableName = section["DynamoDb:TableName"] ?? new DynamoDbOptions().TableName,
                 MaxWritesInFlight = section.GetValue("DynamoDb:MaxWritesInFlight", new DynamoDbOptions().MaxWritesInFlight),
+            },
+            new RocksDbOptions
+            {
+                BlockCacheBytes = section.GetValue("RocksDb:BlockCacheMB", 128L) * 1024 * 1024,
+                WriteBufferBytes = section.GetValue("RocksDb:WriteBufferMB", 64L) * 1024 * 1024,
             });
     }
 }

@@ -17,10 +17,4 @@ public sealed record StoreOptions
 
     /// <summary>Most events one page of a search by field examines; past it the page ends early, with a cursor that goes on.</summary>
     public int MaxExaminedPerPage { get; init; } = 100_000;
-
-    /// <summary>RocksDB block cache, bytes.</summary>
-    public long BlockCacheBytes { get; init; } = 128L * 1024 * 1024;
-
-    /// <summary>RocksDB memtable size per column family, bytes.</summary>
-    public long WriteBufferBytes { get; init; } = 64L * 1024 * 1024;
 }

@@ -24,9 +24,9 @@ public sealed class EmbeddedStore : IDisposable
         _ownsDirectory = directory is null;
         Directory_ = directory ?? Path.Combine(Path.GetTempPath(), "hydrant-test-" + Guid.NewGuid().ToString("N"));
         Clock = clock;
-        Options = (options ?? new StoreOptions()) with { DataPath = Directory_, BlockCacheBytes = 8 << 20, WriteBufferBytes = 4 << 20 };
+        Options = (options ?? new StoreOptions()) with { DataPath = Directory_ };
         Stats = new IngestStats(_metrics.GetRequiredService<IMeterFactory>());
-        _engine = RocksDbEngine.Open(Options);
+        _engine = RocksDbEngine.Open(Options, new RocksDbOptions { BlockCacheBytes = 8 << 20, WriteBufferBytes = 4 << 20 });
         _log = new RocksDbIngestLog(_engine, Stats, clock, writeStoreKeys: claims is null, trimStep: 1, claims: claims, claimWait: claimWait);
         Store = new RocksDbEventStore(_engine);
     }
