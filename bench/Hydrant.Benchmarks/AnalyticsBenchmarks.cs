@@ -8,6 +8,7 @@ using Hydrant.DuckDb;
 using Hydrant.Events;
 using Hydrant.Generation;
 using Hydrant.Reports;
+using Hydrant.Spool;
 using Hydrant.Storage;
 
 namespace Hydrant.Benchmarks;

@@ -3,6 +3,7 @@ using Hydrant.Events;
 using Hydrant.Generation;
 using Hydrant.Query;
 using Hydrant.RocksDb;
+using Hydrant.Spool;
 using Hydrant.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -38,7 +39,7 @@ public class EventQueryBenchmarks
             .AddHydrantRocksDb()
             .BuildServiceProvider();
         _store = _services.GetRequiredService<IEventStore>();
-        var log = _services.GetRequiredService<IIngestLog>();
+        var log = _services.GetRequiredService<ISpool>();
         var parser = new EventParser(new EventLimits(), TimeProvider.System);
         _nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var generator = new EventGenerator(new GeneratorOptions { Count = Events, Days = 1, EndMs = _nowMs - 60_000, Sources = 1000 });

@@ -1,3 +1,4 @@
+using Hydrant.Spool;
 using Hydrant.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,13 +20,13 @@ public static class RocksDbServiceCollectionExtensions
         services.TryAddSingleton<StorageWrites>();
         services.AddSingleton(sp => RocksDbEngine.Open(sp.GetRequiredService<StoreOptions>(), tuning ?? new RocksDbOptions(), sp.GetRequiredService<StorageWrites>()));
         // With a shared store (DynamoDB) ids are claimed across nodes before consumers see them.
-        services.AddSingleton<IIngestLog>(sp => new RocksDbIngestLog(
+        services.AddSingleton<ISpool>(sp => new RocksDbSpool(
             sp.GetRequiredService<RocksDbEngine>(),
             sp.GetRequiredService<IngestStats>(),
             sp.GetRequiredService<TimeProvider>(),
             writeStoreKeys: asEventStore,
             claims: asEventStore ? null : sp.GetService<IIdClaims>(),
-            logger: sp.GetRequiredService<ILoggerFactory>().CreateLogger<RocksDbIngestLog>()));
+            logger: sp.GetRequiredService<ILoggerFactory>().CreateLogger<RocksDbSpool>()));
         services.AddSingleton<Hydrant.Spool.IDeadLetterStore>(sp => new RocksDbDeadLetters(sp.GetRequiredService<RocksDbEngine>()));
         services.AddSingleton<Hydrant.Detection.Alerts.IAlertStore>(sp => new RocksDbAlertStore(sp.GetRequiredService<RocksDbEngine>(), shareAlerts));
         if (!shareAlerts)

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using Hydrant.Events;
 using Hydrant.Server.Hosting;
-using Hydrant.Storage;
+using Hydrant.Spool;
 using Hydrant.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -102,7 +102,7 @@ public sealed class PoisonTests
     private static async Task SetAsideAndGoOnAsync(WebApplication app, string url, string[] fieldReaders, List<(string Consumer, string Id, byte[] Json)> backendPoison)
     {
         using var client = Api.Client(url);
-        var spool = app.Services.GetRequiredService<IIngestLog>();
+        var spool = app.Services.GetRequiredService<ISpool>();
         List<(string[] Consumers, string Id, byte[] Json)> poison =
         [
             (["detector", .. fieldReaders], "deep", Utf8($$"""{"id":"deep","timestamp":"{{Timestamps.ToText(Now)}}","eventType":"a","sourceIP":"10.0.0.1","d":{{Deep(100)}}}""")),

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Hydrant.Events;
 using Hydrant.Events.Formats;
 using Hydrant.Server.Auth;
+using Hydrant.Spool;
 using Hydrant.Storage;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -20,7 +21,7 @@ public static class IngestEndpoints
             .Answers<IngestAnswer>(problems: [StatusCodes.Status400BadRequest, StatusCodes.Status408RequestTimeout, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status429TooManyRequests])
             .WithSummary("Ingest events: ?format=json|cloudtrail|zeek|syslog|web (&path= for Zeek, &year= for RFC 3164 syslog, &stream=&position= to number records across requests); every accepted event is durable when this returns");
 
-    private static async Task IngestAsync(HttpContext context, IIngestLog spool, EventParser parser, EventLimits limits, StoreOptions store, IngestStats stats)
+    private static async Task IngestAsync(HttpContext context, ISpool spool, EventParser parser, EventLimits limits, StoreOptions store, IngestStats stats)
     {
         if (ReadOptions(context.Request.Query) is not { } options)
         {

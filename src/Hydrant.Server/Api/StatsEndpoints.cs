@@ -85,7 +85,7 @@ public static class StatsEndpoints
             .WithName("StatsHistoryChart")
             .Answers<string>(contentType: "image/svg+xml", problems: StatusCodes.Status400BadRequest)
             .WithSummary("One chart of the pipeline as SVG: series=ingest|consumers|lag|alerts|spool over ?seconds=, alerts-per-hour (the last 24 UTC hours), heat (events per main shard since the node started)");
-        app.MapGet("/v1/stats", async (IngestStats stats, IIngestLog spool, IDeadLetterStore deadLetters, StoreOptions store, IAnalyticsStore analytics, SpoolConsumerRunner consumers, RuleRegistry rules, HydrantSettings settings, IServiceProvider services, CancellationToken cancellationToken) =>
+        app.MapGet("/v1/stats", async (IngestStats stats, ISpool spool, IDeadLetterStore deadLetters, StoreOptions store, IAnalyticsStore analytics, SpoolConsumerRunner consumers, RuleRegistry rules, HydrantSettings settings, IServiceProvider services, CancellationToken cancellationToken) =>
             {
                 var loaderLag = consumers.LagOf(AnalyticsLoader.ConsumerName);
                 // The analytics store may be down (the loader waits, the spool keeps its events):

@@ -173,7 +173,7 @@ public static class HydrantHost
         {
             throw new ConfigurationException("Hydrant:Stats:SampleSeconds must be from 1 to 3600");
         }
-        services.AddSingleton(sp => new PipelineHistory(sp.GetRequiredService<IngestStats>(), sp.GetRequiredService<IIngestLog>(), sp.GetRequiredService<SpoolConsumerRunner>(),
+        services.AddSingleton(sp => new PipelineHistory(sp.GetRequiredService<IngestStats>(), sp.GetRequiredService<ISpool>(), sp.GetRequiredService<SpoolConsumerRunner>(),
             sp.GetServices<ISpoolConsumer>(), sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(sampleSeconds)));
         services.AddHostedService(sp => sp.GetRequiredService<PipelineHistory>());
         services.AddOpenApi(options => options.DescribeQueryParameters().DescribeAnswers());
@@ -222,7 +222,7 @@ public static class HydrantHost
         app.MapOpenApi().Takes();
 
         // Open the store now, so a locked or unreadable data folder fails the start, not the first request.
-        app.Services.GetRequiredService<IIngestLog>();
+        app.Services.GetRequiredService<ISpool>();
         app.Services.GetRequiredService<IEventStore>();
         var rules = app.Services.GetRequiredService<RuleSet>(); // from files or the built-in pack; API rules load with the detector
         var startup = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Hydrant");

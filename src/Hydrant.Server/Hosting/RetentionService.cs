@@ -1,4 +1,5 @@
 using Hydrant.Analytics;
+using Hydrant.Spool;
 using Hydrant.Storage;
 
 namespace Hydrant.Server.Hosting;
@@ -7,7 +8,7 @@ namespace Hydrant.Server.Hosting;
 /// Drops expired hot days and months past retention from the event store, and the analytics
 /// store's days past retention, at start and then every hour.
 /// </summary>
-internal sealed class RetentionService(IEventStore store, IIngestLog spool, IAnalyticsStore analytics, StoreOptions options, TimeProvider time, ILogger<RetentionService> logger) : BackgroundService
+internal sealed class RetentionService(IEventStore store, ISpool spool, IAnalyticsStore analytics, StoreOptions options, TimeProvider time, ILogger<RetentionService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

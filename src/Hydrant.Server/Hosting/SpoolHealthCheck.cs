@@ -1,10 +1,11 @@
+using Hydrant.Spool;
 using Hydrant.Storage;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Hydrant.Server.Hosting;
 
 /// <summary>Readiness of the spool and event store: the spool answers and is below its high-water mark.</summary>
-internal sealed class SpoolHealthCheck(IIngestLog spool, StoreOptions store) : IHealthCheck
+internal sealed class SpoolHealthCheck(ISpool spool, StoreOptions store) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

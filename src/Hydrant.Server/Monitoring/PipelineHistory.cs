@@ -24,7 +24,7 @@ public sealed record PipelineSample(long AtMs, long Accepted, long Rejected, lon
 /// (at most 3,600 samples), so a graph opened now has the hour behind it: rates are the
 /// differences of consecutive samples.
 /// </summary>
-public sealed class PipelineHistory(IngestStats stats, IIngestLog spool, SpoolConsumerRunner consumers, IEnumerable<ISpoolConsumer> all, TimeProvider time, TimeSpan interval) : BackgroundService
+public sealed class PipelineHistory(IngestStats stats, ISpool spool, SpoolConsumerRunner consumers, IEnumerable<ISpoolConsumer> all, TimeProvider time, TimeSpan interval) : BackgroundService
 {
     private readonly Lock _gate = new();
     private readonly Queue<PipelineSample> _samples = new();

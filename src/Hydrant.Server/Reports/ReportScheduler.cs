@@ -2,7 +2,6 @@ using Hydrant.Analytics;
 using Hydrant.Reports;
 using Hydrant.Server.Hosting;
 using Hydrant.Spool;
-using Hydrant.Storage;
 
 namespace Hydrant.Server.Reports;
 
@@ -17,7 +16,7 @@ namespace Hydrant.Server.Reports;
 public sealed class ReportScheduler(
     DailyReports reports,
     IAnalyticsStore analytics,
-    IIngestLog spool,
+    ISpool spool,
     SpoolConsumerRunner runner,
     HydrantSettings settings,
     TimeProvider time,

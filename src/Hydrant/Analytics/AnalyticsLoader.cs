@@ -2,7 +2,6 @@ using System.Text.Json;
 using Hydrant.Events;
 using Hydrant.Keys;
 using Hydrant.Spool;
-using Hydrant.Storage;
 
 namespace Hydrant.Analytics;
 

@@ -1,4 +1,3 @@
-using Hydrant.Storage;
 
 namespace Hydrant.Spool;
 

@@ -18,7 +18,7 @@ public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
     private static readonly TimeSpan PositionTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan LagTick = TimeSpan.FromSeconds(1);
 
-    private readonly IIngestLog _spool;
+    private readonly ISpool _spool;
     private readonly IDeadLetterStore _deadLetters;
     private readonly LogThrottle _setAsideLog = new(TimeSpan.Zero);
     private readonly IReadOnlyList<ISpoolConsumer> _consumers;
@@ -30,7 +30,7 @@ public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
     private readonly SpoolLag _lag = new(TimeSpan.FromHours(6));
     private int _disposed;
 
-    public SpoolConsumerRunner(IIngestLog spool, IDeadLetterStore deadLetters, IEnumerable<ISpoolConsumer> consumers, ILogger<SpoolConsumerRunner> logger, TimeProvider time, IMeterFactory meterFactory)
+    public SpoolConsumerRunner(ISpool spool, IDeadLetterStore deadLetters, IEnumerable<ISpoolConsumer> consumers, ILogger<SpoolConsumerRunner> logger, TimeProvider time, IMeterFactory meterFactory)
     {
         _spool = spool;
         _deadLetters = deadLetters;

@@ -3,6 +3,7 @@ using Hydrant.Analytics;
 using Hydrant.DuckDb;
 using Hydrant.Events;
 using Hydrant.Postgres;
+using Hydrant.Spool;
 using Hydrant.Storage;
 using Hydrant.Testing;
 

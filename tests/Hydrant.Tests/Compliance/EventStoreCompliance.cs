@@ -2,6 +2,7 @@ using Hydrant.Events;
 using Hydrant.Generation;
 using Hydrant.Keys;
 using Hydrant.Query;
+using Hydrant.Spool;
 using Hydrant.Storage;
 using Hydrant.Tests.DynamoDb;
 using Hydrant.Tests.RocksDb;

@@ -1,5 +1,6 @@
 using System.Text;
 using Hydrant.DynamoDb;
+using Hydrant.Spool;
 using Hydrant.Storage;
 using Hydrant.Tests.RocksDb;
 using Microsoft.Extensions.Logging.Abstractions;

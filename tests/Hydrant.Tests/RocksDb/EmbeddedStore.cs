@@ -3,6 +3,7 @@ using Hydrant.Detection.Alerts;
 using Hydrant.Events;
 using Hydrant.Query;
 using Hydrant.RocksDb;
+using Hydrant.Spool;
 using Hydrant.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -13,7 +14,7 @@ public sealed class EmbeddedStore : IDisposable
 {
     private readonly ServiceProvider _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly RocksDbEngine _engine;
-    private readonly RocksDbIngestLog _log;
+    private readonly RocksDbSpool _log;
     private readonly bool _ownsDirectory;
     private bool _closed;
 
@@ -27,7 +28,7 @@ public sealed class EmbeddedStore : IDisposable
         Options = (options ?? new StoreOptions()) with { DataPath = Directory_ };
         Stats = new IngestStats(_metrics.GetRequiredService<IMeterFactory>());
         _engine = RocksDbEngine.Open(Options, new RocksDbOptions { BlockCacheBytes = 8 << 20, WriteBufferBytes = 4 << 20 });
-        _log = new RocksDbIngestLog(_engine, Stats, clock, writeStoreKeys: claims is null, trimStep: 1, claims: claims, claimWait: claimWait);
+        _log = new RocksDbSpool(_engine, Stats, clock, writeStoreKeys: claims is null, trimStep: 1, claims: claims, claimWait: claimWait);
         Store = new RocksDbEventStore(_engine);
     }
 
@@ -38,7 +39,7 @@ public sealed class EmbeddedStore : IDisposable
 
     /// <summary>What the engine was asked to write.</summary>
     public StorageWrites Writes => _engine.Writes;
-    public IIngestLog Log => _log;
+    public ISpool Log => _log;
     public IEventStore Store { get; }
 
     public EventParser Parser => new(EventLimits.Default, Clock);

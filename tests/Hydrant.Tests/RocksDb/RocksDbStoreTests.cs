@@ -1,4 +1,5 @@
 using Hydrant.Query;
+using Hydrant.Spool;
 using Hydrant.Storage;
 
 namespace Hydrant.Tests.RocksDb;

@@ -1,13 +1,13 @@
 using Hydrant.Events;
 
-namespace Hydrant.Storage;
+namespace Hydrant.Spool;
 
 /// <summary>
 /// The spool: the durable local log that every accepted event enters first. An append that
 /// completes means the events survive a crash; consumers (detector, analytics loader, store
 /// writer) then read it from their own checkpoints, and entries below all of them are trimmed.
 /// </summary>
-public interface IIngestLog
+public interface ISpool
 {
     /// <summary>Durably appends the events (grouped with concurrent appends into one synced write).</summary>
     ValueTask<AppendResult> AppendAsync(IReadOnlyList<SecurityEvent> events, CancellationToken cancellationToken);

@@ -20,7 +20,7 @@ namespace Hydrant.RocksDb;
 /// In embedded mode the same batch writes the store keys (main item, source index, hot copy, id),
 /// and the spool entry holds only the main item's key, so each event's JSON is written once.
 /// </summary>
-internal sealed class RocksDbIngestLog : IIngestLog
+internal sealed class RocksDbSpool : ISpool
 {
     /// <summary>Entries trimmed at once at least: one DeleteRange per few thousand events, not per request.</summary>
     public const int DefaultTrimStep = 4096;
@@ -40,7 +40,7 @@ internal sealed class RocksDbIngestLog : IIngestLog
     private readonly int _trimStep;
     private long _trimmedTo;
 
-    public RocksDbIngestLog(RocksDbEngine engine, IngestStats stats, TimeProvider time, bool writeStoreKeys, int trimStep = DefaultTrimStep,
+    public RocksDbSpool(RocksDbEngine engine, IngestStats stats, TimeProvider time, bool writeStoreKeys, int trimStep = DefaultTrimStep,
         IIdClaims? claims = null, ILogger? logger = null, TimeSpan? claimWait = null)
     {
         _trimStep = trimStep;
