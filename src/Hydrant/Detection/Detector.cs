@@ -175,20 +175,19 @@ public sealed class Detector : ISpoolConsumer
         {
             return;
         }
-        foreach (var entry in entries)
+        var matches = MatchAll(entries, ruleSet, plan);
+        for (var i = 0; i < entries.Count; i++)
         {
-            if (entry.Json.IsEmpty)
+            switch (matches[i])
             {
-                continue; // set aside, or dropped by retention before detection reached it
-            }
-            try
-            {
-                DetectOne(entry, ruleSet, plan, changed);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // One event no rule can read must not stop detection for the others.
-                throw new SpoolEntryException(entry.Sequence, "detection cannot read the event: " + e.Message, e);
+                case null:
+                    continue; // set aside, or dropped by retention before detection reached it
+                case { Error: { } e }:
+                    // One event no rule can read must not stop detection for the others.
+                    throw new SpoolEntryException(entries[i].Sequence, "detection cannot read the event: " + e.Message, e);
+                case var match:
+                    Apply(match, plan, changed);
+                    break;
             }
         }
         if (_shared is not null)
@@ -221,13 +220,66 @@ public sealed class Detector : ISpoolConsumer
         Interlocked.Add(ref _updated, _batchUpdated);
     }
 
-    /// <summary>Runs the rules on one event; its alerts go to <paramref name="changed"/>, its correlation hits to the engine or the shared lists.</summary>
-    private void DetectOne(SpoolEntry entry, RuleSet ruleSet, CorrelationPlan plan, Dictionary<string, OpenAlert> changed)
+    /// <summary>What the rules made of one event: the event as alerts show it, the rules it matched and its correlation hits (or why it could not be read).</summary>
+    private sealed record EventMatch(AlertEvent Behind, long TimestampMs, List<SigmaRule> Rules, List<CorrelationHit> Hits, Exception? Error = null);
+
+    /// <summary>Batches smaller than this are matched on the consumer's own thread: spreading them costs more than it saves.</summary>
+    private const int ParallelFrom = 64;
+
+    /// <summary>
+    /// Runs the rules on every event of the batch, on every core (matching reads only the rule set
+    /// and the event, as hunt's workers do); null for an entry without an event. What the matches
+    /// change (alerts, windows) is applied after, in spool order, on one thread.
+    /// </summary>
+    private static EventMatch?[] MatchAll(IReadOnlyList<SpoolEntry> entries, RuleSet ruleSet, CorrelationPlan plan)
     {
-        using var view = new EventView(entry.Json);
-        var behind = AlertEventOf(view.Root, out var timestampMs);
-        _hits.Clear();
-        foreach (var rule in ruleSet.Matching(view))
+        var matches = new EventMatch?[entries.Count];
+        if (entries.Count < ParallelFrom || Environment.ProcessorCount == 1)
+        {
+            for (var i = 0; i < entries.Count; i++)
+            {
+                matches[i] = MatchOne(entries[i], ruleSet, plan);
+            }
+        }
+        else
+        {
+            Parallel.For(0, entries.Count, i => matches[i] = MatchOne(entries[i], ruleSet, plan));
+        }
+        return matches;
+    }
+
+    private static EventMatch? MatchOne(SpoolEntry entry, RuleSet ruleSet, CorrelationPlan plan)
+    {
+        if (entry.Json.IsEmpty)
+        {
+            return null;
+        }
+        AlertEvent behind = default!;
+        long timestampMs = 0;
+        try
+        {
+            using var view = new EventView(entry.Json);
+            behind = AlertEventOf(view.Root, out timestampMs);
+            var rules = new List<SigmaRule>();
+            var hits = new List<CorrelationHit>();
+            foreach (var rule in ruleSet.Matching(view))
+            {
+                rules.Add(rule);
+                CorrelationHit.Extract(plan, rule, view, behind, timestampMs, hits);
+            }
+            return new EventMatch(behind, timestampMs, rules, hits);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new EventMatch(behind, timestampMs, [], [], e);
+        }
+    }
+
+    /// <summary>Applies one event's matches: its alerts go to <paramref name="changed"/>, its correlation hits to the engine or the shared lists.</summary>
+    private void Apply(EventMatch match, CorrelationPlan plan, Dictionary<string, OpenAlert> changed)
+    {
+        var (behind, timestampMs) = (match.Behind, match.TimestampMs);
+        foreach (var rule in match.Rules)
         {
             if (plan.RaisesAlerts(rule) && _shared is not null)
             {
@@ -238,18 +290,17 @@ public sealed class Detector : ISpoolConsumer
                 var alert = Raise(rule.Id, rule.Title, rule.Level, groupKey: null, [behind], 1, timestampMs, timestampMs);
                 changed[alert.Alert.Id] = alert;
             }
-            CorrelationHit.Extract(plan, rule, view, behind, timestampMs, _hits);
         }
         if (_shared is null)
         {
             _firings.Clear();
-            _correlations.Observe(_hits, timestampMs, _firings);
+            _correlations.Observe(match.Hits, timestampMs, _firings);
             RaiseFirings(changed);
             return;
         }
         // With shared state the engine's share waits until the keepers of the routed groups
         // are known, then takes every event in order.
-        foreach (var hit in _hits)
+        foreach (var hit in match.Hits)
         {
             if (ISharedDetectionState.CanShare(hit.Target.Node))
             {

@@ -26,6 +26,32 @@ public sealed class DetectorTests
     }
 
     [Fact]
+    public async Task A_batch_matched_on_every_core_raises_what_the_same_events_raise_in_small_batches()
+    {
+        // Failed logins from eight sources, interleaved, over ten minutes: brute forces that open,
+        // grow and open again after the window, in one batch of 800 (matched in parallel) and in
+        // batches of 10 (matched on the consumer's thread).
+        var events = Enumerable.Range(0, 800).Select(i =>
+            $$"""{"id":"p-{{i}}","timestamp":{{Now.ToUnixTimeMilliseconds() - 600_000 + (i * 700)}},"eventType":"auth.failure","sourceIP":"203.0.113.{{10 + (i % 8)}}","logsource":{"product":"hydrant","service":"auth"} }""").ToList();
+        using var whole = new DetectorNode(Now);
+        await whole.StartAsync();
+        await whole.SendAsync(string.Join('\n', events));
+        using var pieces = new DetectorNode(Now);
+        await pieces.StartAsync();
+        foreach (var chunk in events.Chunk(10))
+        {
+            await pieces.SendAsync(string.Join('\n', chunk));
+        }
+
+        static IEnumerable<(string, string?, long, string, string, string)> Shape(IEnumerable<Hydrant.Detection.Alerts.Alert> alerts) =>
+            alerts.Select(a => (a.RuleId, a.GroupKey, a.Count, a.FirstSeen, a.LastSeen, string.Join(',', a.Events.Select(e => e.Id))))
+                .OrderBy(a => a.GroupKey, StringComparer.Ordinal).ThenBy(a => a.FirstSeen, StringComparer.Ordinal);
+        var expected = Shape(await pieces.ListAlertsAsync()).ToList();
+        Assert.True(expected.Count >= 8, $"{expected.Count} alerts");
+        Assert.Equal(expected, Shape(await whole.ListAlertsAsync()));
+    }
+
+    [Fact]
     public async Task An_alert_that_only_grew_since_it_opened_still_takes_repeats_after_a_restart()
     {
         using var node = new DetectorNode(Now);
