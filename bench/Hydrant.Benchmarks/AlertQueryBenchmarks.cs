@@ -1,8 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Hydrant.Detection.Alerts;
-using Hydrant.RocksDb;
-using Hydrant.Storage;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Hydrant.Benchmarks;
 
@@ -15,8 +12,7 @@ namespace Hydrant.Benchmarks;
 public class AlertQueryBenchmarks
 {
     private const int Alerts = 100_000;
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "hydrant-bench-alerts-" + Guid.NewGuid().ToString("N"));
-    private ServiceProvider _services = null!;
+    private EmbeddedNode _node = null!;
     private IAlertStore _alerts = null!;
     private IAlertTriage _triage = null!;
     private string[] _newest = [];
@@ -24,16 +20,9 @@ public class AlertQueryBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _services = new ServiceCollection()
-            .AddSingleton(new StoreOptions { DataPath = _directory })
-            .AddMetrics()
-            .AddSingleton<IngestStats>()
-            .AddSingleton(TimeProvider.System)
-            .AddLogging()
-            .AddHydrantRocksDb()
-            .BuildServiceProvider();
-        _alerts = _services.GetRequiredService<IAlertStore>();
-        _triage = _services.GetRequiredService<IAlertTriage>();
+        _node = new EmbeddedNode("alerts");
+        _alerts = _node.Get<IAlertStore>();
+        _triage = _node.Get<IAlertTriage>();
         var startMs = DateTimeOffset.UtcNow.AddDays(-1).ToUnixTimeMilliseconds();
         for (var batch = 0; batch < Alerts / 1000; batch++)
         {
@@ -52,8 +41,7 @@ public class AlertQueryBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _services.Dispose();
-        Directory.Delete(_directory, recursive: true);
+        _node.Dispose();
     }
 
     [Benchmark]

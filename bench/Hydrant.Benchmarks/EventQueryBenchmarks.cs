@@ -2,10 +2,8 @@ using BenchmarkDotNet.Attributes;
 using Hydrant.Events;
 using Hydrant.Generation;
 using Hydrant.Query;
-using Hydrant.RocksDb;
 using Hydrant.Spool;
 using Hydrant.Storage;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Hydrant.Benchmarks;
 
@@ -19,8 +17,7 @@ namespace Hydrant.Benchmarks;
 public class EventQueryBenchmarks
 {
     private const int Events = 1_000_000;
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "hydrant-bench-events-" + Guid.NewGuid().ToString("N"));
-    private ServiceProvider _services = null!;
+    private EmbeddedNode _node = null!;
     private IEventStore _store = null!;
     private long _nowMs;
     private string _busiestSource = "";
@@ -30,16 +27,9 @@ public class EventQueryBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _services = new ServiceCollection()
-            .AddSingleton(new StoreOptions { DataPath = _directory })
-            .AddMetrics()
-            .AddSingleton<IngestStats>()
-            .AddSingleton(TimeProvider.System)
-            .AddLogging()
-            .AddHydrantRocksDb()
-            .BuildServiceProvider();
-        _store = _services.GetRequiredService<IEventStore>();
-        var log = _services.GetRequiredService<ISpool>();
+        _node = new EmbeddedNode("events");
+        _store = _node.Get<IEventStore>();
+        var log = _node.Get<ISpool>();
         var parser = new EventParser(new EventLimits(), TimeProvider.System);
         _nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var generator = new EventGenerator(new GeneratorOptions { Count = Events, Days = 1, EndMs = _nowMs - 60_000, Sources = 1000 });
@@ -60,8 +50,7 @@ public class EventQueryBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _services.Dispose();
-        Directory.Delete(_directory, recursive: true);
+        _node.Dispose();
     }
 
     private EventPage Query(EventQuery query) =>
