@@ -24,9 +24,6 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Prometheus;
-using ConfigurationOptions = StackExchange.Redis.ConfigurationOptions;
-using ConnectionMultiplexer = StackExchange.Redis.ConnectionMultiplexer;
-using IConnectionMultiplexer = StackExchange.Redis.IConnectionMultiplexer;
 
 namespace Hydrant.Server.Hosting;
 
@@ -111,17 +108,17 @@ public static class HydrantHost
         switch (settings.Analytics.Kind)
         {
             case "duckdb":
-                services.AddSingleton<IAnalyticsStore>(sp => new DuckDbAnalyticsStore(sp.GetRequiredService<StoreOptions>(), settings.Analytics.MemoryLimitMB));
+                services.AddHydrantDuckDb(settings.Analytics.MemoryLimitMB);
                 break;
             case "postgres":
                 var connectionString = settings.Analytics.PostgresConnectionString
                     ?? throw new ConfigurationException("Hydrant:Analytics:Kind is 'postgres' but Hydrant:Postgres:ConnectionString is not set");
-                services.AddSingleton<IAnalyticsStore>(sp => new PostgresAnalyticsStore(connectionString, NodeIdentity.Load(sp.GetRequiredService<StoreOptions>())));
+                services.AddHydrantPostgres(connectionString);
                 break;
             default:
                 throw new ConfigurationException($"Hydrant:Analytics:Kind '{settings.Analytics.Kind}' is not available; use 'duckdb' or 'postgres'");
         }
-        var health = services.AddHealthChecks().AddCheck<SpoolHealthCheck>("spool").AddCheck<AnalyticsHealthCheck>("analytics");
+        services.AddHealthChecks().AddCheck<SpoolHealthCheck>("spool").AddCheck<AnalyticsHealthCheck>("analytics");
         switch (settings.CacheKind)
         {
             case "memory":
@@ -130,15 +127,8 @@ public static class HydrantHost
             case "redis":
                 var redisConfiguration = settings.RedisConfiguration
                     ?? throw new ConfigurationException("Hydrant:Cache:Kind is 'redis' but Hydrant:Redis:Configuration is not set");
-                services.AddSingleton<IConnectionMultiplexer>(_ => ConnectToRedis(redisConfiguration));
-                services.AddSingleton<IRuleCache>(sp => new RedisRuleCache(sp.GetRequiredService<IConnectionMultiplexer>(), settings.RedisPrefix));
-                services.AddSingleton<ISharedDetectionState>(sp => new RedisDetectionState(
-                    sp.GetRequiredService<IConnectionMultiplexer>(), NodeIdentity.Load(sp.GetRequiredService<StoreOptions>()),
-                    settings.Detection.SuppressionWindow, settings.Detection.Correlation, settings.RedisPrefix));
-                services.AddSingleton<IAlertRelay>(sp => new RedisAlertRelay(
-                    sp.GetRequiredService<IConnectionMultiplexer>(), NodeIdentity.Load(sp.GetRequiredService<StoreOptions>()), settings.RedisPrefix));
+                services.AddHydrantRedis(redisConfiguration, settings.RedisPrefix, settings.Detection);
                 services.AddHostedService<AlertRelaying>();
-                health.AddCheck<RedisHealthCheck>("redis");
                 break;
             default:
                 throw new ConfigurationException($"Hydrant:Cache:Kind '{settings.CacheKind}' is not available; use 'memory' or 'redis'");
@@ -280,13 +270,6 @@ public static class HydrantHost
     }
 
     /// <summary>Connects in the background: a node starts, and keeps its spool, while Redis is down.</summary>
-    private static ConnectionMultiplexer ConnectToRedis(string configuration)
-    {
-        var options = ConfigurationOptions.Parse(configuration);
-        options.AbortOnConnectFail = false;
-        return ConnectionMultiplexer.Connect(options);
-    }
-
     private static bool IsLoopback(string url)
     {
         if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri))

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using StackExchange.Redis;
 
-namespace Hydrant.Server.Hosting;
+namespace Hydrant.Redis;
 
 /// <summary>
 /// Readiness of Redis. Without it the node keeps detecting with the rules it has compiled, so it
