@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Hydrant.Detection;
 using Hydrant.Detection.Sigma;
 using Hydrant.Events;
 using Hydrant.Events.Formats;
@@ -43,6 +44,33 @@ public sealed class SigmaCorpusTests
         }
         Assert.True(files.Count > 150);
         Assert.True(refused.Count == 0, string.Join('\n', refused));
+    }
+
+    [Fact]
+    public void A_rules_folder_loaded_on_every_core_holds_the_rules_and_refusals_of_compiling_it_file_by_file_in_path_order()
+    {
+        var folder = Corpus.Path("sigmahq", "rules", "windows", "builtin");
+        var loaded = RuleSet.Load(folder, Compiler, includeDefaultPack: false);
+
+        var rules = new List<(string Source, string Id)>();
+        var refusals = new List<(string Source, string Reason)>();
+        foreach (var file in RuleSet.RuleFiles(folder))
+        {
+            foreach (var compiled in Compiler.CompilePath(file))
+            {
+                if (compiled.Document is SigmaRule rule)
+                {
+                    rules.Add((file, rule.Id));
+                }
+                else if (compiled.Document is null)
+                {
+                    refusals.Add((file, compiled.Error!.Message));
+                }
+            }
+        }
+        Assert.True(rules.Count > 300, $"{rules.Count} rules");
+        Assert.Equal(rules, loaded.Rules.Select(r => (r.Source, r.Rule.Id)));
+        Assert.Equal(refusals, loaded.Refusals.Where(r => r.Source.StartsWith(folder, StringComparison.Ordinal)).Select(r => (r.Source, r.Reason)));
     }
 
     [Fact]
