@@ -11,7 +11,7 @@ namespace Hydrant.DynamoDb;
 /// backoff (Polly). The number of calls in flight adapts: halved when DynamoDB throttles, raised by
 /// one after a run of calls that were not, up to the configured most.
 /// </summary>
-public sealed class BatchWriter
+internal sealed class BatchWriter
 {
     public const int ItemsPerCall = 25;
     private const int CallsBeforeRaise = 50;

@@ -19,7 +19,7 @@ namespace Hydrant.DynamoDb;
 /// (<c>alerts</c>/<c>months</c>), and a listing walks them newest first, the eight partitions of a
 /// month at once, merging by id: the same order and pages as the node's own store.
 /// </summary>
-public sealed class DynamoDbAlertStore(IAmazonDynamoDB client, DynamoDbOptions options, BatchWriter writer, ILogger<DynamoDbAlertStore> logger) : ISharedAlertStore
+internal sealed class DynamoDbAlertStore(IAmazonDynamoDB client, DynamoDbOptions options, BatchWriter writer, ILogger<DynamoDbAlertStore> logger) : ISharedAlertStore
 {
     private const int Shards = 8;
     private const string MonthsPartition = "alerts";

@@ -16,7 +16,7 @@ namespace Hydrant.DynamoDb;
 /// past their TTL are hidden here, since DynamoDB deletes expired items up to two days late (and
 /// an emulator never).
 /// </summary>
-public sealed class DynamoDbEventStore(IAmazonDynamoDB client, DynamoDbOptions options, TimeProvider time) : IEventStore
+internal sealed class DynamoDbEventStore(IAmazonDynamoDB client, DynamoDbOptions options, TimeProvider time) : IEventStore
 {
     private const int FirstReadsInFlight = 16;
 

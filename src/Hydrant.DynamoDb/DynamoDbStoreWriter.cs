@@ -16,7 +16,7 @@ namespace Hydrant.DynamoDb;
 /// batch past the node's checkpoint is simply written again; the checkpoint is an item of the same
 /// table, one per node, written after the batch.
 /// </summary>
-public sealed class DynamoDbStoreWriter : ISpoolConsumer
+internal sealed class DynamoDbStoreWriter : ISpoolConsumer
 {
     private static readonly SpoolBatching WriterBatching = new(2_000, TimeSpan.FromMilliseconds(20));
 

@@ -23,7 +23,7 @@ public sealed record DynamoDbOptions
 /// The table's layout, and its provisioning: string PK and SK, on-demand capacity, the source index
 /// as a global secondary index (spk, ssk), and TTL on <see cref="Ttl"/> where the endpoint has it.
 /// </summary>
-public static class DynamoDbTable
+internal static class DynamoDbTable
 {
     public const string PartitionKey = "PK";
     public const string SortKey = "SK";

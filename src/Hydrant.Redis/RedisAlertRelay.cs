@@ -8,7 +8,7 @@ namespace Hydrant.Redis;
 /// Alerts between nodes over Redis pub/sub: one channel per deployment, each message the sending
 /// node's name and the alert's JSON, so a node skips what it sent itself.
 /// </summary>
-public sealed class RedisAlertRelay(IConnectionMultiplexer redis, string node, string prefix = RedisKeys.DefaultPrefix) : IAlertRelay
+internal sealed class RedisAlertRelay(IConnectionMultiplexer redis, string node, string prefix = RedisKeys.DefaultPrefix) : IAlertRelay
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly RedisChannel _channel = RedisChannel.Literal(prefix + "alerts");

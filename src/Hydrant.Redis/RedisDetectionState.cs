@@ -20,7 +20,7 @@ namespace Hydrant.Redis;
 /// at the hit (events, distinct values or rules, the sum, or how far the rules appear in order),
 /// and takes or checks the owner key when the condition holds; a batch's scripts go out pipelined.
 /// </summary>
-public sealed class RedisDetectionState(IConnectionMultiplexer redis, string node, TimeSpan suppression, CorrelationOptions correlationOptions, string prefix = RedisKeys.DefaultPrefix)
+internal sealed class RedisDetectionState(IConnectionMultiplexer redis, string node, TimeSpan suppression, CorrelationOptions correlationOptions, string prefix = RedisKeys.DefaultPrefix)
     : ISharedDetectionState
 {
     // The scripts, each in Scripts/*.lua with its keys and arguments named at its top.

@@ -8,7 +8,7 @@ namespace Hydrant.Redis;
 /// counter, changed together by one script that also publishes the new version, so each node drops
 /// its compiled copy on the notification (and a node that missed one finds the version moved).
 /// </summary>
-public sealed class RedisRuleCache : IRuleCache
+internal sealed class RedisRuleCache : IRuleCache
 {
     private const string SaveScript = """
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -79,7 +79,7 @@ public sealed class RedisRuleCache : IRuleCache
 }
 
 /// <summary>Names shared by the Redis backends.</summary>
-public static class RedisKeys
+internal static class RedisKeys
 {
     public const string DefaultPrefix = "hydrant:";
 }
