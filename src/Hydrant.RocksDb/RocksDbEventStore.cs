@@ -10,8 +10,9 @@ namespace Hydrant.RocksDb;
 /// <summary>
 /// Reads the embedded store. Every partition is a contiguous key range (partition key, 0x00, sort
 /// key), read backwards between the query's bounds; partitions of one time bucket are merged
-/// newest first, and older buckets are opened only while the page is not full. Hot and source
-/// items point at the main item, which holds the event.
+/// newest first, and older buckets are opened only while the page is not full. Hot items point
+/// at the main item, which holds the event; a source item holds nothing, its main key being its
+/// own (month from its partition, shard from its source's hash, the same sort key).
 /// </summary>
 internal sealed class RocksDbEventStore(RocksDbEngine engine) : IEventStore
 {
@@ -49,7 +50,7 @@ internal sealed class RocksDbEventStore(RocksDbEngine engine) : IEventStore
             {
                 foreach (var partition in group)
                 {
-                    var reader = new PartitionReader(engine.Db, family, partition, lower, upper);
+                    var reader = new PartitionReader(engine.Db, family, partition, lower, upper, plan.Index == PlanIndex.Source ? MainPrefixOfSource(partition) : null);
                     readers.Add(reader);
                     partitionsRead++;
                     if (reader.SortKey is { } first)
@@ -68,8 +69,12 @@ internal sealed class RocksDbEventStore(RocksDbEngine engine) : IEventStore
                     itemsRead++;
                     if (Matches(sortKey, typeFilter, query.EventType))
                     {
-                        var value = reader.Value;
-                        var json = plan.Index == PlanIndex.Shards ? value : engine.Db.Get(value, engine.Main);
+                        var json = plan.Index switch
+                        {
+                            PlanIndex.Shards => reader.Value,
+                            PlanIndex.Source => engine.Db.Get(reader.MainKey(sortKey), engine.Main),
+                            _ => engine.Db.Get(reader.Value, engine.Main),
+                        };
                         if (json is not null && (typeFilter is null || EventTypeIs(json, query.EventType!)))
                         {
                             events.Add(json);
@@ -197,14 +202,24 @@ internal sealed class RocksDbEventStore(RocksDbEngine engine) : IEventStore
     }
 
     /// <summary>A backwards iterator over one partition between [lower, upper) sort keys.</summary>
+    /// <summary>The main partition and separator of a source partition's events: "src#{month}#{source}" to "security-events#{month}#{shard}\0".</summary>
+    private static byte[] MainPrefixOfSource(string sourcePartition)
+    {
+        var month = sourcePartition.Substring(4, 7);
+        var source = sourcePartition[12..];
+        return Encoding.UTF8.GetBytes(string.Concat(MainPrefix, month, "#", SourceShard.Main(SourceShard.Hash(source)).ToString(System.Globalization.CultureInfo.InvariantCulture), "\0"));
+    }
+
     private sealed class PartitionReader : IDisposable
     {
         private readonly ReadOptions _options;
         private readonly Iterator _iterator;
         private readonly int _prefixLength;
+        private readonly byte[]? _mainPrefix;
 
-        public PartitionReader(RocksDbSharp.RocksDb db, ColumnFamilyHandle family, string partition, byte[] lower, byte[] upper)
+        public PartitionReader(RocksDbSharp.RocksDb db, ColumnFamilyHandle family, string partition, byte[] lower, byte[] upper, byte[]? mainPrefix = null)
         {
+            _mainPrefix = mainPrefix;
             var prefix = Encoding.UTF8.GetBytes(partition + "\0");
             _prefixLength = prefix.Length;
             _options = new ReadOptions()
@@ -218,6 +233,9 @@ internal sealed class RocksDbEventStore(RocksDbEngine engine) : IEventStore
         public byte[]? SortKey { get; private set; }
 
         public byte[] Value => _iterator.Value();
+
+        /// <summary>For a source partition: the main key of the item with this sort key.</summary>
+        public byte[] MainKey(byte[] sortKey) => [.. _mainPrefix!, .. sortKey];
 
         public byte[]? MoveNext()
         {

@@ -305,7 +305,8 @@ internal sealed class RocksDbSpool : ISpool
                 var mainKey = k.Main.Of(keys);
                 batch.Put(spoolKey, mainKey, _engine.Spool);
                 batch.Put(mainKey, e.Json.Span, _engine.Main);
-                batch.Put(k.Source.Of(keys), mainKey, _engine.Source);
+                // The source index holds no value: its key gives the main key (RocksDbEventStore).
+                batch.Put(k.Source.Of(keys), ReadOnlySpan<byte>.Empty, _engine.Source);
                 if (k.Hot.Length > 0)
                 {
                     batch.Put(k.Hot.Of(keys), mainKey, _engine.Hot);
