@@ -5,6 +5,13 @@ namespace Hydrant.IntegrationTests;
 /// <summary>The `hydrant` command as a user runs it: generate, ingest, query.</summary>
 public sealed class CliTests
 {
+    /// <summary>Writes the lines to a file and ingests it with the CLI, which must accept them all.</summary>
+    private static async Task IngestAsync(HydrantProcess server, string file, IEnumerable<string> lines)
+    {
+        await File.WriteAllLinesAsync(file, lines);
+        Assert.Equal(0, (await HydrantProcess.RunAsync(["ingest", file, "--url", server.BaseUrl])).ExitCode);
+    }
+
     [Fact]
     public async Task Generate_ingest_and_query_round_trip_through_the_command()
     {
@@ -116,10 +123,8 @@ public sealed class CliTests
         using var data = new TempDirectory();
         await using var server = await HydrantProcess.ServeAsync(data.Path);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var file = Path.Combine(data.Path, "shell.ndjson");
-        await File.WriteAllLinesAsync(file, Enumerable.Range(0, 6).Select(i =>
+        await IngestAsync(server, data.File("shell.ndjson"), Enumerable.Range(0, 6).Select(i =>
             $$"""{"id":"where-{{i}}","timestamp":{{now - 60_000 + i}},"eventType":"shell","sourceIP":"198.51.100.90","user":"{{(i < 3 ? "root" : "alice")}}","cmd":{"line":"{{(i % 2 == 0 ? "wget x" : "ls")}}"} }"""));
-        Assert.Equal(0, (await HydrantProcess.RunAsync(["ingest", file, "--url", server.BaseUrl])).ExitCode);
 
         var (exit, json, _) = await HydrantProcess.RunAsync(["query", "--where", "user=root", "--where", "cmd.line=wget*", "--json", "--url", server.BaseUrl]);
         Assert.Equal(0, exit);
@@ -136,10 +141,8 @@ public sealed class CliTests
         using var data = new TempDirectory();
         await using var server = await HydrantProcess.ServeAsync(data.Path);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var file = Path.Combine(data.Path, "failures.ndjson");
-        await File.WriteAllLinesAsync(file, Enumerable.Range(0, 10).Select(i =>
+        await IngestAsync(server, data.File("failures.ndjson"), Enumerable.Range(0, 10).Select(i =>
             $$"""{"id":"cli-alert-{{i}}","timestamp":{{now - 60_000 + i}},"eventType":"auth.failure","sourceIP":"198.51.100.95","logsource":{"product":"hydrant","service":"auth"} }"""));
-        Assert.Equal(0, (await HydrantProcess.RunAsync(["ingest", file, "--url", server.BaseUrl])).ExitCode);
 
         string? id = null;
         await Eventually.TrueAsync(async () =>
