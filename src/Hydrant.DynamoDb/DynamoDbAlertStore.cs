@@ -136,7 +136,6 @@ internal sealed class DynamoDbAlertStore(IAmazonDynamoDB client, DynamoDbOptions
             ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = DynamoDbTable.PartitionKey },
             ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":pk"] = new AttributeValue(partition) },
             ScanIndexForward = false,
-            Limit = Math.Min(Math.Min(need, 1000), budget),
         };
         if (query.AfterId is { } after)
         {

@@ -129,6 +129,7 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = 
             }
         }
         var examined = 0;
+        var filtersHeaderOnly = query.SourceIP is null && (query.Rule is not null || query.Level is not null || query.FromMs is not null || query.ToMs is not null);
         for (; iterator.Valid(); iterator.Prev())
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -139,8 +140,9 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = 
                 return ValueTask.FromResult(new AlertPage(alerts, Encoding.ASCII.GetString(iterator.GetKeySpan())));
             }
             examined++;
-            // Filters read the alert without its events, unless they are what is filtered on.
-            if (query.SourceIP is null && !Wanted(JsonSerializer.Deserialize<AlertHeader>(iterator.GetValueSpan(), Json)!, query))
+            // Filters read the alert without its events, unless they are what is filtered on; an
+            // unfiltered page reads each alert once, whole.
+            if (filtersHeaderOnly && !Wanted(JsonSerializer.Deserialize<AlertHeader>(iterator.GetValueSpan(), Json)!, query))
             {
                 continue;
             }
