@@ -12,10 +12,10 @@ public static class ResponseDocument
     /// it may answer with; every endpoint behind a scope also answers 401 and 403.
     /// </summary>
     public static RouteHandlerBuilder Answers<T>(this RouteHandlerBuilder builder, int status = StatusCodes.Status200OK, string contentType = "application/json", params int[] problems) =>
-        builder.Produces<T>(status, contentType).Problems(problems);
+        builder.Produces<T>(status, contentType).Refuses(problems);
 
     /// <summary>Problems the endpoint may answer with, each as <see cref="Problems.ProblemBody"/>; 401 and 403 always (scopes are checked on every endpoint that has one).</summary>
-    public static RouteHandlerBuilder Problems(this RouteHandlerBuilder builder, params int[] statuses)
+    public static RouteHandlerBuilder Refuses(this RouteHandlerBuilder builder, params int[] statuses)
     {
         foreach (var status in statuses.Append(StatusCodes.Status401Unauthorized).Append(StatusCodes.Status403Forbidden).Distinct())
         {

@@ -44,7 +44,7 @@ public static class RuleEndpoints
             .RequireScope(Scopes.Admin)
             .WithName("DeleteRule")
             .Produces(StatusCodes.Status204NoContent)
-            .Problems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
+            .Refuses(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithSummary("Remove a rule that was added through the API");
     }
 
