@@ -18,6 +18,9 @@ public sealed class ConsoleBrowser : IAsyncDisposable
 
     public static async Task<ConsoleBrowser> LaunchAsync()
     {
+        // Each expectation waits on its condition; under the whole suite on 2 cores the console can
+        // take longer than Playwright's 5 s default to show what a person would see.
+        Assertions.SetDefaultExpectTimeout(30_000);
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = TestServers.Chromium, Headless = true, Args = ["--no-sandbox"] });
         return new ConsoleBrowser(playwright, browser);

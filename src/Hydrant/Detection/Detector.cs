@@ -5,6 +5,7 @@ using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Correlation;
 using Hydrant.Detection.Sigma;
 using Hydrant.Events;
+using Hydrant.Events.Fields;
 using Hydrant.Spool;
 using Hydrant.Storage;
 using Microsoft.Extensions.Logging;
@@ -259,7 +260,7 @@ public sealed class Detector : ISpoolConsumer
         try
         {
             using var view = new EventView(entry.Json);
-            behind = AlertEventOf(view.Root, out timestampMs);
+            behind = AlertEventOf(view, out timestampMs);
             var rules = new List<SigmaRule>();
             var hits = new List<CorrelationHit>();
             foreach (var rule in ruleSet.Matching(view))
@@ -536,12 +537,12 @@ public sealed class Detector : ISpoolConsumer
     private IEnumerable<Measurement<long>> LateEvents() =>
         [.. _correlations.LateByCorrelation.Select(l => new Measurement<long>(l.Value, new KeyValuePair<string, object?>("rule", l.Key)))];
 
-    private static AlertEvent AlertEventOf(JsonElement root, out long timestampMs)
+    private static AlertEvent AlertEventOf(EventView view, out long timestampMs)
     {
-        string Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : string.Empty;
-        var timestamp = Text("timestamp");
+        string Text(FieldName name) => view.TryGetCanonical(name, out var v) && v.Kind == JsonValueKind.String ? v.Text! : string.Empty;
+        var timestamp = Text(CanonicalFields.Timestamp);
         timestampMs = Timestamps.ParseCanonical(timestamp);
-        return new AlertEvent(Text("id"), timestamp, Text("eventType"), Text("sourceIP"));
+        return new AlertEvent(Text(CanonicalFields.Id), timestamp, Text(CanonicalFields.EventType), Text(CanonicalFields.SourceIP));
     }
 
     /// <summary>An alert still taking repeats, with its event-time bounds as numbers and its horizon in the stream clock.</summary>

@@ -1,4 +1,5 @@
 using Hydrant.Detection.Sigma;
+using Hydrant.Events.Fields;
 
 namespace Hydrant.Detection;
 
@@ -24,7 +25,7 @@ public static class MatchExplainer
                 continue;
             }
             explained.Add(new MatchExplanation(rule.Id, rule.Title, [.. rule.Selections.Select(s => new SelectionExplanation(s.Name, s.Matches(view),
-                s.Fields.ToDictionary(f => f, f => view.TryGetField(f, out var value) ? EventView.Text(value) ?? value.GetRawText() : null, StringComparer.Ordinal)))]));
+                s.Fields.ToDictionary(f => f, f => view.TryGetField(FieldName.Of(f), out var value) ? value.Text ?? value.RawText : null, StringComparer.Ordinal)))]));
         }
         return explained;
     }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Hydrant.Detection.Correlation;
 using Hydrant.Detection.Sigma;
+using Hydrant.Events.Fields;
 
 namespace Hydrant.Detection;
 
@@ -177,6 +178,9 @@ public sealed class RuleSet
         private readonly List<SigmaRule> _always = [];
         private readonly Dictionary<string, Dictionary<string, List<SigmaRule>>> _byField = new(StringComparer.Ordinal);
         private readonly Dictionary<string, SubstringIndex> _bySubstring = new(StringComparer.Ordinal);
+        // The indexes by field, with the fields' names made once for lookups: built when sealed.
+        private (FieldName Field, Dictionary<string, List<SigmaRule>> ByValue)[] _valueIndexes = [];
+        private (FieldName? Field, SubstringIndex Index)[] _substringIndexes = [];
 
         public void Add(SigmaRule rule)
         {
@@ -216,6 +220,8 @@ public sealed class RuleSet
             {
                 index.Seal();
             }
+            _valueIndexes = [.. _byField.Select(f => (FieldName.Of(f.Key), f.Value))];
+            _substringIndexes = [.. _bySubstring.Select(f => (f.Key == Requirement.AnyString ? null : FieldName.Of(f.Key), f.Value))];
         }
 
         public IEnumerable<SigmaRule> Candidates(EventView e)
@@ -226,7 +232,7 @@ public sealed class RuleSet
             }
             // Several values or needles may point at one rule: each rule once.
             HashSet<SigmaRule>? seen = null;
-            foreach (var (field, byValue) in _byField)
+            foreach (var (field, byValue) in _valueIndexes)
             {
                 if (!e.TryGetField(field, out var value))
                 {
@@ -244,10 +250,10 @@ public sealed class RuleSet
                     }
                 }
             }
-            foreach (var (field, index) in _bySubstring)
+            foreach (var (field, index) in _substringIndexes)
             {
                 IEnumerable<string> texts;
-                if (field == Requirement.AnyString)
+                if (field is null)
                 {
                     texts = e.Strings;
                 }
@@ -274,19 +280,19 @@ public sealed class RuleSet
         }
 
         /// <summary>The texts a field's value is compared as: itself, or each element of an array.</summary>
-        private static IEnumerable<string> Texts(System.Text.Json.JsonElement value)
+        private static IEnumerable<string> Texts(FieldValue value)
         {
-            if (value.ValueKind != System.Text.Json.JsonValueKind.Array)
+            if (value.Kind != System.Text.Json.JsonValueKind.Array)
             {
-                if (EventView.Text(value) is { } text)
+                if (value.Text is { } text)
                 {
                     yield return text;
                 }
                 yield break;
             }
-            foreach (var element in value.EnumerateArray())
+            foreach (var element in value.Elements)
             {
-                if (EventView.Text(element) is { } text)
+                if (element.Text is { } text)
                 {
                     yield return text;
                 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Hydrant.Detection.Sigma;
 using Hydrant.Events;
+using Hydrant.Events.Fields;
 using Hydrant.Keys;
 
 namespace Hydrant.Query;
@@ -18,9 +19,9 @@ public sealed class FieldFilter
     public const int MaxConditions = 16;
     public const int MaxValueChars = 256;
 
-    private readonly IReadOnlyList<(string Name, Func<string, bool> Matches)> _conditions;
+    private readonly IReadOnlyList<(FieldName Name, Func<string, bool> Matches)> _conditions;
 
-    private FieldFilter(IReadOnlyList<(string, Func<string, bool>)> conditions) => _conditions = conditions;
+    private FieldFilter(IReadOnlyList<(FieldName, Func<string, bool>)> conditions) => _conditions = conditions;
 
     /// <summary>The filter of these conditions (name without the <c>field.</c> prefix, value), or the reason there is none.</summary>
     public static FieldFilter? Parse(IReadOnlyList<(string Name, string Value)> conditions, out string? error)
@@ -30,14 +31,21 @@ public sealed class FieldFilter
                 ? $"field.{c.Name}: a field name is 1 to {EventLimits.MaxFieldChars} characters, its parts separated by single dots"
                 : c.Value.Length > MaxValueChars ? $"field.{c.Name}: a value has at most {MaxValueChars} characters" : null)
             .FirstOrDefault(e => e is not null);
-        return error is null ? new FieldFilter([.. conditions.Select(c => (c.Name, SigmaString.Parse(c.Value).Compile(cased: false)))]) : null;
+        return error is null ? new FieldFilter([.. conditions.Select(c => (FieldName.Of(c.Name), SigmaString.Parse(c.Value).Compile(cased: false)))]) : null;
     }
 
     /// <summary>True when the event (its stored JSON) meets every condition.</summary>
     public bool Matches(ReadOnlyMemory<byte> json)
     {
-        using var document = JsonDocument.Parse(json, EventShape.DocumentOptions);
-        return _conditions.All(c => EventView.TryGetPath(document.RootElement, c.Name, out var value) && Holds(value, c.Matches));
+        using var fields = EventFields.Index(json);
+        foreach (var (name, matches) in _conditions)
+        {
+            if (!fields.TryGet(name, out var value) || !Holds(value, matches))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>The sort key of a stored event: where a page that ends on it continues.</summary>
@@ -48,11 +56,25 @@ public sealed class FieldFilter
         return EventKeys.SortKey(Timestamps.ParseCanonical(root.GetProperty("timestamp").GetString()!), root.GetProperty("eventType").GetString()!, root.GetProperty("id").GetString()!);
     }
 
-    private static bool Holds(JsonElement value, Func<string, bool> matches) => value.ValueKind switch
+    private static bool Holds(FieldValue value, Func<string, bool> matches)
     {
-        JsonValueKind.Array => value.EnumerateArray().Any(item => item.ValueKind != JsonValueKind.Array && Holds(item, matches)),
-        JsonValueKind.String => matches(value.GetString()!),
-        JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null => matches(value.GetRawText()),
-        _ => false,
-    };
+        switch (value.Kind)
+        {
+            case JsonValueKind.Array:
+                foreach (var item in value.Elements)
+                {
+                    if (item.Kind != JsonValueKind.Array && Holds(item, matches))
+                    {
+                        return true;
+                    }
+                }
+                return false;
+            case JsonValueKind.Null:
+                return matches("null");
+            case JsonValueKind.Object:
+                return false;
+            default:
+                return matches(value.Text!);
+        }
+    }
 }

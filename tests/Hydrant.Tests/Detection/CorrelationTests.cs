@@ -92,8 +92,9 @@ public sealed partial class CorrelationTests
             foreach (var json in events)
             {
                 using var view = new EventView(JsonSerializer.SerializeToUtf8Bytes(JsonDocument.Parse(json).RootElement));
-                var ms = Timestamps.ParseCanonical(view.Root.GetProperty("timestamp").GetString()!);
-                var behind = new AlertEvent(view.Root.GetProperty("id").GetString()!, Timestamps.ToText(ms), "login", "10.0.0.1");
+                using var document = JsonDocument.Parse(json);
+                var ms = Timestamps.ParseCanonical(document.RootElement.GetProperty("timestamp").GetString()!);
+                var behind = new AlertEvent(document.RootElement.GetProperty("id").GetString()!, Timestamps.ToText(ms), "login", "10.0.0.1");
                 var hits = new List<CorrelationHit>();
                 foreach (var rule in _rules.Matching(view))
                 {

@@ -1,5 +1,6 @@
 using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Sigma;
+using Hydrant.Events.Fields;
 
 namespace Hydrant.Detection.Correlation;
 
@@ -54,7 +55,7 @@ public sealed record CorrelationHit(Subscription Target, string[] GroupValues, l
                 var name = correlation.FieldFor(field, rule);
                 if (correlation.Type is CorrelationType.ValueSum or CorrelationType.ValueAvg)
                 {
-                    if (!view.TryGetField(name, out var element) || !EventView.TryNumber(element, out number))
+                    if (!view.TryGetField(FieldName.Of(name), out var element) || !element.TryNumber(out number))
                     {
                         continue;
                     }
@@ -70,7 +71,7 @@ public sealed record CorrelationHit(Subscription Target, string[] GroupValues, l
 
     private static bool TryText(EventView view, string field, out string text)
     {
-        if (view.TryGetField(field, out var element) && EventView.Text(element) is { } value)
+        if (view.TryGetField(FieldName.Of(field), out var element) && element.Text is { } value)
         {
             text = value;
             return true;

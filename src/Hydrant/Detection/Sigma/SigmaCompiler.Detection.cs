@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Hydrant.Events.Fields;
 using YamlDotNet.RepresentationModel;
 
 namespace Hydrant.Detection.Sigma;
@@ -195,6 +196,7 @@ public sealed partial class SigmaCompiler
     private Func<EventView, bool> CompileField(string field, string[] modifierNames, YamlNode valueNode, ValueBudget budget)
     {
         var spec = Modifiers.Parse(modifierNames);
+        var name = FieldName.Of(field);
         var values = valueNode is YamlSequenceNode list ? ScalarValues(list) : [ScalarValue(valueNode)];
         if (spec.All && values.Count < 2)
         {
@@ -208,7 +210,7 @@ public sealed partial class SigmaCompiler
                 throw Error(valueNode, "exists takes true or false");
             }
             var wanted = flag.Text == "true";
-            return e => e.TryGetField(field, out _) == wanted;
+            return e => e.TryGetField(name, out _) == wanted;
         }
         if (values.Any(v => v.IsNull))
         {
@@ -216,7 +218,7 @@ public sealed partial class SigmaCompiler
             {
                 throw Error(valueNode, "null cannot be part of a list of values");
             }
-            return e => !e.TryGetField(field, out var v) || v.ValueKind == JsonValueKind.Null;
+            return e => !e.TryGetField(name, out var v) || v.Kind == JsonValueKind.Null;
         }
 
         var tests = spec.Type switch
@@ -224,24 +226,24 @@ public sealed partial class SigmaCompiler
             ValueType.FieldRef => values.Select(v => FieldRef(v.Text, spec.Cased)).ToList(),
             _ => Expand(values, spec, budget).Select(v => CompileValue(v, spec)).ToList(),
         };
-        Func<EventView, JsonElement, bool> any = (e, element) => tests.Exists(t => Test(t, e, element));
-        Func<EventView, JsonElement, bool> all = (e, element) => tests.TrueForAll(t => Test(t, e, element));
+        Func<EventView, FieldValue, bool> any = (e, element) => tests.Exists(t => Test(t, e, element));
+        Func<EventView, FieldValue, bool> all = (e, element) => tests.TrueForAll(t => Test(t, e, element));
         var combine = spec.All ? all : any;
         if (spec.Negate)
         {
             // neq: the field is there and different from every value.
-            return e => e.TryGetField(field, out var element) && !any(e, element);
+            return e => e.TryGetField(name, out var element) && !any(e, element);
         }
-        return e => e.TryGetField(field, out var element) && combine(e, element);
+        return e => e.TryGetField(name, out var element) && combine(e, element);
     }
 
-    private static bool Test(Func<EventView, JsonElement, bool> test, EventView e, JsonElement element)
+    private static bool Test(Func<EventView, FieldValue, bool> test, EventView e, FieldValue element)
     {
-        if (element.ValueKind != JsonValueKind.Array)
+        if (element.Kind != JsonValueKind.Array)
         {
             return test(e, element);
         }
-        foreach (var item in element.EnumerateArray())
+        foreach (var item in element.Elements)
         {
             if (test(e, item))
             {
@@ -251,26 +253,27 @@ public sealed partial class SigmaCompiler
         return false;
     }
 
-    private static Func<EventView, JsonElement, bool> FieldRef(string otherField, bool cased)
+    private static Func<EventView, FieldValue, bool> FieldRef(string otherField, bool cased)
     {
         var comparison = cased ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
-        return (e, element) => e.TryGetField(otherField, out var other)
-            && EventView.Text(element) is { } a && EventView.Text(other) is { } b && string.Equals(a, b, comparison);
+        var other = FieldName.Of(otherField);
+        return (e, element) => e.TryGetField(other, out var value)
+            && element.Text is { } a && value.Text is { } b && string.Equals(a, b, comparison);
     }
 
-    private static Func<EventView, JsonElement, bool> CompileValue(Value value, Modifiers spec)
+    private static Func<EventView, FieldValue, bool> CompileValue(Value value, Modifiers spec)
     {
         switch (spec.Type)
         {
             case ValueType.Regex:
                 var regex = CompileRegex(value.Text, spec);
-                return (_, element) => EventView.Text(element) is { } s && regex(s);
+                return (_, element) => element.Text is { } s && regex(s);
             case ValueType.Cidr:
                 if (!IPNetwork.TryParse(value.Text, out var network))
                 {
                     throw new SigmaException($"'{value.Text}' is not a CIDR network");
                 }
-                return (_, element) => element.ValueKind == JsonValueKind.String && IPAddress.TryParse(element.GetString(), out var ip)
+                return (_, element) => element.Kind == JsonValueKind.String && IPAddress.TryParse(element.Text, out var ip)
                     && (ip.IsIPv4MappedToIPv6 && network.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? network.Contains(ip.MapToIPv4()) : network.Contains(ip));
             case ValueType.Numeric:
                 if (!double.TryParse(value.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var bound))
@@ -280,11 +283,11 @@ public sealed partial class SigmaCompiler
                 var compare = spec.Comparison;
                 if (spec.TimePart is { } part)
                 {
-                    return (_, element) => element.ValueKind == JsonValueKind.String
-                        && DateTimeOffset.TryParse(element.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
+                    return (_, element) => element.Kind == JsonValueKind.String
+                        && DateTimeOffset.TryParse(element.Text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
                         && Compare(compare, TimePart(part, time.UtcDateTime), bound);
                 }
-                return (_, element) => EventView.TryNumber(element, out var number) && Compare(compare, number, bound);
+                return (_, element) => element.TryNumber(out var number) && Compare(compare, number, bound);
             default:
                 var pattern = spec.Position switch
                 {
@@ -294,7 +297,7 @@ public sealed partial class SigmaCompiler
                     _ => value.Pattern,
                 };
                 var matches = pattern.Compile(spec.Cased);
-                return (_, element) => EventView.Text(element) is { } s && matches(s);
+                return (_, element) => element.Text is { } s && matches(s);
         }
     }
 
