@@ -73,7 +73,7 @@ public class DetectionBenchmarks
         return matches;
     }
 
-    private static string FindCorpus()
+    internal static string FindCorpus()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

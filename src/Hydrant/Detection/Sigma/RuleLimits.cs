@@ -41,47 +41,60 @@ public static class RuleLimits
     public static readonly TimeSpan MaxTimespan = TimeSpan.FromDays(30);
 
     /// <summary>
-    /// Reads the YAML's events (no nodes are built) and refuses aliases (a few lines of them can
-    /// expand to gigabytes), keys that are not scalars, nesting past <see cref="MaxYamlDepth"/> and
-    /// files of more than <see cref="MaxYamlNodes"/> nodes.
+    /// A parser of rule YAML that refuses, as the loader reads each event (before any node past the
+    /// fault is built), aliases (a few lines of them can expand to gigabytes), keys that are not
+    /// scalars, nesting past <see cref="MaxYamlDepth"/> and files of more than
+    /// <see cref="MaxYamlNodes"/> nodes: the YAML is read once, and checked as it is.
     /// </summary>
-    internal static void CheckYaml(string yaml)
+    internal sealed class CheckedYamlParser(string yaml) : IParser
     {
-        var parser = new Parser(new StringReader(yaml));
+        private readonly Parser _parser = new(new StringReader(yaml));
         // Per open collection: is it a mapping, and is its next node a key.
-        var open = new Stack<(bool Mapping, bool ExpectKey)>();
-        var nodes = 0;
-        while (parser.MoveNext())
+        private readonly Stack<(bool Mapping, bool ExpectKey)> _open = new();
+        private int _nodes;
+
+        public ParsingEvent? Current => _parser.Current;
+
+        public bool MoveNext()
         {
-            var current = parser.Current!;
+            if (!_parser.MoveNext())
+            {
+                return false;
+            }
+            Check(_parser.Current!);
+            return true;
+        }
+
+        private void Check(ParsingEvent current)
+        {
             switch (current)
             {
                 case AnchorAlias alias:
                     throw new SigmaException($"YAML aliases (*{alias.Value}) are not allowed in rules", (int)alias.Start.Line, (int)alias.Start.Column);
                 case NodeEvent node:
-                    if (++nodes > MaxYamlNodes)
+                    if (++_nodes > MaxYamlNodes)
                     {
                         throw new SigmaException($"the file has more than {MaxYamlNodes} YAML nodes", (int)node.Start.Line, (int)node.Start.Column);
                     }
-                    if (open.TryPop(out var parent))
+                    if (_open.TryPop(out var parent))
                     {
                         if (parent is { Mapping: true, ExpectKey: true } && node is not Scalar)
                         {
                             throw new SigmaException("a mapping key must be a plain value, not a list or a mapping", (int)node.Start.Line, (int)node.Start.Column);
                         }
-                        open.Push(parent with { ExpectKey = parent.Mapping && !parent.ExpectKey });
+                        _open.Push(parent with { ExpectKey = parent.Mapping && !parent.ExpectKey });
                     }
                     if (node is MappingStart or SequenceStart)
                     {
-                        if (open.Count >= MaxYamlDepth)
+                        if (_open.Count >= MaxYamlDepth)
                         {
                             throw new SigmaException($"YAML nested more than {MaxYamlDepth} levels deep", (int)node.Start.Line, (int)node.Start.Column);
                         }
-                        open.Push((node is MappingStart, true));
+                        _open.Push((node is MappingStart, true));
                     }
                     break;
                 case MappingEnd or SequenceEnd:
-                    open.Pop();
+                    _open.Pop();
                     break;
             }
         }

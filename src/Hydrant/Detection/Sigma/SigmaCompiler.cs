@@ -51,8 +51,7 @@ public sealed partial class SigmaCompiler(SigmaOptions options)
         var stream = new YamlStream();
         try
         {
-            RuleLimits.CheckYaml(yaml);
-            stream.Load(new StringReader(yaml));
+            stream.Load(new RuleLimits.CheckedYamlParser(yaml));
         }
         catch (SigmaException e)
         {

@@ -93,8 +93,12 @@ internal sealed class SigmaString
         }
         pattern.Append('$');
         var options = RegexOptions.NonBacktracking | RegexOptions.Singleline | RegexOptions.CultureInvariant | (cased ? RegexOptions.None : RegexOptions.IgnoreCase);
-        var regex = new Regex(pattern.ToString(), options);
-        return regex.IsMatch;
+        // Built on first use: the pattern is made here from escaped text, so it cannot be refused,
+        // and most rules of a large set never meet an event of their logsource. Two threads may
+        // both build it once; either one is kept.
+        var source = pattern.ToString();
+        Regex? regex = null;
+        return s => (regex ??= new Regex(source, options)).IsMatch(s);
     }
 
     public override string ToString() => string.Concat(_parts.Select(p => p.Kind switch
