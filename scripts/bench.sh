@@ -135,8 +135,19 @@ start_hydrant
 $loadgen --url "$url" --pid "$hydrant_pid" --postgres "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres" "$@"
 report_storage
 stop_hydrant
-# PostgreSQL's checkpointer would otherwise write back its load during the latency run.
+# PostgreSQL's checkpointer would otherwise write back its load during the next runs.
 bash scripts/postgres.sh stop "$work/pg"
+
+echo "== ingest alone: detection and analytics loading off (fresh server)"
+HYDRANT_ARGS="--Hydrant:Detection:Enabled=false --Hydrant:Analytics:Load=false" start_hydrant
+$loadgen --url "$url" --pid "$hydrant_pid" "$@"
+report_storage
+stop_hydrant
+
+echo "== this disk's synced-write limit: 1 GiB in writes of 1 MiB, each fsync'd (the spool's group commits are of that size)"
+sync
+dd if=/dev/zero of="$work/dd.bin" bs=1M count=1024 oflag=dsync 2>&1 | tail -n 1
+rm -f "$work/dd.bin"
 
 echo "== ack and receipt-to-alert latency at a paced 1,000 events/s (fresh server)"
 start_hydrant

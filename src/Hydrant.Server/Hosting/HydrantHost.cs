@@ -133,7 +133,10 @@ public static class HydrantHost
             default:
                 throw new ConfigurationException($"Hydrant:Cache:Kind '{settings.CacheKind}' is not available; use 'memory' or 'redis'");
         }
-        services.AddSingleton<ISpoolConsumer, AnalyticsLoader>();
+        if (settings.AnalyticsLoading)
+        {
+            services.AddSingleton<ISpoolConsumer, AnalyticsLoader>();
+        }
         services.AddSingleton<DailyReports>();
         if (settings.RulesPath is { } rulesPath && !Directory.Exists(rulesPath))
         {
@@ -145,7 +148,10 @@ public static class HydrantHost
         services.AddSingleton(sp => RuleSet.Load(settings.RulesPath, sp.GetRequiredService<SigmaCompiler>(), includeDefaultPack: settings.RulesPath is null));
         services.AddSingleton<RuleRegistry>();
         services.AddSingleton<AlertFeed>();
-        services.AddSingleton<ISpoolConsumer, Detector>();
+        if (settings.DetectionEnabled)
+        {
+            services.AddSingleton<ISpoolConsumer, Detector>();
+        }
         services.AddHttpClient("webhooks", c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton(sp => new WebhookDispatcher(
             sp.GetRequiredService<AlertFeed>(),

@@ -13,6 +13,12 @@ namespace Hydrant.Server.Hosting;
 /// <summary>The "Hydrant" configuration section, read once at start into immutable options.</summary>
 public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IReadOnlyList<ApiKey> Keys, string StoreKind, string? RulesPath, DetectionOptions Detection, IReadOnlyList<WebhookOptions> Webhooks, AnalyticsSettings Analytics, string CacheKind, string? RedisConfiguration, string RedisPrefix, DynamoDbOptions DynamoDb, RocksDbOptions RocksDb)
 {
+    /// <summary>Whether the rules run on every event (off: no alerts; a node that only stores, or ingest measured alone).</summary>
+    public bool DetectionEnabled { get; init; } = true;
+
+    /// <summary>Whether every event is loaded into the analytics store (off: SQL and reports see no new events).</summary>
+    public bool AnalyticsLoading { get; init; } = true;
+
     public static HydrantSettings From(IConfiguration configuration)
     {
         var section = configuration.GetSection("Hydrant");
@@ -75,7 +81,11 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
             {
                 BlockCacheBytes = section.GetValue("RocksDb:BlockCacheMB", 128L) * 1024 * 1024,
                 WriteBufferBytes = section.GetValue("RocksDb:WriteBufferMB", 64L) * 1024 * 1024,
-            });
+            })
+        {
+            DetectionEnabled = section.GetValue("Detection:Enabled", true),
+            AnalyticsLoading = section.GetValue("Analytics:Load", true),
+        };
     }
 }
 
