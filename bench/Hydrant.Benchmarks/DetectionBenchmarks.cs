@@ -9,8 +9,9 @@ namespace Hydrant.Benchmarks;
 
 /// <summary>
 /// Detection cost per event on one core: the corpus events (CloudTrail, Zeek, syslog, web access)
-/// through the SigmaHQ corpus rules, and through ten copies of every rule, to show how cost grows
-/// with the rule count. One operation = every event once.
+/// through the full SigmaHQ rules folder (../shared/corpus/sigmahq/rules), and through three and
+/// ten copies of every rule, to show how cost grows with the rule count. One operation = every
+/// event once.
 /// </summary>
 [MemoryDiagnoser]
 public class DetectionBenchmarks
@@ -18,7 +19,7 @@ public class DetectionBenchmarks
     private RuleSet _rules = null!;
     private readonly List<byte[]> _events = [];
 
-    [Params(1, 10)]
+    [Params(1, 3, 10)]
     public int RuleCopies { get; set; }
 
     [GlobalSetup]
@@ -27,13 +28,13 @@ public class DetectionBenchmarks
         var corpus = FindCorpus();
         var compiler = new SigmaCompiler(SigmaOptions.Default);
         var rules = new List<LoadedDocument>();
-        foreach (var file in Directory.GetFiles(Path.Combine(corpus, "sigma", "rules"), "*.yml", SearchOption.AllDirectories))
+        foreach (var file in RuleSet.RuleFiles(Path.Combine(corpus, "sigmahq", "rules")))
         {
             var yaml = File.ReadAllText(file);
             for (var copy = 0; copy < RuleCopies; copy++)
             {
                 var copied = Regex.Replace(yaml, @"(?m)^id: *(\S+)", m => $"id: {m.Groups[1].Value}-{copy}");
-                rules.Add(new LoadedDocument(compiler.Compile(copied), file));
+                rules.AddRange(compiler.CompileFile(copied).Where(d => d.Document is not null).Select(d => new LoadedDocument(d.Document!, file)));
             }
         }
         _rules = new RuleSet(rules, []);
@@ -56,6 +57,7 @@ public class DetectionBenchmarks
         Add(Path.Combine(logs, "loghub", "OpenSSH", "OpenSSH_2k.log"), InputFormat.Syslog);
         Add(Path.Combine(logs, "loghub", "Linux", "Linux_2k.log"), InputFormat.Syslog);
         Add(Path.Combine(logs, "web-apache-access-elastic", "apache_logs.2015-05-17.log"), InputFormat.Web);
+        Console.WriteLine($"// detection benchmark: {_events.Count} events, {_rules.Rules.Count} rules");
     }
 
     [Benchmark]

@@ -1,10 +1,14 @@
 using BenchmarkDotNet.Attributes;
 using Hydrant.Events;
+using Hydrant.Events.Formats;
 using Hydrant.Generation;
 
 namespace Hydrant.Benchmarks;
 
-/// <summary>Parsing and canonicalizing a 1,000-event NDJSON request of ~1 KB events (the ingest hot path).</summary>
+/// <summary>
+/// Parsing and canonicalizing a 1,000-event NDJSON request of ~1 KB events (the ingest hot path),
+/// and the corpus's Zeek logs (../shared/corpus/logs/zeek, 17,650 records) as `hunt` reads them.
+/// </summary>
 [MemoryDiagnoser]
 public class ParserBenchmarks
 {
@@ -12,6 +16,7 @@ public class ParserBenchmarks
     private byte[] _array = [];
     private EventParser _parser = null!;
     private (int Start, int Length)[] _lines = [];
+    private byte[] _zeek = [];
 
     [Params(1000)]
     public int Events { get; set; }
@@ -33,6 +38,7 @@ public class ParserBenchmarks
             start += length + 1;
         }
         _lines = [.. lines];
+        _zeek = [.. Directory.GetFiles(Path.Combine(DetectionBenchmarks.FindCorpus(), "logs", "zeek", "brimdata-wrccdc2018"), "*.json").Order(StringComparer.Ordinal).SelectMany(File.ReadAllBytes)];
     }
 
     [Benchmark(Baseline = true)]
@@ -46,6 +52,13 @@ public class ParserBenchmarks
     public int JsonArray()
     {
         using var batch = _parser.Parse(_array);
+        return batch.Events.Count;
+    }
+
+    [Benchmark]
+    public int ZeekCorpus()
+    {
+        using var batch = _parser.Parse(_zeek, new ParseOptions { Format = InputFormat.Zeek });
         return batch.Events.Count;
     }
 
