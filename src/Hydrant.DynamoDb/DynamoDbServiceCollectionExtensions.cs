@@ -2,6 +2,7 @@ using Amazon.DynamoDBv2;
 using Hydrant.Detection.Alerts;
 using Hydrant.Spool;
 using Hydrant.Storage;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -13,13 +14,17 @@ public static class DynamoDbServiceCollectionExtensions
     /// <summary>
     /// The event store on DynamoDB (Hydrant:Store:Kind=dynamodb): the store writer drains the
     /// node's spool into the table, and queries read the table; every node's alerts are shared
-    /// there too (<see cref="DynamoDbAlertStore"/>). The spool itself stays local.
+    /// there too (<see cref="DynamoDbAlertStore"/>). The spool itself stays local. The table and
+    /// endpoint come from <paramref name="section"/> (Hydrant:DynamoDb: ServiceUrl, Region,
+    /// TableName, MaxWritesInFlight).
     /// </summary>
-    public static IServiceCollection AddHydrantDynamoDb(this IServiceCollection services, DynamoDbOptions options)
+    public static IServiceCollection AddHydrantDynamoDb(this IServiceCollection services, IConfigurationSection section)
     {
+        var options = DynamoDbOptions.From(section);
         services.AddSingleton(options);
         services.AddSingleton<IAmazonDynamoDB>(_ => DynamoDbTable.CreateClient(options));
         services.AddSingleton(sp => new KeyWriteRates(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IKeyWriteRates>(sp => sp.GetRequiredService<KeyWriteRates>());
         services.AddSingleton(sp => new BatchWriter(sp.GetRequiredService<IAmazonDynamoDB>(), options.MaxWritesInFlight, sp.GetRequiredService<KeyWriteRates>()));
         services.AddSingleton<IEventStore>(sp => new DynamoDbEventStore(sp.GetRequiredService<IAmazonDynamoDB>(), options, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ISpoolConsumer>(sp => new DynamoDbStoreWriter(

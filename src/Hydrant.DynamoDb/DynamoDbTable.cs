@@ -2,13 +2,23 @@ using Amazon;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Amazon.Runtime;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Hydrant.DynamoDb;
 
 /// <summary>Where the DynamoDB table is: an AWS region, or a local endpoint such as dynalite.</summary>
-public sealed record DynamoDbOptions
+internal sealed record DynamoDbOptions
 {
+    /// <summary>The table and endpoint a configuration section (Hydrant:DynamoDb) names; the defaults for what it leaves out.</summary>
+    public static DynamoDbOptions From(IConfiguration section) => new()
+    {
+        ServiceUrl = section["ServiceUrl"] is { Length: > 0 } url ? url : null,
+        Region = section["Region"] ?? new DynamoDbOptions().Region,
+        TableName = section["TableName"] ?? new DynamoDbOptions().TableName,
+        MaxWritesInFlight = section.GetValue("MaxWritesInFlight", new DynamoDbOptions().MaxWritesInFlight),
+    };
+
     public string? ServiceUrl { get; init; }
 
     public string Region { get; init; } = "us-east-1";

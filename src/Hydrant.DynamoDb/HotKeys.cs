@@ -14,7 +14,7 @@ namespace Hydrant.DynamoDb;
 /// recorded in the table before an item goes to a new physical key, so readers fan out over them.
 /// One instance per store writer, used by its one consumer loop (not thread-safe).
 /// </summary>
-public sealed class HotKeys
+internal sealed class HotKeys
 {
     public const int UnitsPerKeyPerSecond = 1_000;
     public const int PlacementBudget = UnitsPerKeyPerSecond / 2;

@@ -1,15 +1,16 @@
-namespace Hydrant.DynamoDb;
+using Hydrant.Storage;
 
-/// <summary>One partition key's write units: in the last full second, and the most in any second.</summary>
-public sealed record KeyRate(string Key, int UnitsLastSecond, int PeakUnitsPerSecond);
+namespace Hydrant.DynamoDb;
 
 /// <summary>
 /// Write units sent per partition key (table key and source index key) per second, counted as each
 /// BatchWriteItem call goes out: what DynamoDB would see, for /v1/stats and the hot-key benchmark.
 /// Keys that never reach <see cref="Tracked"/> units in a second are counted but not remembered.
 /// </summary>
-public sealed class KeyWriteRates(TimeProvider time)
+internal sealed class KeyWriteRates(TimeProvider time) : IKeyWriteRates
 {
+    public int UnitsPerKeyPerSecondCap => HotKeys.UnitsPerKeyPerSecond;
+
     public const int Tracked = 100;
 
     private readonly Lock _lock = new();

@@ -1,6 +1,7 @@
 using Hydrant.Detection;
 using Hydrant.Detection.Alerts;
 using Hydrant.Storage;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 
@@ -11,11 +12,16 @@ public static class RedisServiceCollectionExtensions
     /// <summary>
     /// Redis as the node's shared cache (Hydrant:Cache:Kind=redis): the API rules every node
     /// compiles, the correlation windows and alert owners every node counts in, the relay of alerts
-    /// between nodes' streams, and its readiness (degraded, not down, without it). Every key and
-    /// channel starts with <paramref name="prefix"/>, so deployments can share one Redis.
+    /// between nodes' streams, and its readiness (degraded, not down, without it). From
+    /// <paramref name="section"/> (Hydrant:Redis): <c>Configuration</c>, StackExchange.Redis's
+    /// configuration string (required), and <c>Prefix</c> (default <c>hydrant:</c>), put before
+    /// every key and channel so deployments can share one Redis.
     /// </summary>
-    public static IServiceCollection AddHydrantRedis(this IServiceCollection services, string configuration, string prefix, DetectionOptions detection)
+    /// <exception cref="InvalidOperationException">The section sets no configuration string.</exception>
+    public static IServiceCollection AddHydrantRedis(this IServiceCollection services, IConfigurationSection section, DetectionOptions detection)
     {
+        var configuration = section["Configuration"] is { Length: > 0 } set ? set : throw new InvalidOperationException($"{section.Path}:Configuration is not set");
+        var prefix = section["Prefix"] ?? "hydrant:";
         services.AddSingleton<IConnectionMultiplexer>(_ =>
         {
             var options = ConfigurationOptions.Parse(configuration);

@@ -95,7 +95,14 @@ internal sealed class RocksDbEngine : IDisposable
             { MetaFamily, Family(tuning, cache, compress: false, bloom: false) },
             { AlertsFamily, Family(tuning, cache, compress: true, bloom: false) },
         };
-        return new RocksDbEngine(RocksDbSharp.RocksDb.Open(dbOptions, path, families)) { Writes = writes ?? new StorageWrites() };
+        try
+        {
+            return new RocksDbEngine(RocksDbSharp.RocksDb.Open(dbOptions, path, families)) { Writes = writes ?? new StorageWrites() };
+        }
+        catch (RocksDbException e)
+        {
+            throw new StoreOpenException($"cannot open the data folder {path}: {e.Message}", e);
+        }
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Hydrant.Spool;
 using Hydrant.Storage;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -14,11 +15,12 @@ public static class RocksDbServiceCollectionExtensions
     /// the same batches as the spool. With <paramref name="shareAlerts"/> the alert store keeps an
     /// outbox of changed alerts for the shared alert store.
     /// </summary>
-    /// <para><paramref name="tuning"/>: RocksDB's own settings (Hydrant:RocksDb), its defaults when not given.</para>
-    public static IServiceCollection AddHydrantRocksDb(this IServiceCollection services, bool asEventStore = true, bool shareAlerts = false, RocksDbOptions? tuning = null)
+    /// <para><paramref name="section"/>: RocksDB's own settings (Hydrant:RocksDb: BlockCacheMB, WriteBufferMB), its defaults when not given.</para>
+    public static IServiceCollection AddHydrantRocksDb(this IServiceCollection services, IConfigurationSection? section = null, bool asEventStore = true, bool shareAlerts = false)
     {
+        var tuning = RocksDbOptions.From(section);
         services.TryAddSingleton<StorageWrites>();
-        services.AddSingleton(sp => RocksDbEngine.Open(sp.GetRequiredService<StoreOptions>(), tuning ?? new RocksDbOptions(), sp.GetRequiredService<StorageWrites>()));
+        services.AddSingleton(sp => RocksDbEngine.Open(sp.GetRequiredService<StoreOptions>(), tuning, sp.GetRequiredService<StorageWrites>()));
         // With a shared store (DynamoDB) ids are claimed across nodes before consumers see them.
         services.AddSingleton<ISpool>(sp => new RocksDbSpool(
             sp.GetRequiredService<RocksDbEngine>(),

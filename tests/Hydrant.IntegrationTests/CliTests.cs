@@ -13,6 +13,18 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Serving_a_data_folder_another_node_holds_exits_1_naming_the_folder()
+    {
+        using var data = new TempDirectory();
+        await using var first = await HydrantProcess.ServeAsync(data.Path);
+        var (exitCode, _, stderr) = await HydrantProcess.RunAsync(["serve", "--data", data.Path, "--urls", "http://127.0.0.1:0"]);
+        Assert.Equal(1, exitCode);
+        Assert.Contains("hydrant: cannot open the data folder", stderr, StringComparison.Ordinal);
+        Assert.Contains(Path.GetFileName(data.Path), stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Generate_ingest_and_query_round_trip_through_the_command()
     {
         using var data = new TempDirectory();

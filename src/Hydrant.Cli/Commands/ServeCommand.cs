@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Hydrant.Server.Hosting;
+using Hydrant.Storage;
 using Microsoft.Extensions.Hosting;
-using RocksDbSharp;
 
 namespace Hydrant.Cli.Commands;
 
@@ -48,9 +48,9 @@ internal static class ServeCommand
                 await Console.Error.WriteLineAsync($"hydrant: {e.Message}");
                 return ExitCodes.BadInput;
             }
-            catch (RocksDbException e)
+            catch (StoreOpenException e)
             {
-                await Console.Error.WriteLineAsync($"hydrant: cannot open the data folder: {e.Message}");
+                await Console.Error.WriteLineAsync($"hydrant: {e.Message}");
                 return ExitCodes.Failure;
             }
         });

@@ -1,6 +1,5 @@
 using Hydrant.Analytics;
 using Hydrant.Detection;
-using Hydrant.DynamoDb;
 using Hydrant.Events;
 using Hydrant.Keys;
 using Hydrant.Server.Alerts;
@@ -113,8 +112,8 @@ public static class StatsEndpoints
                     // With DynamoDB, waitingForClaims: accepted entries whose ids are still being claimed across nodes.
                     new SpoolLevels(spool.Depth, spool.NextSequence, spool.AcceptedSequence - spool.NextSequence, store.SpoolHighWaterMark),
                     new AnalyticsProgress(loaded is not null, unavailable, loaded?.Rows, position, Math.Max(0, spool.AcceptedSequence - position), loaderLag?.Seconds ?? 0, loaded?.SchemaVersion),
-                    services.GetService<KeyWriteRates>() is { } rates
-                        ? new StoreKeyRates(HotKeys.UnitsPerKeyPerSecond, rates.PeakUnitsPerSecond, [.. rates.Hottest(10).Select(k => new HotKeyAnswer(k.Key, k.UnitsLastSecond, k.PeakUnitsPerSecond))])
+                    services.GetService<IKeyWriteRates>() is { } rates
+                        ? new StoreKeyRates(rates.UnitsPerKeyPerSecondCap, rates.PeakUnitsPerSecond, [.. rates.Hottest(10).Select(k => new HotKeyAnswer(k.Key, k.UnitsLastSecond, k.PeakUnitsPerSecond))])
                         : null,
                     services.GetServices<ISpoolConsumer>().OfType<Detector>().FirstOrDefault() is { } detector
                         ? new AlertCounters(detector.AlertsRaised, detector.AlertsUpdated, services.GetService<AlertSharing>()?.Shared)

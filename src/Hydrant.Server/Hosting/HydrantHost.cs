@@ -87,52 +87,15 @@ public static class HydrantHost
         services.AddSingleton<EventParser>();
         services.AddSingleton<IngestStats>();
         services.AddSingleton<HydrantMetrics>();
-        switch (settings.StoreKind)
+        try
         {
-            case "rocksdb":
-                services.AddHydrantRocksDb(tuning: settings.RocksDb);
-                services.AddSingleton<IAlertView>(sp => sp.GetRequiredService<IAlertStore>());
-                break;
-            case "dynamodb":
-                // The spool, the detector's commits and its alerts stay on the node; the events
-                // and a shared copy of every node's alerts go to the table.
-                services.AddHydrantRocksDb(asEventStore: false, shareAlerts: true, tuning: settings.RocksDb);
-                services.AddHydrantDynamoDb(settings.DynamoDb);
-                services.AddSingleton<IAlertView>(sp => sp.GetRequiredService<ISharedAlertStore>());
-                services.AddSingleton<AlertSharing>();
-                services.AddHostedService(sp => sp.GetRequiredService<AlertSharing>());
-                break;
-            default:
-                throw new ConfigurationException($"Hydrant:Store:Kind '{settings.StoreKind}' is not available; use 'rocksdb' or 'dynamodb'");
+            AddBackends(services, settings, builder.Configuration.GetSection("Hydrant"));
         }
-        switch (settings.Analytics.Kind)
+        catch (InvalidOperationException e)
         {
-            case "duckdb":
-                services.AddHydrantDuckDb(settings.Analytics.MemoryLimitMB);
-                break;
-            case "postgres":
-                var connectionString = settings.Analytics.PostgresConnectionString
-                    ?? throw new ConfigurationException("Hydrant:Analytics:Kind is 'postgres' but Hydrant:Postgres:ConnectionString is not set");
-                services.AddHydrantPostgres(connectionString);
-                break;
-            default:
-                throw new ConfigurationException($"Hydrant:Analytics:Kind '{settings.Analytics.Kind}' is not available; use 'duckdb' or 'postgres'");
+            throw new ConfigurationException(e.Message);
         }
         services.AddHealthChecks().AddCheck<SpoolHealthCheck>("spool").AddCheck<AnalyticsHealthCheck>("analytics");
-        switch (settings.CacheKind)
-        {
-            case "memory":
-                services.AddRocksDbRuleCache();
-                break;
-            case "redis":
-                var redisConfiguration = settings.RedisConfiguration
-                    ?? throw new ConfigurationException("Hydrant:Cache:Kind is 'redis' but Hydrant:Redis:Configuration is not set");
-                services.AddHydrantRedis(redisConfiguration, settings.RedisPrefix, settings.Detection);
-                services.AddHostedService<AlertRelaying>();
-                break;
-            default:
-                throw new ConfigurationException($"Hydrant:Cache:Kind '{settings.CacheKind}' is not available; use 'memory' or 'redis'");
-        }
         if (settings.AnalyticsLoading)
         {
             services.AddSingleton<ISpoolConsumer, AnalyticsLoader>();
@@ -236,6 +199,56 @@ public static class HydrantHost
     /// (--urls, ASPNETCORE_URLS), http_ports and https_ports (every interface), and the endpoints
     /// of the Kestrel section (Kestrel:Endpoints:NAME:Url, from flags, files or Kestrel__ variables).
     /// </summary>
+
+    /// <summary>
+    /// The backends configuration chose: each registers itself from its own section
+    /// (Hydrant:RocksDb, Hydrant:DynamoDb, Hydrant:Redis, Hydrant:Analytics, Hydrant:Postgres); the
+    /// host only picks which.
+    /// </summary>
+    private static void AddBackends(IServiceCollection services, HydrantSettings settings, IConfigurationSection hydrant)
+    {
+        switch (settings.StoreKind)
+        {
+            case "rocksdb":
+                services.AddHydrantRocksDb(hydrant.GetSection("RocksDb"));
+                services.AddSingleton<IAlertView>(sp => sp.GetRequiredService<IAlertStore>());
+                break;
+            case "dynamodb":
+                // The spool, the detector's commits and its alerts stay on the node; the events
+                // and a shared copy of every node's alerts go to the table.
+                services.AddHydrantRocksDb(hydrant.GetSection("RocksDb"), asEventStore: false, shareAlerts: true);
+                services.AddHydrantDynamoDb(hydrant.GetSection("DynamoDb"));
+                services.AddSingleton<IAlertView>(sp => sp.GetRequiredService<ISharedAlertStore>());
+                services.AddSingleton<AlertSharing>();
+                services.AddHostedService(sp => sp.GetRequiredService<AlertSharing>());
+                break;
+            default:
+                throw new ConfigurationException($"Hydrant:Store:Kind '{settings.StoreKind}' is not available; use 'rocksdb' or 'dynamodb'");
+        }
+        switch (settings.Analytics.Kind)
+        {
+            case "duckdb":
+                services.AddHydrantDuckDb(hydrant.GetSection("Analytics"));
+                break;
+            case "postgres":
+                services.AddHydrantPostgres(hydrant.GetSection("Postgres"));
+                break;
+            default:
+                throw new ConfigurationException($"Hydrant:Analytics:Kind '{settings.Analytics.Kind}' is not available; use 'duckdb' or 'postgres'");
+        }
+        switch (settings.CacheKind)
+        {
+            case "memory":
+                services.AddRocksDbRuleCache();
+                break;
+            case "redis":
+                services.AddHydrantRedis(hydrant.GetSection("Redis"), settings.Detection);
+                services.AddHostedService<AlertRelaying>();
+                break;
+            default:
+                throw new ConfigurationException($"Hydrant:Cache:Kind '{settings.CacheKind}' is not available; use 'memory' or 'redis'");
+        }
+    }
     private static List<string> Bindings(ConfigurationManager configuration)
     {
         static IEnumerable<string> Split(string? list) => (list ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

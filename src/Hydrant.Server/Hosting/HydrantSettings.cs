@@ -1,9 +1,7 @@
 using Hydrant.Analytics;
 using Hydrant.Detection;
 using Hydrant.Detection.Correlation;
-using Hydrant.DynamoDb;
 using Hydrant.Events;
-using Hydrant.RocksDb;
 using Hydrant.Server.Alerts;
 using Hydrant.Server.Auth;
 using Hydrant.Storage;
@@ -11,7 +9,7 @@ using Hydrant.Storage;
 namespace Hydrant.Server.Hosting;
 
 /// <summary>The "Hydrant" configuration section, read once at start into immutable options.</summary>
-public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IReadOnlyList<ApiKey> Keys, string StoreKind, string? RulesPath, DetectionOptions Detection, IReadOnlyList<WebhookOptions> Webhooks, AnalyticsSettings Analytics, string CacheKind, string? RedisConfiguration, string RedisPrefix, DynamoDbOptions DynamoDb, RocksDbOptions RocksDb)
+public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IReadOnlyList<ApiKey> Keys, string StoreKind, string? RulesPath, DetectionOptions Detection, IReadOnlyList<WebhookOptions> Webhooks, AnalyticsSettings Analytics, string CacheKind)
 {
     /// <summary>Whether the rules run on every event (off: no alerts; a node that only stores, or ingest measured alone).</summary>
     public bool DetectionEnabled { get; init; } = true;
@@ -68,20 +66,7 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
                 ? new WebhookOptions(url, string.Equals(w["Format"], "slack", StringComparison.OrdinalIgnoreCase))
                 : throw new InvalidOperationException($"Hydrant:Alerts:Webhooks: '{w["Url"]}' is not an http(s) URL")).ToList();
         return new HydrantSettings(store, limits, keys, kind, section["Rules"] is { Length: > 0 } rules ? rules : null, detection, webhooks,
-            AnalyticsSettings.From(section), section["Cache:Kind"] ?? "memory",
-            section["Redis:Configuration"] is { Length: > 0 } redis ? redis : null, section["Redis:Prefix"] ?? "hydrant:",
-            new DynamoDbOptions
-            {
-                ServiceUrl = section["DynamoDb:ServiceUrl"] is { Length: > 0 } url ? url : null,
-                Region = section["DynamoDb:Region"] ?? new DynamoDbOptions().Region,
-                TableName = section["DynamoDb:TableName"] ?? new DynamoDbOptions().TableName,
-                MaxWritesInFlight = section.GetValue("DynamoDb:MaxWritesInFlight", new DynamoDbOptions().MaxWritesInFlight),
-            },
-            new RocksDbOptions
-            {
-                BlockCacheBytes = section.GetValue("RocksDb:BlockCacheMB", 128L) * 1024 * 1024,
-                WriteBufferBytes = section.GetValue("RocksDb:WriteBufferMB", 64L) * 1024 * 1024,
-            })
+            AnalyticsSettings.From(section), section["Cache:Kind"] ?? "memory")
         {
             DetectionEnabled = section.GetValue("Detection:Enabled", true),
             AnalyticsLoading = section.GetValue("Analytics:Load", true),
@@ -90,7 +75,7 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
 }
 
 /// <summary>The analytics engine, its limits, and when the daily report is built.</summary>
-public sealed record AnalyticsSettings(string Kind, int MemoryLimitMB, TimeSpan QueryTimeout, int MaxRows, TimeOnly DailyReportAt, string? PostgresConnectionString)
+public sealed record AnalyticsSettings(string Kind, TimeSpan QueryTimeout, int MaxRows, TimeOnly DailyReportAt)
 {
     /// <summary>About how many bytes of values one ad-hoc answer may hold.</summary>
     public long MaxAnswerBytes { get; init; } = AnalyticsQuery.DefaultMaxBytes;
@@ -103,11 +88,6 @@ public sealed record AnalyticsSettings(string Kind, int MemoryLimitMB, TimeSpan 
 
     public static AnalyticsSettings From(IConfigurationSection hydrant)
     {
-        var memory = hydrant.GetValue("Analytics:MemoryLimitMB", 512);
-        if (memory < 16)
-        {
-            throw new InvalidOperationException("Hydrant:Analytics:MemoryLimitMB must be 16 or more");
-        }
         var timeout = hydrant.GetValue("Analytics:QueryTimeoutSeconds", AnalyticsQuery.DefaultTimeout.TotalSeconds);
         var maxRows = hydrant.GetValue("Analytics:MaxRows", AnalyticsQuery.DefaultMaxRows);
         if (timeout <= 0 || maxRows < 1)
@@ -126,8 +106,7 @@ public sealed record AnalyticsSettings(string Kind, int MemoryLimitMB, TimeSpan 
         {
             throw new InvalidOperationException("Hydrant:Analytics:MaxAnswerBytes must be 1024 or more, Hydrant:Analytics:MaxConcurrentQueries 1 or more and Hydrant:Reports:StaleCheckSeconds positive");
         }
-        return new AnalyticsSettings(hydrant["Analytics:Kind"] ?? "duckdb", memory, TimeSpan.FromSeconds(timeout), maxRows, dailyAt,
-            hydrant["Postgres:ConnectionString"] is { Length: > 0 } postgres ? postgres : null)
+        return new AnalyticsSettings(hydrant["Analytics:Kind"] ?? "duckdb", TimeSpan.FromSeconds(timeout), maxRows, dailyAt)
         {
             MaxAnswerBytes = maxBytes,
             MaxConcurrentQueries = concurrent,

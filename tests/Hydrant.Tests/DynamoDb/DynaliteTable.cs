@@ -10,7 +10,7 @@ namespace Hydrant.Tests.DynamoDb;
 /// A table of one test's own on the test dynalite, filled from a real spool by the real store
 /// writer, and deleted afterwards (if the writer ever made it).
 /// </summary>
-public sealed class DynaliteTable : IDisposable
+internal sealed class DynaliteTable : IDisposable
 {
     private readonly EmbeddedStore _spool;
     private readonly DynamoDbStoreWriter _writer;
