@@ -152,6 +152,14 @@ public sealed class EventParserTests
         Assert.Equal("2001:db8::1", Json(e).GetProperty("sourceIP").GetString());
     }
 
+    /// <summary>A file ingested before an upgrade and sent again after it must be stored once: the derivation is pinned.</summary>
+    [Fact]
+    public void Derived_ids_are_the_same_in_every_version()
+    {
+        using var batch = Parse("""{"timestamp":"2026-11-24T10:00:00Z","eventType":"a","sourceIP":"10.0.0.1"}""");
+        Assert.Equal("64K6VBJR195B2PM284TCTTSNKX", Assert.Single(batch.Events).Id);
+    }
+
     [Fact]
     public void The_same_body_again_gives_the_same_ids_and_identical_lines_in_it_stay_distinct()
     {

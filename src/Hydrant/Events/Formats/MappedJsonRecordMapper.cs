@@ -44,6 +44,12 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
     [ThreadStatic]
     private static List<Property>? _threadProperties;
 
+    /// <summary>The Zeek log type this thread read last, as bytes and as what is made of it: a file is one type, line after line.</summary>
+    [ThreadStatic]
+    private static ZeekPath? _threadPath;
+
+    private sealed record ZeekPath(byte[] Utf8, string Path, string EventType, LogsourceFields Logsource);
+
     private readonly FieldMap _map;
 
     /// <summary>The names colliding properties are kept under ({prefix}{canonical name}), by CanonicalNames index.</summary>
@@ -83,7 +89,7 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
             return "record must be a JSON object";
         }
 
-        var timestamps = new long?[_map.Timestamps.Length];
+        Span<long?> timestamps = stackalloc long?[_map.Timestamps.Length];
         var sources = new string?[_map.Sources.Length];
         string? eventType = null, path = null, id = null, timestampError = null;
         var idRaw = (Start: 0, End: 0);
@@ -130,7 +136,7 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
                 }
                 if (isPath && path is null)
                 {
-                    path = reader.GetString();
+                    path = _threadPath is { } last && !reader.ValueIsEscaped && reader.ValueTextEquals(last.Utf8) ? last.Path : reader.GetString();
                 }
                 if (isId && id is null)
                 {
@@ -176,8 +182,11 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
             {
                 return $"no log type: the record has no {_map.DescribeType} and the request no ?path=";
             }
-            eventType = "zeek." + path;
-            logsource = new LogsourceFields("zeek", path);
+            var known = _threadPath is { } last && last.Path == path
+                ? last
+                : _threadPath = new ZeekPath(Encoding.UTF8.GetBytes(path), path, "zeek." + path, new LogsourceFields("zeek", path));
+            eventType = known.EventType;
+            logsource = known.Logsource;
         }
         if (eventType is null)
         {

@@ -70,6 +70,9 @@ internal abstract class RecordMapper
         return SourceAddress.TryNormalizeIp(trimmed, out var ip) ? ip : trimmed;
     }
 
+    [ThreadStatic]
+    private static XxHash128? _threadHash;
+
     /// <summary>
     /// The id of a record that brings none, derived from what it is and where: XxHash128 of the
     /// stream's hash, the record's number in the stream and its bytes, in Crockford base32 (26
@@ -78,7 +81,9 @@ internal abstract class RecordMapper
     /// </summary>
     protected static string DerivedId(ReadOnlySpan<byte> record, in MapContext context)
     {
-        var hash = new XxHash128();
+        // One hasher per thread, reset for each record: the ids are the same as with a new one.
+        var hash = _threadHash ??= new XxHash128();
+        hash.Reset();
         Span<byte> prefix = stackalloc byte[24];
         BinaryPrimitives.WriteUInt128LittleEndian(prefix, context.Stream);
         BinaryPrimitives.WriteInt64LittleEndian(prefix[16..], context.Ordinal);
