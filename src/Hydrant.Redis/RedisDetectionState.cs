@@ -127,7 +127,7 @@ internal sealed class RedisDetectionState(IConnectionMultiplexer redis, string n
         for (var i = 0; i < hits.Count; i++)
         {
             var hit = hits[i];
-            var (kept, span) = ISharedDetectionState.KeepingOf(hit);
+            var (kept, span) = hit.Target.Node.Keeping(hit.GroupValues);
             RedisKey keeper = $"{prefix}keeper:{kept}";
             // Held while the group may still have a window open (its last hit's window closes within
             // timespan + lateness of it), twice over for clocks that run apart.

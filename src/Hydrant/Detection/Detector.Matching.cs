@@ -93,13 +93,13 @@ public sealed partial class Detector
         // are known, then takes every event in order.
         foreach (var hit in match.Hits)
         {
-            if (ISharedDetectionState.CanShare(hit.Target.Node))
+            if (hit.Target.Node.KeptInSharedState)
             {
                 _sharedHits.Add(hit);
             }
             else
             {
-                (ISharedDetectionState.RoutesToOwner(hit.Target.Node) ? _routedHits : _engineHits).Add((_eventTimes.Count, hit));
+                _routedHits.Add((_eventTimes.Count, hit));
             }
         }
         _eventTimes.Add(timestampMs);

@@ -49,7 +49,7 @@ public sealed partial class Detector
         // A correlation removed or redefined since has no group to add to.
         var nodes = forwarded.Count == 0 ? [] : plan.Nodes.ToDictionary(n => n.Correlation.Id, StringComparer.Ordinal);
         var arrived = forwarded
-            .Select(f => nodes.TryGetValue(f.CorrelationId, out var node) && f.Member < node.Members.Count && ISharedDetectionState.RoutesToOwner(node)
+            .Select(f => nodes.TryGetValue(f.CorrelationId, out var node) && f.Member < node.Members.Count && !node.KeptInSharedState
                 ? new CorrelationHit(new Subscription(node, f.Member), f.GroupValues, Timestamps.ParseCanonical(f.Event.Timestamp), f.Value, f.Number, f.Event)
                 : null)
             .OfType<CorrelationHit>()

@@ -1,6 +1,5 @@
 using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Correlation;
-using Hydrant.Detection.Sigma;
 
 namespace Hydrant.Detection;
 
@@ -8,9 +7,10 @@ namespace Hydrant.Detection;
 /// Detection state shared by every node of a deployment (Redis): correlation windows, so a
 /// pattern whose events reach different nodes is still seen, and alert ownership, so one rule's
 /// alert for one group is raised by one node only while it is suppressed. Windows that fire as
-/// they fill (<see cref="CanShare"/>) are kept in the shared state itself; the rest
-/// (<see cref="RoutesToOwner"/>) are kept in the <see cref="CorrelationEngine"/> of one node per
-/// group (per chain for chained correlations), to which the other nodes forward their hits.
+/// they fill (<see cref="CorrelationNode.KeptInSharedState"/>) are kept in the shared state
+/// itself; the rest are kept in the <see cref="CorrelationEngine"/> of one node per group (per
+/// chain for chained correlations, <see cref="CorrelationNode.Keeping"/>), to which the other
+/// nodes forward their hits.
 /// </summary>
 public interface ISharedDetectionState
 {
@@ -52,41 +52,6 @@ public interface ISharedDetectionState
     /// of an alert another node owns are forwarded to that node.
     /// </summary>
     ValueTask<IReadOnlyList<bool>> ClaimAsync(IReadOnlyList<(string RuleId, string? GroupKey, IReadOnlyList<AlertEvent> Events)> alerts, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// The correlations whose windows fire as they fill (event_count, value_count, value_sum and
-    /// temporal with lower bounds only; temporal_ordered), fed by detection rules and feeding no
-    /// other correlation: their windows are kept in the shared state itself.
-    /// </summary>
-    static bool CanShare(CorrelationNode node) => node.Correlation.FiresEarly && !InChain(node);
-
-    /// <summary>
-    /// The others, kept by one node: those judged when an aligned window closes (upper bounds,
-    /// value_avg, value_percentile), and every correlation of a chain (a correlation of
-    /// correlations), whose inner firings feed the outer ones inside one engine.
-    /// </summary>
-    static bool RoutesToOwner(CorrelationNode node) => !CanShare(node);
-
-    /// <summary>
-    /// What one node keeps for a routed hit, and how long it may need it: the hit's own group for a
-    /// correlation on its own; for a correlation in a chain, the whole chain (named by its root),
-    /// so the one engine sees every hit the chain relates.
-    /// </summary>
-    static (string Key, TimeSpan Span) KeepingOf(CorrelationHit hit)
-    {
-        var node = hit.Target.Node;
-        return InChain(node)
-            ? (RootOf(node) + ":*", SpanOf(node))
-            : (node.Correlation.Id + ":" + CorrelationEngine.GroupKey(node.Correlation, hit.GroupValues), node.Correlation.Timespan);
-    }
-
-    private static bool InChain(CorrelationNode node) => node.Parents.Count > 0 || node.Members.Any(m => m is not SigmaRule);
-
-    private static string RootOf(CorrelationNode node) =>
-        node.Parents.Count == 0 ? node.Correlation.Id : node.Parents.Select(p => RootOf(p.Node)).Min(StringComparer.Ordinal)!;
-
-    private static TimeSpan SpanOf(CorrelationNode node) =>
-        node.Parents.Aggregate(node.Correlation.Timespan, (longest, parent) => TimeSpan.FromTicks(Math.Max(longest.Ticks, SpanOf(parent.Node).Ticks)));
 }
 
 /// <summary>An event another node saw for an alert (rule or correlation id, group) this node owns.</summary>

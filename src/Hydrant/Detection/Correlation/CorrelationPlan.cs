@@ -18,6 +18,31 @@ public sealed class CorrelationNode(SigmaCorrelation correlation, IReadOnlyList<
 
     /// <summary>False when another correlation relates this one without <c>generate: true</c>.</summary>
     public bool RaisesAlerts { get; internal set; } = true;
+
+    /// <summary>
+    /// With state shared between nodes: whether its windows are kept in the shared state itself.
+    /// Those that fire as they fill (event_count, value_count, value_sum and temporal with lower
+    /// bounds only; temporal_ordered), fed by detection rules and feeding no other correlation.
+    /// The others are kept by one node, to which the rest forward their hits: those judged when an
+    /// aligned window closes (upper bounds, value_avg, value_percentile), and every correlation of
+    /// a chain, whose inner firings feed the outer ones inside one engine.
+    /// </summary>
+    public bool KeptInSharedState => Correlation.FiresEarly && !InChain;
+
+    /// <summary>
+    /// What one node keeps for a hit routed to its keeper, and how long it may need it: the hit's
+    /// own group for a correlation on its own; for a correlation in a chain, the whole chain (named
+    /// by its root), so the one engine sees every hit the chain relates.
+    /// </summary>
+    public (string Key, TimeSpan Span) Keeping(string[] groupValues) => InChain
+        ? (RootId + ":*", ChainSpan)
+        : (Correlation.Id + ":" + CorrelationEngine.GroupKey(Correlation, groupValues), Correlation.Timespan);
+
+    private bool InChain => Parents.Count > 0 || Members.Any(m => m is not SigmaRule);
+
+    private string RootId => Parents.Count == 0 ? Correlation.Id : Parents.Select(p => p.Node.RootId).Min(StringComparer.Ordinal)!;
+
+    private TimeSpan ChainSpan => Parents.Aggregate(Correlation.Timespan, (longest, parent) => TimeSpan.FromTicks(Math.Max(longest.Ticks, parent.Node.ChainSpan.Ticks)));
 }
 
 /// <summary>
