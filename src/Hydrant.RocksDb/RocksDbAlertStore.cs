@@ -20,6 +20,10 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = 
     private static readonly byte[] OpenKey = "detector/open"u8.ToArray();
     private static readonly byte[] OutboxPrefix = "detector/outbox/"u8.ToArray();
     private const string StatePrefix = "detector/state/";
+    private static readonly byte[] ForwardedKey = "detector/forwarded"u8.ToArray();
+    // Where builds before the commit field kept the position: inside the window state. Read once,
+    // then replaced at the next commit that moves it.
+    private static readonly byte[] LegacyForwardedKey = Encoding.UTF8.GetBytes(StatePrefix + "shared/forwarded");
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     // Not fsynced on its own: the batch is atomic and reaches the WAL (so it survives kill -9) at
     // once, and a power loss can only take back the newest commits as a whole, checkpoint included,
@@ -44,10 +48,17 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = 
         using var iterator = engine.Db.NewIterator(engine.Meta);
         for (iterator.Seek(prefix); iterator.Valid() && iterator.GetKeySpan().StartsWith(prefix); iterator.Next())
         {
+            if (iterator.GetKeySpan().SequenceEqual(LegacyForwardedKey))
+            {
+                continue;
+            }
             state[Encoding.UTF8.GetString(iterator.GetKeySpan()[prefix.Length..])] = iterator.Value();
         }
         return ValueTask.FromResult<IReadOnlyDictionary<string, byte[]>>(state);
     }
+
+    public ValueTask<string?> LoadForwardedPositionAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult((engine.Db.Get(ForwardedKey, engine.Meta) ?? engine.Db.Get(LegacyForwardedKey, engine.Meta)) is { } position ? Encoding.ASCII.GetString(position) : null);
 
     public ValueTask CommitAsync(DetectorCommit commit, CancellationToken cancellationToken)
     {
@@ -75,6 +86,11 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = 
         var position = new byte[8];
         BinaryPrimitives.WriteInt64BigEndian(position, commit.Checkpoint);
         batch.Put(CheckpointKey, position, engine.Meta);
+        if (commit.ForwardedPosition is { } forwarded)
+        {
+            batch.Put(ForwardedKey, Encoding.ASCII.GetBytes(forwarded), engine.Meta);
+            batch.Delete(LegacyForwardedKey, engine.Meta);
+        }
         if (keepOutbox && commit.Changed.Count > 0)
         {
             batch.Put((byte[])[.. OutboxPrefix, .. position], JsonSerializer.SerializeToUtf8Bytes(commit.Changed.Select(a => a.Id).ToList(), Json), engine.Meta);

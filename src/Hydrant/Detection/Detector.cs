@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Text;
 using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Correlation;
 using Hydrant.Detection.Sigma;
@@ -27,9 +26,6 @@ public sealed record DetectionOptions
 /// </summary>
 public sealed partial class Detector : ISpoolConsumer
 {
-    /// <summary>Where, beside the windows, the position in the forwarded events is committed.</summary>
-    private const string ForwardedKey = "shared/forwarded";
-
     private static readonly SpoolBatching SharedBatching = SpoolBatching.Immediate with { IdleCall = TimeSpan.FromSeconds(1) };
     /// <summary>
     /// Alerts still taking repeats, per rule and group: usually one, more while events of an older
@@ -136,8 +132,8 @@ public sealed partial class Detector : ISpoolConsumer
         _openChanged = false;
         _closedEpoch = -1;
         var state = await _store.LoadStateAsync(cancellationToken);
-        _forwardedPosition = state.TryGetValue(ForwardedKey, out var position) ? Encoding.ASCII.GetString(position) : null;
-        _correlations.Restore(state.Where(s => s.Key != ForwardedKey).ToDictionary());
+        _forwardedPosition = await _store.LoadForwardedPositionAsync(cancellationToken);
+        _correlations.Restore(state);
         foreach (var alert in await _store.LoadOpenAsync(cancellationToken))
         {
             // Restored alerts take repeats for a suppression window of the stream clock from now on.
@@ -195,13 +191,10 @@ public sealed partial class Detector : ISpoolConsumer
         CloseSuppression();
         LogLateEvents(ruleSet);
         var state = _correlations.TakeChanges();
-        if (forwarded?.Position is { } position && position != _forwardedPosition)
-        {
-            state = new Dictionary<string, byte[]?>(state) { [ForwardedKey] = Encoding.ASCII.GetBytes(position) };
-        }
         var checkpoint = entries.Count > 0 ? entries[^1].Sequence + 1 : _checkpoint;
         IReadOnlyCollection<Alert>? open = _openChanged ? [.. _open.Values.SelectMany(o => o).Select(a => a.Alert)] : null;
-        await _store.CommitAsync(new DetectorCommit([.. changed.Values.Select(a => a.Alert)], open, state, checkpoint), cancellationToken);
+        var movedForwarded = forwarded?.Position is { } position && position != _forwardedPosition ? position : null;
+        await _store.CommitAsync(new DetectorCommit([.. changed.Values.Select(a => a.Alert)], open, state, checkpoint) { ForwardedPosition = movedForwarded }, cancellationToken);
         _checkpoint = checkpoint;
         _openChanged = false;
         if (forwarded?.Position is { } taken && taken != _forwardedPosition)

@@ -113,6 +113,8 @@ public sealed class CommitFailingOnce(IAlertStore store) : IAlertStore
 
     public ValueTask<IReadOnlyDictionary<string, byte[]>> LoadStateAsync(CancellationToken cancellationToken) => store.LoadStateAsync(cancellationToken);
 
+    public ValueTask<string?> LoadForwardedPositionAsync(CancellationToken cancellationToken) => store.LoadForwardedPositionAsync(cancellationToken);
+
     public ValueTask<AlertOutbox> ReadOutboxAsync(int maxAlerts, CancellationToken cancellationToken) => store.ReadOutboxAsync(maxAlerts, cancellationToken);
 
     public ValueTask AcknowledgeOutboxAsync(AlertOutbox outbox, CancellationToken cancellationToken) => store.AcknowledgeOutboxAsync(outbox, cancellationToken);

@@ -5,7 +5,11 @@ namespace Hydrant.Detection.Alerts;
 /// suppression (null when they are the ones the last commit stored), its correlation window state
 /// that changed (key to bytes, null to delete), and the spool position all of it reflects.
 /// </summary>
-public sealed record DetectorCommit(IReadOnlyCollection<Alert> Changed, IReadOnlyCollection<Alert>? Open, IReadOnlyDictionary<string, byte[]?> State, long Checkpoint);
+public sealed record DetectorCommit(IReadOnlyCollection<Alert> Changed, IReadOnlyCollection<Alert>? Open, IReadOnlyDictionary<string, byte[]?> State, long Checkpoint)
+{
+    /// <summary>With state shared between nodes: the position in the events other nodes forwarded that this batch took them through (null: unchanged).</summary>
+    public string? ForwardedPosition { get; init; }
+}
 
 /// <summary>Stored alerts as <c>GET /v1/alerts</c> lists them: newest first, filtered, in pages.</summary>
 public interface IAlertView
@@ -37,6 +41,9 @@ public interface IAlertStore : IAlertView
 
     /// <summary>The correlation window state as of the checkpoint.</summary>
     ValueTask<IReadOnlyDictionary<string, byte[]>> LoadStateAsync(CancellationToken cancellationToken);
+
+    /// <summary>The last committed <see cref="DetectorCommit.ForwardedPosition"/>, or null when none was.</summary>
+    ValueTask<string?> LoadForwardedPositionAsync(CancellationToken cancellationToken);
 
     /// <summary>Stores everything in the commit atomically.</summary>
     ValueTask CommitAsync(DetectorCommit commit, CancellationToken cancellationToken);
