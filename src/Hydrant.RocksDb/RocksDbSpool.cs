@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Text;
 using Hydrant.Events;
 using Hydrant.Keys;
 using Hydrant.Spool;
@@ -17,8 +16,10 @@ namespace Hydrant.RocksDb;
 /// in parallel. That is the group commit: no request waits for more than one fsync, and the
 /// fsync cost is shared by everything that arrived meanwhile.
 ///
-/// In embedded mode the same batch writes the store keys (main item, source index, hot copy, id),
-/// and the spool entry holds only the main item's key, so each event's JSON is written once.
+/// One batch per request holds each part's writes, each added explicitly: the spool entries, the
+/// ids (<see cref="RocksDbIdIndex"/>, which also decides what is a duplicate) and, in embedded
+/// mode, the event store's rows (<see cref="RocksDbEventRows"/>); there the spool entry holds only
+/// the main row's key, so each event's JSON is written once.
 /// </summary>
 internal sealed class RocksDbSpool : ISpool
 {
@@ -29,11 +30,11 @@ internal sealed class RocksDbSpool : ISpool
     private readonly RocksDbEngine _engine;
     private readonly IngestStats _stats;
     private readonly TimeProvider _time;
-    private readonly bool _writeStoreKeys;
     private readonly WriteOptions _synced = new WriteOptions().SetSync(true);
     private readonly WriteOptions _unsynced = new();
     private readonly ConcurrentDictionary<string, long> _consumers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Task> _idsInFlight = new(StringComparer.Ordinal);
+    private readonly RocksDbIdIndex _ids;
+    private readonly RocksDbEventRows? _rows;
     private readonly CommitWatermark _watermark;
     private readonly SpoolClaims? _claims;
     private readonly Lock _trimGate = new();
@@ -47,7 +48,8 @@ internal sealed class RocksDbSpool : ISpool
         _engine = engine;
         _stats = stats;
         _time = time;
-        _writeStoreKeys = writeStoreKeys;
+        _ids = new RocksDbIdIndex(engine);
+        _rows = writeStoreKeys ? new RocksDbEventRows(engine) : null;
         var trimmed = engine.Db.Get(TrimmedKey, engine.Meta) is { } bytes ? BinaryPrimitives.ReadInt64BigEndian(bytes) : 0;
         var (first, last) = SpooledRange();
         _trimmedTo = first ?? trimmed;
@@ -125,12 +127,12 @@ internal sealed class RocksDbSpool : ISpool
             {
                 foreach (var i in pending)
                 {
-                    switch (Reserve(encoded[i], keys, written.Task, reserved, out var holder))
+                    switch (_ids.Reserve(encoded[i].Id.Of(keys), written.Task, reserved, out var holder))
                     {
-                        case Reservation.Store:
+                        case RocksDbIdIndex.Reservation.Store:
                             include.Add(i);
                             break;
-                        case Reservation.Duplicate:
+                        case RocksDbIdIndex.Reservation.Duplicate:
                             duplicates++;
                             break;
                         default:
@@ -149,10 +151,7 @@ internal sealed class RocksDbSpool : ISpool
             }
             finally
             {
-                foreach (var id in reserved)
-                {
-                    _idsInFlight.TryRemove(id, out _);
-                }
+                _ids.Release(reserved);
                 written.TrySetResult();
             }
             await Task.WhenAll(heldElsewhere.Select(h => h.Holder)).WaitAsync(cancellationToken);
@@ -185,7 +184,7 @@ internal sealed class RocksDbSpool : ISpool
                 {
                     break;
                 }
-                if (_writeStoreKeys)
+                if (_rows is not null)
                 {
                     pointers.Add(iterator.Value());
                     entries.Add(new SpoolEntry(sequence, ReadOnlyMemory<byte>.Empty));
@@ -220,64 +219,7 @@ internal sealed class RocksDbSpool : ISpool
     public Task WaitForEntriesAsync(long sequence, CancellationToken cancellationToken) =>
         _watermark.WaitPastAsync(sequence, cancellationToken);
 
-    /// <summary>Ids are kept by month ("yyyy-MM#id"): each month before the cutoff's goes in one DeleteRange.</summary>
-    public void ForgetIdsBefore(DateTimeOffset cutoff)
-    {
-        var oldestKept = EventKeys.Month(new DateTimeOffset(cutoff.Year, cutoff.Month, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds());
-        while (true)
-        {
-            string month;
-            using (var iterator = _engine.Db.NewIterator(_engine.Ids))
-            {
-                iterator.SeekToFirst();
-                if (!iterator.Valid() || iterator.GetKeySpan().Length < 7)
-                {
-                    return;
-                }
-                month = Encoding.ASCII.GetString(iterator.GetKeySpan()[..7]);
-            }
-            if (string.CompareOrdinal(month, oldestKept) >= 0)
-            {
-                return;
-            }
-            var from = Encoding.ASCII.GetBytes(month + "#");
-            var to = Encoding.ASCII.GetBytes(month + "$");
-            using var batch = new WriteBatch();
-            batch.DeleteRange(from, (ulong)from.Length, to, (ulong)to.Length, _engine.Ids);
-            _engine.Write(batch, _unsynced);
-            _engine.Db.CompactRange(from, to, _engine.Ids);
-        }
-    }
-
-    private enum Reservation
-    {
-        Store,
-        Duplicate,
-        HeldElsewhere,
-    }
-
-    /// <summary>
-    /// Every id (a client's, or one derived from the record and its place in its stream) is
-    /// reserved for this round; it is a duplicate when already stored or repeated within this round,
-    /// and held elsewhere while another request's write of it is in flight (its outcome decides).
-    /// </summary>
-    private Reservation Reserve(EncodedKeys encoded, PooledBuffer keys, Task round, List<string> reserved, out Task? holder)
-    {
-        holder = null;
-        var idKey = encoded.Id.Of(keys);
-        var id = Encoding.UTF8.GetString(idKey);
-        if (_idsInFlight.TryAdd(id, round))
-        {
-            reserved.Add(id);
-            return _engine.Db.HasKey(idKey, _engine.Ids) ? Reservation.Duplicate : Reservation.Store;
-        }
-        if (!_idsInFlight.TryGetValue(id, out holder))
-        {
-            holder = Task.CompletedTask; // released in between: try again next round
-            return Reservation.HeldElsewhere;
-        }
-        return holder == round ? Reservation.Duplicate : Reservation.HeldElsewhere;
-    }
+    public void ForgetIdsBefore(DateTimeOffset cutoff) => _ids.ForgetBefore(cutoff);
 
     /// <summary>Writes the events' range; with shared claims it is returned uncommitted, for its ids to be claimed first.</summary>
     private CommitWatermark.Range? Write(IReadOnlyList<SecurityEvent> events, EncodedKeys[] encoded, PooledBuffer keys, List<int> include)
@@ -295,23 +237,19 @@ internal sealed class RocksDbSpool : ISpool
                 var e = events[i];
                 var k = encoded[i];
                 BinaryPrimitives.WriteInt64BigEndian(spoolKey, sequence++);
-                if (!_writeStoreKeys)
+                if (_rows is null)
                 {
-                    // The store is elsewhere; the ids stay here, so a re-send to this node is known at once.
+                    // The store is elsewhere: the entry holds the event; the ids stay here, so a
+                    // re-send to this node is known at once.
                     batch.Put(spoolKey, e.Json.Span, _engine.Spool);
-                    batch.Put(k.Id.Of(keys), spoolKey, _engine.Ids);
+                    _ids.Add(batch, k.Id.Of(keys), spoolKey);
                     continue;
                 }
+                // Embedded: the entry holds the main row's key, and the rows go in the same batch.
                 var mainKey = k.Main.Of(keys);
                 batch.Put(spoolKey, mainKey, _engine.Spool);
-                batch.Put(mainKey, e.Json.Span, _engine.Main);
-                // The source index holds no value: its key gives the main key (RocksDbEventStore).
-                batch.Put(k.Source.Of(keys), ReadOnlySpan<byte>.Empty, _engine.Source);
-                if (k.Hot.Length > 0)
-                {
-                    batch.Put(k.Hot.Of(keys), mainKey, _engine.Hot);
-                }
-                batch.Put(k.Id.Of(keys), mainKey, _engine.Ids);
+                _rows.Add(batch, mainKey, k.Source.Of(keys), k.Hot.Of(keys), e.Json.Span);
+                _ids.Add(batch, k.Id.Of(keys), mainKey);
                 bytes += e.Json.Length;
             }
             if (_claims is not null)
