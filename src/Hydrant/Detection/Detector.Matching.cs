@@ -52,10 +52,10 @@ public sealed partial class Detector
             using var view = new EventView(entry.Json);
             behind = AlertEventOf(view, out timestampMs);
             var rules = new List<SigmaRule>();
+            ruleSet.Match(view, rules);
             var hits = new List<CorrelationHit>();
-            foreach (var rule in ruleSet.Matching(view))
+            foreach (var rule in rules)
             {
-                rules.Add(rule);
                 CorrelationHit.Extract(plan, rule, view, behind, timestampMs, hits);
             }
             return new EventMatch(behind, timestampMs, rules, hits);

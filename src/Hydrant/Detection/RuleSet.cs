@@ -28,6 +28,11 @@ public sealed record LoadedCorrelation(SigmaCorrelation Correlation, string Sour
 /// </summary>
 public sealed class RuleSet
 {
+    [ThreadStatic]
+    private static List<SigmaRule>? _threadCandidates;
+    [ThreadStatic]
+    private static HashSet<SigmaRule>? _threadSeen;
+
     private readonly Dictionary<(string?, string?, string?), Bucket> _byLogsource = [];
     private readonly IReadOnlyList<LoadedDocument> _documents;
     private readonly IReadOnlyList<RuleRefusal> _loadRefusals;
@@ -76,32 +81,50 @@ public sealed class RuleSet
     public RuleSet With(IEnumerable<LoadedDocument> documents, IEnumerable<RuleRefusal> refusals) =>
         new([.. _documents, .. documents], [.. _loadRefusals, .. refusals]);
 
-    /// <summary>The rules whose logsource covers the event's.</summary>
-    public IEnumerable<SigmaRule> Candidates(EventView e)
+    /// <summary>
+    /// Adds the rules that fire on the event to <paramref name="matched"/>, in index order. The
+    /// candidates (rules whose logsource covers the event's and whose required values it has) are
+    /// gathered into per-thread lists, no iterator or set made per event.
+    /// </summary>
+    public void Match(EventView e, List<SigmaRule> matched)
     {
+        var candidates = _threadCandidates ??= [];
+        var seen = _threadSeen ??= new HashSet<SigmaRule>(ReferenceEqualityComparer.Instance);
+        candidates.Clear();
+        seen.Clear();
         var product = e.Product?.ToLowerInvariant();
         var service = e.Service?.ToLowerInvariant();
         var category = e.Category?.ToLowerInvariant();
-        foreach (var p in Options(product))
+        // Each attribute the event's, then left open by the rule: up to eight buckets.
+        for (var p = 0; p < (product is null ? 1 : 2); p++)
         {
-            foreach (var s in Options(service))
+            for (var s = 0; s < (service is null ? 1 : 2); s++)
             {
-                foreach (var c in Options(category))
+                for (var c = 0; c < (category is null ? 1 : 2); c++)
                 {
-                    if (_byLogsource.TryGetValue((p, s, c), out var bucket))
+                    if (_byLogsource.TryGetValue((p == 0 ? product : null, s == 0 ? service : null, c == 0 ? category : null), out var bucket))
                     {
-                        foreach (var rule in bucket.Candidates(e))
-                        {
-                            yield return rule;
-                        }
+                        bucket.AddCandidates(e, candidates, seen);
                     }
                 }
+            }
+        }
+        foreach (var rule in candidates)
+        {
+            if (rule.Matches(e))
+            {
+                matched.Add(rule);
             }
         }
     }
 
     /// <summary>The rules that fire on the event.</summary>
-    public IEnumerable<SigmaRule> Matching(EventView e) => Candidates(e).Where(rule => rule.Matches(e));
+    public IReadOnlyList<SigmaRule> Matching(EventView e)
+    {
+        var matched = new List<SigmaRule>();
+        Match(e, matched);
+        return matched;
+    }
 
     /// <summary>Every *.yml / *.yaml under a folder (recursively), plus the built-in pack when asked.</summary>
     public static RuleSet Load(string? directory, SigmaCompiler compiler, bool includeDefaultPack)
@@ -170,8 +193,6 @@ public sealed class RuleSet
         return rules;
     }
 
-    private static string?[] Options(string? value) => value is null ? [null] : [value, null];
-
     /// <summary>The rules of one logsource: those indexed by a required field value or substring, and the rest.</summary>
     private sealed class Bucket
     {
@@ -224,77 +245,66 @@ public sealed class RuleSet
             _substringIndexes = [.. _bySubstring.Select(f => (f.Key == Requirement.AnyString ? null : FieldName.Of(f.Key), f.Value))];
         }
 
-        public IEnumerable<SigmaRule> Candidates(EventView e)
+        /// <summary>Adds the rules always tested, then those the event's values and substrings point at, each once (<paramref name="seen"/>).</summary>
+        public void AddCandidates(EventView e, List<SigmaRule> into, HashSet<SigmaRule> seen)
         {
-            foreach (var rule in _always)
-            {
-                yield return rule;
-            }
-            // Several values or needles may point at one rule: each rule once.
-            HashSet<SigmaRule>? seen = null;
+            into.AddRange(_always);
             foreach (var (field, byValue) in _valueIndexes)
             {
                 if (!e.TryGetField(field, out var value))
                 {
                     continue;
                 }
-                foreach (var text in Texts(value))
+                if (value.Kind != System.Text.Json.JsonValueKind.Array)
                 {
-                    if (byValue.TryGetValue(text, out var rules))
-                    {
-                        seen ??= new HashSet<SigmaRule>(ReferenceEqualityComparer.Instance);
-                        foreach (var rule in rules.Where(seen.Add))
-                        {
-                            yield return rule;
-                        }
-                    }
+                    AddByValue(byValue, value.Text, into, seen);
+                    continue;
+                }
+                foreach (var item in value.Elements)
+                {
+                    AddByValue(byValue, item.Text, into, seen);
                 }
             }
             foreach (var (field, index) in _substringIndexes)
             {
-                IEnumerable<string> texts;
                 if (field is null)
                 {
-                    texts = e.Strings;
+                    foreach (var text in e.Strings)
+                    {
+                        index.AddMatches(text, into, seen);
+                    }
                 }
                 else if (e.TryGetField(field, out var value))
                 {
-                    texts = Texts(value);
-                }
-                else
-                {
-                    continue;
-                }
-                foreach (var text in texts)
-                {
-                    foreach (var rule in index.Find(text))
+                    if (value.Kind != System.Text.Json.JsonValueKind.Array)
                     {
-                        seen ??= new HashSet<SigmaRule>(ReferenceEqualityComparer.Instance);
-                        if (seen.Add(rule))
+                        if (value.Text is { } text)
                         {
-                            yield return rule;
+                            index.AddMatches(text, into, seen);
+                        }
+                        continue;
+                    }
+                    foreach (var item in value.Elements)
+                    {
+                        if (item.Text is { } text)
+                        {
+                            index.AddMatches(text, into, seen);
                         }
                     }
                 }
             }
         }
 
-        /// <summary>The texts a field's value is compared as: itself, or each element of an array.</summary>
-        private static IEnumerable<string> Texts(FieldValue value)
+        private static void AddByValue(Dictionary<string, List<SigmaRule>> byValue, string? text, List<SigmaRule> into, HashSet<SigmaRule> seen)
         {
-            if (value.Kind != System.Text.Json.JsonValueKind.Array)
+            if (text is not null && byValue.TryGetValue(text, out var rules))
             {
-                if (value.Text is { } text)
+                foreach (var rule in rules)
                 {
-                    yield return text;
-                }
-                yield break;
-            }
-            foreach (var element in value.Elements)
-            {
-                if (element.Text is { } text)
-                {
-                    yield return text;
+                    if (seen.Add(rule))
+                    {
+                        into.Add(rule);
+                    }
                 }
             }
         }
@@ -330,7 +340,8 @@ public sealed class RuleSet
             _byFirstChar = _byNeedle.Keys.GroupBy(n => char.ToLowerInvariant(n[0])).ToDictionary(g => g.Key, g => g.ToArray());
         }
 
-        public IEnumerable<SigmaRule> Find(string text)
+        /// <summary>Adds the rules of every needle <paramref name="text"/> contains, each rule once.</summary>
+        public void AddMatches(string text, List<SigmaRule> into, HashSet<SigmaRule> seen)
         {
             var offset = 0;
             while (offset < text.Length)
@@ -338,7 +349,7 @@ public sealed class RuleSet
                 var found = text.AsSpan(offset).IndexOfAny(_needles);
                 if (found < 0)
                 {
-                    yield break;
+                    return;
                 }
                 var at = offset + found;
                 // The search says some needle starts here; find which ones.
@@ -348,7 +359,10 @@ public sealed class RuleSet
                     {
                         foreach (var rule in _byNeedle[needle])
                         {
-                            yield return rule;
+                            if (seen.Add(rule))
+                            {
+                                into.Add(rule);
+                            }
                         }
                     }
                 }

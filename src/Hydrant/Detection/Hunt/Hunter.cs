@@ -174,12 +174,15 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
             var hits = new List<(long, List<CorrelationHit>)>();
             var newest = long.MinValue;
             var plan = rules.Plan;
+            var matched = new List<SigmaRule>();
             foreach (var e in batch.Events)
             {
                 using var view = new EventView(e.Json);
                 newest = Math.Max(newest, e.TimestampMs);
                 List<CorrelationHit>? eventHits = null;
-                foreach (var rule in rules.Matching(view))
+                matched.Clear();
+                rules.Match(view, matched);
+                foreach (var rule in matched)
                 {
                     if (plan.RaisesAlerts(rule))
                     {
