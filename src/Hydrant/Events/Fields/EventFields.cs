@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
-using System.IO.Hashing;
 using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
@@ -15,12 +14,17 @@ namespace Hydrant.Events.Fields;
 /// (<c>userIdentity.type</c>; a key that holds the dots itself, Zeek's <c>id.orig_h</c>, is the same
 /// name, and where both exist the shallower one counts), in one hash probe. Values stay bytes until
 /// asked for. Items of arrays are values of their array, not named fields (as the rules see them).
-/// The tables are pooled: dispose the index when the event is done.
+/// A full name is never written out: each value keeps its own key (in the event's bytes, or
+/// unescaped once) and its parent, and its hash continues its parent's (a polynomial hash with a
+/// per-process base), so the index of a hostile event of many children under long names costs
+/// what the event's own bytes do. The tables are pooled: dispose the index when the event is done.
 /// </summary>
 public sealed class EventFields : IDisposable
 {
-    // Seeded per process, so names cannot be crafted to collide in the table.
-    private static readonly long Seed = BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+    // The hash's base and start, chosen per process (the base odd), so names cannot be crafted to
+    // collide in the table.
+    private static readonly ulong Base = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)) | 1;
+    private static readonly ulong Start = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
 
     private readonly ReadOnlyMemory<byte> _json;
     private Entry[] _entries;
@@ -56,7 +60,26 @@ public sealed class EventFields : IDisposable
         return fields;
     }
 
-    internal static ulong HashOf(ReadOnlySpan<byte> name) => XxHash3.HashToUInt64(name, Seed);
+    /// <summary>The hash of a full dotted name: the same whether it is hashed whole or continued from its parent's.</summary>
+    internal static ulong HashOf(ReadOnlySpan<byte> name) => Continue(Start, name);
+
+    private static ulong Continue(ulong hash, ReadOnlySpan<byte> bytes)
+    {
+        foreach (var b in bytes)
+        {
+            hash = (hash * Base) + b;
+        }
+        return hash;
+    }
+
+    /// <summary>A table slot of a hash: its bits mixed first, as the polynomial's low bits depend only on the bytes' low bits.</summary>
+    private static int SlotOf(ulong hash, int mask)
+    {
+        hash ^= hash >> 33;
+        hash *= 0xff51afd7ed558ccdUL;
+        hash ^= hash >> 33;
+        return (int)hash & mask;
+    }
 
     /// <summary>The value of a field by name (exact key or dotted path), if the event has it.</summary>
     public bool TryGet(FieldName name, out FieldValue value)
@@ -64,11 +87,11 @@ public sealed class EventFields : IDisposable
         if (_slotMask >= 0)
         {
             var mask = _slotMask;
-            for (var slot = (int)(name.Hash & (ulong)mask); _slots[slot] != 0; slot = (slot + 1) & mask)
+            for (var slot = SlotOf(name.Hash, mask); _slots[slot] != 0; slot = (slot + 1) & mask)
             {
                 var index = _slots[slot] - 1;
                 ref var entry = ref _entries[index];
-                if (entry.Hash == name.Hash && NameOf(entry).SequenceEqual(name.Utf8))
+                if (entry.Hash == name.Hash && entry.NameLength == name.Utf8.Length && NameIs(index, name.Utf8))
                 {
                     value = new FieldValue(this, index);
                     return true;
@@ -160,7 +183,56 @@ public sealed class EventFields : IDisposable
         }
     }
 
-    private ReadOnlySpan<byte> NameOf(in Entry entry) => _names.AsSpan(entry.NameStart, entry.NameLength);
+    /// <summary>The entry's own key: in the event's bytes, or (escaped there) unescaped in the name buffer.</summary>
+    private ReadOnlySpan<byte> KeyOf(in Entry entry) => entry.KeyUnescaped ? _names.AsSpan(entry.KeyStart, entry.KeyLength) : _json.Span.Slice(entry.KeyStart, entry.KeyLength);
+
+    /// <summary>Whether the entry's full name is <paramref name="name"/>: its key ends it, and its parent's name is what comes before the dot.</summary>
+    private bool NameIs(int index, ReadOnlySpan<byte> name)
+    {
+        while (true)
+        {
+            ref var entry = ref _entries[index];
+            var key = KeyOf(entry);
+            if (name.Length < key.Length || !name[^key.Length..].SequenceEqual(key))
+            {
+                return false;
+            }
+            if (entry.Parent < 0)
+            {
+                return name.Length == key.Length;
+            }
+            var before = name.Length - key.Length - 1;
+            if (before < 0 || name[before] != (byte)'.')
+            {
+                return false;
+            }
+            name = name[..before];
+            index = entry.Parent;
+        }
+    }
+
+    /// <summary>Whether two named entries of equal hashes have the same full name: only met where a flat key and a nested path meet, or hashes collide.</summary>
+    private bool SameName(int a, int b) => _entries[a].NameLength == _entries[b].NameLength && NameIs(a, FullName(b));
+
+    /// <summary>An entry's full name written out: only where two names with equal hashes are cut differently.</summary>
+    private byte[] FullName(int index)
+    {
+        var name = new byte[_entries[index].NameLength];
+        var end = name.Length;
+        while (true)
+        {
+            ref var entry = ref _entries[index];
+            var key = KeyOf(entry);
+            key.CopyTo(name.AsSpan(end - key.Length));
+            end -= key.Length;
+            if (entry.Parent < 0)
+            {
+                return name;
+            }
+            name[--end] = (byte)'.';
+            index = entry.Parent;
+        }
+    }
 
     private ReadOnlySpan<byte> ValueOf(in Entry entry) => _json.Span.Slice(entry.ValueStart, entry.ValueLength);
 
@@ -182,7 +254,7 @@ public sealed class EventFields : IDisposable
         Span<Frame> frames = stackalloc Frame[EventShape.MaxDepth + 1];
         var depth = 0;
         frames[0] = new Frame { Container = -1, LastChild = -1, IsObject = true, Named = true };
-        var (pendingStart, pendingLength) = (0, -1);
+        var pending = Name.None;
         var named = 0;
         while (reader.Read())
         {
@@ -190,7 +262,7 @@ public sealed class EventFields : IDisposable
             switch (reader.TokenType)
             {
                 case JsonTokenType.PropertyName:
-                    (pendingStart, pendingLength) = frame.Named ? AppendName(ref reader, frame, depth) : (0, -1);
+                    pending = frame.Named ? NameOf(ref reader, frame) : Name.None;
                     continue;
                 case JsonTokenType.EndObject:
                 case JsonTokenType.EndArray:
@@ -205,7 +277,7 @@ public sealed class EventFields : IDisposable
                     continue;
             }
             // A value: of a named field when its parent is an object reached through objects.
-            var index = Add(ref reader, pendingStart, frame.Named && frame.IsObject ? pendingLength : -1, depth);
+            var index = Add(ref reader, frame.Named && frame.IsObject ? pending : Name.None);
             if (_entries[index].NameLength >= 0)
             {
                 named++;
@@ -219,7 +291,7 @@ public sealed class EventFields : IDisposable
             {
                 _entries[frame.Container].Children++;
             }
-            pendingLength = -1;
+            pending = Name.None;
             if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
             {
                 var isObject = reader.TokenType == JsonTokenType.StartObject;
@@ -229,49 +301,47 @@ public sealed class EventFields : IDisposable
                     LastChild = -1,
                     IsObject = isObject,
                     Named = isObject && _entries[index].NameLength >= 0,
-                    NameStart = _entries[index].NameStart,
-                    NameLength = _entries[index].NameLength,
                 };
             }
         }
         throw new JsonException("the event ends inside its object");
     }
 
-    /// <summary>Writes the full dotted name of the property the reader is on; its place in the name buffer.</summary>
-    private (int Start, int Length) AppendName(ref Utf8JsonReader reader, in Frame parent, int depth)
+    /// <summary>The name of the property the reader is on: its key, where it is, and its full name's length and hash, continued from its parent's.</summary>
+    private Name NameOf(ref Utf8JsonReader reader, in Frame parent)
     {
-        var prefix = depth == 0 ? 0 : parent.NameLength + 1;
-        EnsureNames(prefix + reader.ValueSpan.Length);
-        var start = _namesLength;
-        if (depth > 0)
-        {
-            _names.AsSpan(parent.NameStart, parent.NameLength).CopyTo(_names.AsSpan(start));
-            _names[start + parent.NameLength] = (byte)'.';
-        }
-        int written;
-        if (!reader.ValueIsEscaped)
+        int keyStart, keyLength;
+        var unescaped = reader.ValueIsEscaped;
+        if (!unescaped)
         {
             // As the bytes are: a name that is not UTF-8 is kept, though no rule can ask for it.
-            reader.ValueSpan.CopyTo(_names.AsSpan(start + prefix));
-            written = reader.ValueSpan.Length;
+            (keyStart, keyLength) = ((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length);
         }
         else
         {
+            EnsureNames(reader.ValueSpan.Length);
             try
             {
-                written = reader.CopyString(_names.AsSpan(start + prefix));
+                keyLength = reader.CopyString(_names.AsSpan(_namesLength));
             }
             catch (InvalidOperationException)
             {
                 // Escapes that make no text (a lone surrogate): the value is there, but has no name.
-                return (0, -1);
+                return Name.None;
             }
+            keyStart = _namesLength;
+            _namesLength += keyLength;
         }
-        _namesLength = start + prefix + written;
-        return (start, prefix + written);
+        var key = unescaped ? _names.AsSpan(keyStart, keyLength) : _json.Span.Slice(keyStart, keyLength);
+        if (parent.Container < 0)
+        {
+            return new Name(-1, keyStart, keyLength, unescaped, keyLength, Continue(Start, key));
+        }
+        ref var owner = ref _entries[parent.Container];
+        return new Name(parent.Container, keyStart, keyLength, unescaped, owner.NameLength + 1 + keyLength, Continue(Continue(owner.Hash, "."u8), key));
     }
 
-    private int Add(ref Utf8JsonReader reader, int nameStart, int nameLength, int depth)
+    private int Add(ref Utf8JsonReader reader, in Name name)
     {
         if (_count == _entries.Length)
         {
@@ -293,19 +363,24 @@ public sealed class EventFields : IDisposable
         };
         _entries[_count] = new Entry
         {
-            NameStart = nameStart,
-            NameLength = nameLength,
-            Hash = nameLength >= 0 ? HashOf(_names.AsSpan(nameStart, nameLength)) : 0,
+            Parent = name.Parent,
+            KeyStart = name.KeyStart,
+            KeyLength = name.KeyLength,
+            KeyUnescaped = name.KeyUnescaped,
+            NameLength = name.Length,
+            Hash = name.Hash,
             Kind = kind,
             // A string's bytes without its quotes; a container's length is set when it closes.
             ValueStart = kind == JsonValueKind.String ? start + 1 : start,
             ValueLength = kind is JsonValueKind.Object or JsonValueKind.Array ? 0 : reader.ValueSpan.Length,
             Escaped = kind == JsonValueKind.String && reader.ValueIsEscaped,
-            Depth = depth,
+            Depth = name.Length < 0 ? 0 : Depth(name.Parent),
             Next = -1,
         };
         return _count++;
     }
+
+    private int Depth(int parent) => parent < 0 ? 0 : _entries[parent].Depth + 1;
 
     /// <summary>The name table: open addressing, twice as many slots as names; of two equal names the shallower is kept.</summary>
     private void Seal(int named)
@@ -328,11 +403,11 @@ public sealed class EventFields : IDisposable
             {
                 continue;
             }
-            var slot = (int)(entry.Hash & (ulong)mask);
+            var slot = SlotOf(entry.Hash, mask);
             for (; _slots[slot] != 0; slot = (slot + 1) & mask)
             {
-                ref var held = ref _entries[_slots[slot] - 1];
-                if (held.Hash == entry.Hash && NameOf(held).SequenceEqual(NameOf(entry)))
+                var held = _slots[slot] - 1;
+                if (_entries[held].Hash == entry.Hash && SameName(held, i))
                 {
                     break;
                 }
@@ -358,14 +433,20 @@ public sealed class EventFields : IDisposable
 
     private struct Entry
     {
-        /// <summary>Where the full dotted name is in the name buffer; length -1 for items of arrays and what is inside them.</summary>
-        public int NameStart;
+        /// <summary>The object whose value this is (-1: the event itself), for the name before this key.</summary>
+        public int Parent;
+        public int KeyStart;
+        public int KeyLength;
+        /// <summary>Whether the key is in the name buffer (it was escaped in the event), not in the event's bytes.</summary>
+        public bool KeyUnescaped;
+        /// <summary>The length of the full dotted name; -1 for items of arrays and what is inside them.</summary>
         public int NameLength;
         public ulong Hash;
         public JsonValueKind Kind;
         public int ValueStart;
         public int ValueLength;
         public bool Escaped;
+        /// <summary>How many objects hold it: of two values of one name the shallower counts.</summary>
         public int Depth;
         /// <summary>The next value in the same object or array; -1 for the last.</summary>
         public int Next;
@@ -380,7 +461,11 @@ public sealed class EventFields : IDisposable
         public bool IsObject;
         /// <summary>Whether values in it have names: an object reached from the root through objects only.</summary>
         public bool Named;
-        public int NameStart;
-        public int NameLength;
+    }
+
+    /// <summary>A property's name as read: where its key is and what its full name's length and hash are.</summary>
+    private readonly record struct Name(int Parent, int KeyStart, int KeyLength, bool KeyUnescaped, int Length, ulong Hash)
+    {
+        public static Name None => new(-1, 0, 0, false, -1, 0);
     }
 }

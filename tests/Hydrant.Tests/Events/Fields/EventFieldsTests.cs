@@ -118,6 +118,29 @@ public class EventFieldsTests
         Assert.False(fields.TryGet(FieldName.Of("field5000.v"), out _));
     }
 
+    /// <summary>Full names are never written out: 10,000 children under a 200 KB key would be 2 GB of names.</summary>
+    [Fact]
+    public void Many_children_under_a_long_name_cost_no_more_than_the_event_and_all_stay_readable()
+    {
+        var longKey = new string('k', 200_000);
+        var json = "{\"" + longKey + "\":{" + string.Join(',', Enumerable.Range(0, 10_000).Select(i => $"\"c{i}\":{i}")) + "},\"CommandLine\":\"after\"}";
+        using var fields = Index(json);
+        Assert.Equal("9999", Get(fields, longKey + ".c9999").Text);
+        Assert.Equal("after", Get(fields, "CommandLine").Text);
+        Assert.False(fields.TryGet(FieldName.Of(longKey + ".c10000"), out _));
+        Assert.False(fields.TryGet(FieldName.Of("k.c1"), out _));
+    }
+
+    [Fact]
+    public void Empty_keys_and_names_cut_at_other_dots_resolve_to_their_own_values()
+    {
+        using var fields = Index("""{"":{"x":1},"a":{"b.c":2},"a.b":{"c":3},"a.b.c":4}""");
+        Assert.Equal("1", Get(fields, ".x").Text);
+        // Three ways to write a.b.c: the key at the top, the shallowest, counts.
+        Assert.Equal("4", Get(fields, "a.b.c").Text);
+        Assert.Equal(JsonValueKind.Object, Get(fields, "a.b").Kind);
+    }
+
     [Fact]
     public void The_deepest_nesting_an_event_may_have_is_indexed_and_deeper_is_refused()
     {
