@@ -11,13 +11,17 @@ namespace Hydrant.DynamoDb;
 internal sealed record DynamoDbOptions
 {
     /// <summary>The table and endpoint a configuration section (Hydrant:DynamoDb) names; the defaults for what it leaves out.</summary>
-    public static DynamoDbOptions From(IConfiguration section) => new()
+    public static DynamoDbOptions From(IConfiguration section)
     {
-        ServiceUrl = section["ServiceUrl"] is { Length: > 0 } url ? url : null,
-        Region = section["Region"] ?? new DynamoDbOptions().Region,
-        TableName = section["TableName"] ?? new DynamoDbOptions().TableName,
-        MaxWritesInFlight = section.GetValue("MaxWritesInFlight", new DynamoDbOptions().MaxWritesInFlight),
-    };
+        var defaults = new DynamoDbOptions();
+        return new()
+        {
+            ServiceUrl = section["ServiceUrl"] is { Length: > 0 } url ? url : null,
+            Region = section["Region"] ?? defaults.Region,
+            TableName = section["TableName"] ?? defaults.TableName,
+            MaxWritesInFlight = section.GetValue("MaxWritesInFlight", defaults.MaxWritesInFlight),
+        };
+    }
 
     public string? ServiceUrl { get; init; }
 

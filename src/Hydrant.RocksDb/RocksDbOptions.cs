@@ -6,11 +6,15 @@ namespace Hydrant.RocksDb;
 internal sealed record RocksDbOptions
 {
     /// <summary>The tuning a configuration section (Hydrant:RocksDb) sets; the defaults for what it leaves out.</summary>
-    public static RocksDbOptions From(IConfiguration? section) => section is null ? new() : new()
+    public static RocksDbOptions From(IConfiguration? section)
     {
-        BlockCacheBytes = section.GetValue("BlockCacheMB", 128L) * 1024 * 1024,
-        WriteBufferBytes = section.GetValue("WriteBufferMB", 64L) * 1024 * 1024,
-    };
+        var defaults = new RocksDbOptions();
+        return section is null ? defaults : new()
+        {
+            BlockCacheBytes = section.GetValue<long?>("BlockCacheMB") * 1024 * 1024 ?? defaults.BlockCacheBytes,
+            WriteBufferBytes = section.GetValue<long?>("WriteBufferMB") * 1024 * 1024 ?? defaults.WriteBufferBytes,
+        };
+    }
 
     /// <summary>Block cache, bytes (Hydrant:RocksDb:BlockCacheMB).</summary>
     public long BlockCacheBytes { get; init; } = 128L * 1024 * 1024;

@@ -195,12 +195,6 @@ public static class HydrantHost
     }
 
     /// <summary>
-    /// Every address the configuration asks Kestrel to bind, from every source that can: urls
-    /// (--urls, ASPNETCORE_URLS), http_ports and https_ports (every interface), and the endpoints
-    /// of the Kestrel section (Kestrel:Endpoints:NAME:Url, from flags, files or Kestrel__ variables).
-    /// </summary>
-
-    /// <summary>
     /// The backends configuration chose: each registers itself from its own section
     /// (Hydrant:RocksDb, Hydrant:DynamoDb, Hydrant:Redis, Hydrant:Analytics, Hydrant:Postgres); the
     /// host only picks which.
@@ -249,6 +243,12 @@ public static class HydrantHost
                 throw new ConfigurationException($"Hydrant:Cache:Kind '{settings.CacheKind}' is not available; use 'memory' or 'redis'");
         }
     }
+
+    /// <summary>
+    /// Every address the configuration asks Kestrel to bind, from every source that can: urls
+    /// (--urls, ASPNETCORE_URLS), http_ports and https_ports (every interface), and the endpoints
+    /// of the Kestrel section (Kestrel:Endpoints:NAME:Url, from flags, files or Kestrel__ variables).
+    /// </summary>
     private static List<string> Bindings(ConfigurationManager configuration)
     {
         static IEnumerable<string> Split(string? list) => (list ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -288,7 +288,6 @@ public static class HydrantHost
         Console.Out.Flush();
     }
 
-    /// <summary>Connects in the background: a node starts, and keeps its spool, while Redis is down.</summary>
     private static bool IsLoopback(string url)
     {
         if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri))

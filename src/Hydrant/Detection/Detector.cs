@@ -197,10 +197,10 @@ public sealed partial class Detector : ISpoolConsumer
         await _store.CommitAsync(new DetectorCommit([.. changed.Values.Select(a => a.Alert)], open, state, checkpoint) { ForwardedPosition = movedForwarded }, cancellationToken);
         _checkpoint = checkpoint;
         _openChanged = false;
-        if (forwarded?.Position is { } taken && taken != _forwardedPosition)
+        if (movedForwarded is not null)
         {
-            _forwardedPosition = taken;
-            await AcknowledgeForwardedAsync(taken, cancellationToken);
+            _forwardedPosition = movedForwarded;
+            await AcknowledgeForwardedAsync(movedForwarded, cancellationToken);
         }
         foreach (var alert in changed.Values)
         {

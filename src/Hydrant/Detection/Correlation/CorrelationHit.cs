@@ -42,7 +42,7 @@ public sealed record CorrelationHit(Subscription Target, string[] GroupValues, l
             var complete = true;
             for (var i = 0; i < values.Length && complete; i++)
             {
-                complete = TryText(view, correlation.FieldFor(correlation.GroupBy[i], rule), out values[i]);
+                complete = TryText(view, correlation.FieldNameFor(correlation.GroupBy[i], rule), out values[i]);
             }
             if (!complete)
             {
@@ -52,10 +52,10 @@ public sealed record CorrelationHit(Subscription Target, string[] GroupValues, l
             var number = 0.0;
             if (correlation.Field is { } field)
             {
-                var name = correlation.FieldFor(field, rule);
+                var name = correlation.FieldNameFor(field, rule);
                 if (correlation.Type is CorrelationType.ValueSum or CorrelationType.ValueAvg)
                 {
-                    if (!view.TryGetField(FieldName.Of(name), out var element) || !element.TryNumber(out number))
+                    if (!view.TryGetField(name, out var element) || !element.TryNumber(out number))
                     {
                         continue;
                     }
@@ -69,9 +69,9 @@ public sealed record CorrelationHit(Subscription Target, string[] GroupValues, l
         }
     }
 
-    private static bool TryText(EventView view, string field, out string text)
+    private static bool TryText(EventView view, FieldName field, out string text)
     {
-        if (view.TryGetField(FieldName.Of(field), out var element) && element.Text is { } value)
+        if (view.TryGetField(field, out var element) && element.Text is { } value)
         {
             text = value;
             return true;

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using Hydrant.Events.Fields;
 
 namespace Hydrant.Detection.Sigma;
 
@@ -38,6 +40,8 @@ public readonly record struct CorrelationBound(string Operator, double Value)
 /// </summary>
 public sealed class SigmaCorrelation : SigmaDocument
 {
+    private readonly ConcurrentDictionary<string, FieldName> _fieldNames = new(StringComparer.Ordinal);
+
     internal SigmaCorrelation(
         string id,
         string? name,
@@ -115,4 +119,10 @@ public sealed class SigmaCorrelation : SigmaDocument
             && ((rule.Name is { } name && byRule.TryGetValue(name, out var aliased)) || byRule.TryGetValue(rule.Id, out aliased))
             ? aliased
             : field;
+
+    /// <summary>
+    /// <see cref="FieldFor"/> as the name an event's fields are looked up by: made once per field
+    /// (the few group-by and value fields and their aliases), not for every event a rule matches.
+    /// </summary>
+    public FieldName FieldNameFor(string field, SigmaDocument rule) => _fieldNames.GetOrAdd(FieldFor(field, rule), FieldName.Of);
 }

@@ -29,7 +29,8 @@ public sealed class EventFields : IDisposable
     private readonly ReadOnlyMemory<byte> _json;
     private Entry[] _entries;
     private int _count;
-    private byte[] _names;
+    /// <summary>Keys that were escaped in the event, unescaped; most events have none, so it is rented when one comes.</summary>
+    private byte[] _names = [];
     private int _namesLength;
     private int[] _slots = [];
     /// <summary>The table's size less one (a power of two less one); -1 while the event has no named values.</summary>
@@ -41,7 +42,6 @@ public sealed class EventFields : IDisposable
     {
         _json = json;
         _entries = ArrayPool<Entry>.Shared.Rent(Math.Max(16, json.Length / 24));
-        _names = ArrayPool<byte>.Shared.Rent(Math.Max(256, json.Length));
     }
 
     /// <summary>The index of an event; throws <see cref="JsonException"/> when the bytes are not JSON.</summary>
@@ -170,7 +170,10 @@ public sealed class EventFields : IDisposable
         }
         _disposed = true;
         ArrayPool<Entry>.Shared.Return(_entries);
-        ArrayPool<byte>.Shared.Return(_names);
+        if (_names.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_names);
+        }
         if (_slots.Length > 0)
         {
             ArrayPool<int>.Shared.Return(_slots);
@@ -253,7 +256,7 @@ public sealed class EventFields : IDisposable
         }
         Span<Frame> frames = stackalloc Frame[EventShape.MaxDepth + 1];
         var depth = 0;
-        frames[0] = new Frame { Container = -1, LastChild = -1, IsObject = true, Named = true };
+        frames[0] = new Frame { Container = -1, LastChild = -1, Named = true };
         var pending = Name.None;
         var named = 0;
         while (reader.Read())
@@ -277,7 +280,7 @@ public sealed class EventFields : IDisposable
                     continue;
             }
             // A value: of a named field when its parent is an object reached through objects.
-            var index = Add(ref reader, frame.Named && frame.IsObject ? pending : Name.None);
+            var index = Add(ref reader, frame.Named ? pending : Name.None);
             if (_entries[index].NameLength >= 0)
             {
                 named++;
@@ -294,13 +297,11 @@ public sealed class EventFields : IDisposable
             pending = Name.None;
             if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
             {
-                var isObject = reader.TokenType == JsonTokenType.StartObject;
                 frames[++depth] = new Frame
                 {
                     Container = index,
                     LastChild = -1,
-                    IsObject = isObject,
-                    Named = isObject && _entries[index].NameLength >= 0,
+                    Named = reader.TokenType == JsonTokenType.StartObject && _entries[index].NameLength >= 0,
                 };
             }
         }
@@ -425,9 +426,12 @@ public sealed class EventFields : IDisposable
         {
             return;
         }
-        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(_names.Length * 2, _namesLength + more));
+        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(Math.Max(256, _names.Length * 2), _namesLength + more));
         _names.AsSpan(0, _namesLength).CopyTo(grown);
-        ArrayPool<byte>.Shared.Return(_names);
+        if (_names.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_names);
+        }
         _names = grown;
     }
 
@@ -458,8 +462,7 @@ public sealed class EventFields : IDisposable
     {
         public int Container;
         public int LastChild;
-        public bool IsObject;
-        /// <summary>Whether values in it have names: an object reached from the root through objects only.</summary>
+        /// <summary>Whether values in it have names: an object reached from the root through objects only (never an array).</summary>
         public bool Named;
     }
 

@@ -136,7 +136,7 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
                 }
                 if (isPath && path is null)
                 {
-                    path = _threadPath is { } last && !reader.ValueIsEscaped && reader.ValueTextEquals(last.Utf8) ? last.Path : reader.GetString();
+                    path = _threadPath is { } last && reader.ValueTextEquals(last.Utf8) ? last.Path : reader.GetString();
                 }
                 if (isId && id is null)
                 {
