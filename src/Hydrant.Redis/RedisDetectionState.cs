@@ -120,13 +120,17 @@ internal sealed class RedisDetectionState(IConnectionMultiplexer redis, string n
         return [.. results.Select(r => (long)r == 1)];
     }
 
-    public async ValueTask<IReadOnlyList<bool>> RouteAsync(IReadOnlyList<CorrelationHit> hits, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<HitRoute>> RouteAsync(IReadOnlyList<CorrelationHit> hits, CancellationToken cancellationToken)
     {
         var database = redis.GetDatabase();
-        var calls = new Task<RedisResult>[hits.Count];
+        var calls = new Task<RedisResult>?[hits.Count];
         for (var i = 0; i < hits.Count; i++)
         {
             var hit = hits[i];
+            if (hit.Target.Node.KeptInSharedState)
+            {
+                continue;
+            }
             var (kept, span) = hit.Target.Node.Keeping(hit.GroupValues);
             RedisKey keeper = $"{prefix}keeper:{kept}";
             // Held while the group may still have a window open (its last hit's window closes within
@@ -136,8 +140,13 @@ internal sealed class RedisDetectionState(IConnectionMultiplexer redis, string n
             calls[i] = database.ScriptEvaluateAsync(RouteScript, [keeper, keeper.Append(":forwarded")],
                 [node, hold, _inboxPrefix, JsonSerializer.Serialize(forwarded, Json), MemberOf(hit.Event, hit.Target.Member, hit.Number)]);
         }
-        var results = await Task.WhenAll(calls).WaitAsync(cancellationToken);
-        return [.. results.Select(r => (long)r == 1)];
+        await Task.WhenAll(calls.OfType<Task<RedisResult>>()).WaitAsync(cancellationToken);
+        var routes = new HitRoute[hits.Count];
+        for (var i = 0; i < hits.Count; i++)
+        {
+            routes[i] = calls[i] is not { } call ? HitRoute.Shared : (long)await call == 1 ? HitRoute.Here : HitRoute.Forwarded;
+        }
+        return routes;
     }
 
     public async ValueTask<ForwardedHits> ReceiveForwardedAsync(string? after, CancellationToken cancellationToken)

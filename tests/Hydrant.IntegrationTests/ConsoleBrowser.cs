@@ -5,7 +5,8 @@ namespace Hydrant.IntegrationTests;
 
 /// <summary>
 /// Debian's chromium driven by Playwright, headless, for tests of the console as a person uses it;
-/// every page it opens records the script errors it raises (<see cref="Errors"/>).
+/// every page it opens records the script errors it raises (<see cref="Errors"/>) and the API's
+/// refusals (<see cref="Refusals"/>), which say why a step showed nothing.
 /// </summary>
 public sealed class ConsoleBrowser : IAsyncDisposable
 {
@@ -15,6 +16,8 @@ public sealed class ConsoleBrowser : IAsyncDisposable
     private ConsoleBrowser(IPlaywright playwright, IBrowser browser) => (_playwright, _browser) = (playwright, browser);
 
     public List<string> Errors { get; } = [];
+
+    public List<string> Refusals { get; } = [];
 
     public static async Task<ConsoleBrowser> LaunchAsync()
     {
@@ -31,6 +34,16 @@ public sealed class ConsoleBrowser : IAsyncDisposable
     {
         var page = await _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
         page.PageError += (_, error) => Errors.Add(error);
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400)
+            {
+                lock (Refusals)
+                {
+                    Refusals.Add($"{response.Status} {response.Request.Method} {response.Url}");
+                }
+            }
+        };
         await page.GotoAsync(url);
         return page;
     }

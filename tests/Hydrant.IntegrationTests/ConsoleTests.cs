@@ -46,7 +46,15 @@ public sealed class ConsoleTests(ServerFixture fixture)
 
         // Selected, the alert shows the timeline of its group's events, and its events with what matched highlighted.
         await row.ClickAsync();
-        await Assertions.Expect(page.GetByTestId("timeline-event")).ToHaveCountAsync(10);
+        await Assertions.Expect(row).ToHaveAttributeAsync("aria-selected", "true");
+        try
+        {
+            await Assertions.Expect(page.GetByTestId("timeline-event")).ToHaveCountAsync(10);
+        }
+        catch (PlaywrightException e)
+        {
+            throw new InvalidOperationException($"no timeline; the console showed \"{await page.Locator("#error").TextContentAsync()}\", the API refused [{string.Join("; ", browser.Refusals)}]", e);
+        }
         await Assertions.Expect(page.GetByTestId("timeline-summary")).ToHaveTextAsync("10 events over 9.0 s");
         await Assertions.Expect(page.GetByTestId("timeline-event").Nth(9)).ToContainTextAsync("+9.0 s");
         await Assertions.Expect(page.Locator("#timeline-strip .tick")).ToHaveCountAsync(10);

@@ -23,6 +23,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Prometheus;
 
 namespace Hydrant.Server.Hosting;
@@ -113,6 +114,8 @@ public static class HydrantHost
         services.AddSingleton<AlertFeed>();
         if (settings.DetectionEnabled)
         {
+            // Unless a backend shares detection state between nodes, this node keeps its own.
+            services.TryAddSingleton<ISharedDetectionState, SingleNodeDetectionState>();
             services.AddSingleton<ISpoolConsumer, Detector>();
         }
         services.AddHttpClient("webhooks", c => c.Timeout = TimeSpan.FromSeconds(10));

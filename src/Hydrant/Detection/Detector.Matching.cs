@@ -66,43 +66,92 @@ public sealed partial class Detector
         }
     }
 
-    /// <summary>Applies one event's matches: its alerts go to <paramref name="changed"/>, its correlation hits to the engine or the shared lists.</summary>
-    private void Apply(EventMatch match, CorrelationPlan plan, Dictionary<string, OpenAlert> changed)
+    /// <summary>
+    /// Applies the batch's matches in spool order: each event's single-event alerts (those this
+    /// node owns), then its correlation hits counted here, with the hits other nodes forwarded for
+    /// groups this node keeps slotted in by event time; then the hits the shared state counts.
+    /// </summary>
+    private async ValueTask ApplyAsync(EventMatch?[] matches, CorrelationPlan plan, ForwardedHits forwarded, Dictionary<string, OpenAlert> changed, CancellationToken cancellationToken)
     {
-        var (behind, timestampMs) = (match.Behind, match.TimestampMs);
-        foreach (var rule in match.Rules)
+        _batchHits.Clear();
+        _batchHitEvents.Clear();
+        _raises.Clear();
+        _sharedHits.Clear();
+        for (var e = 0; e < matches.Length; e++)
         {
-            if (plan.RaisesAlerts(rule) && _shared is not null)
+            if (matches[e] is not { } match)
             {
-                _sharedRaises.Add((rule, behind, timestampMs));
+                continue;
             }
-            else if (plan.RaisesAlerts(rule))
+            foreach (var rule in match.Rules)
             {
-                var alert = Raise(rule.Id, rule.Title, rule.Level, groupKey: null, [behind], 1, timestampMs, timestampMs);
-                changed[alert.Alert.Id] = alert;
+                if (plan.RaisesAlerts(rule))
+                {
+                    _raises.Add((e, rule));
+                }
+            }
+            foreach (var matched in match.Hits)
+            {
+                _batchHits.Add(matched);
+                _batchHitEvents.Add(e);
             }
         }
-        if (_shared is null)
+        var routes = await _shared.RouteAsync(_batchHits, cancellationToken);
+        var owned = await ClaimAsync(matches, cancellationToken);
+        var arrived = ArrivedWindowHits(forwarded.WindowHits, plan);
+        var (next, hit, raise) = (0, 0, 0);
+        for (var e = 0; e < matches.Length; e++)
+        {
+            if (matches[e] is not { } match)
+            {
+                continue;
+            }
+            for (; next < arrived.Count && arrived[next].TimestampMs <= match.TimestampMs; next++)
+            {
+                Observe([arrived[next]], arrived[next].TimestampMs, changed);
+            }
+            for (; raise < _raises.Count && _raises[raise].Event == e; raise++)
+            {
+                var rule = _raises[raise].Rule;
+                if (owned.Contains(rule.Id))
+                {
+                    var alert = Raise(rule.Id, rule.Title, rule.Level, groupKey: null, [match.Behind], 1, match.TimestampMs, match.TimestampMs);
+                    changed[alert.Alert.Id] = alert;
+                }
+            }
+            _hits.Clear();
+            for (; hit < _batchHits.Count && _batchHitEvents[hit] == e; hit++)
+            {
+                switch (routes[hit])
+                {
+                    case HitRoute.Here:
+                        _hits.Add(_batchHits[hit]);
+                        break;
+                    case HitRoute.Shared:
+                        _sharedHits.Add(_batchHits[hit]);
+                        break;
+                }
+            }
+            // Every event moves the stream clock, also one no correlation counts.
+            Observe(_hits, match.TimestampMs, changed);
+        }
+        for (; next < arrived.Count; next++)
+        {
+            Observe([arrived[next]], arrived[next].TimestampMs, changed);
+        }
+        if (_sharedHits.Count > 0)
         {
             _firings.Clear();
-            _correlations.Observe(match.Hits, timestampMs, _firings);
+            await _shared.ObserveAsync(_sharedHits, _correlations.Watermark, _checkpoint, _firings, cancellationToken);
             RaiseFirings(changed);
-            return;
         }
-        // With shared state the engine's share waits until the keepers of the routed groups
-        // are known, then takes every event in order.
-        foreach (var hit in match.Hits)
-        {
-            if (hit.Target.Node.KeptInSharedState)
-            {
-                _sharedHits.Add(hit);
-            }
-            else
-            {
-                _routedHits.Add((_eventTimes.Count, hit));
-            }
-        }
-        _eventTimes.Add(timestampMs);
+    }
+
+    private void Observe(IReadOnlyList<CorrelationHit> hits, long timestampMs, Dictionary<string, OpenAlert> changed)
+    {
+        _firings.Clear();
+        _correlations.Observe(hits, timestampMs, _firings);
+        RaiseFirings(changed);
     }
 
     private static AlertEvent AlertEventOf(EventView view, out long timestampMs)

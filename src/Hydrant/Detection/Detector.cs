@@ -26,7 +26,8 @@ public sealed record DetectionOptions
 /// </summary>
 public sealed partial class Detector : ISpoolConsumer
 {
-    private static readonly SpoolBatching SharedBatching = SpoolBatching.Immediate with { IdleCall = TimeSpan.FromSeconds(1) };
+    /// <summary>Called once a second while the spool is quiet too: for events other nodes forwarded, and alerts an analyst closed.</summary>
+    private static readonly SpoolBatching DetectorBatching = SpoolBatching.Immediate with { IdleCall = TimeSpan.FromSeconds(1) };
     /// <summary>
     /// Alerts still taking repeats, per rule and group: usually one, more while events of an older
     /// era (a backfill) raise their own alert beside the live one.
@@ -36,18 +37,17 @@ public sealed partial class Detector : ISpoolConsumer
     private readonly Dictionary<string, long> _lateLogged = new(StringComparer.Ordinal);
     private readonly List<CorrelationHit> _hits = [];
     private readonly List<CorrelationFiring> _firings = [];
+    private readonly List<CorrelationHit> _batchHits = [];
+    private readonly List<int> _batchHitEvents = [];
     private readonly List<CorrelationHit> _sharedHits = [];
-    private readonly List<(SigmaRule Rule, AlertEvent Event, long TimestampMs)> _sharedRaises = [];
-    private readonly List<(int Event, CorrelationHit Hit)> _routedHits = [];
-    private readonly List<(int Event, CorrelationHit Hit)> _engineHits = [];
-    private readonly List<long> _eventTimes = [];
+    private readonly List<(int Event, SigmaRule Rule)> _raises = [];
     private readonly RuleRegistry _rules;
     private readonly IAlertStore _store;
     private readonly AlertFeed _feed;
     private readonly DetectionOptions _options;
     private readonly ILogger<Detector> _logger;
     private readonly CorrelationEngine _correlations;
-    private readonly ISharedDetectionState? _shared;
+    private readonly ISharedDetectionState _shared;
     private readonly IAlertTriage? _triage;
     /// <summary>The closed epoch the open alerts were last checked at; -1: not yet since they were loaded.</summary>
     private long _closedEpoch = -1;
@@ -61,13 +61,13 @@ public sealed partial class Detector : ISpoolConsumer
     private int _batchRaised;
     private int _batchUpdated;
 
-    public Detector(RuleRegistry rules, IAlertStore store, AlertFeed feed, DetectionOptions options, ILogger<Detector> logger, IMeterFactory meterFactory, IEnumerable<ISharedDetectionState> shared,
+    public Detector(RuleRegistry rules, IAlertStore store, AlertFeed feed, DetectionOptions options, ILogger<Detector> logger, IMeterFactory meterFactory, ISharedDetectionState shared,
         IAlertTriage? triage = null)
     {
         _triage = triage;
-        // State shared with other nodes (Redis), if any: the correlations it can share are counted
-        // there, not here, and an alert is raised only by the node that holds it.
-        _shared = shared.FirstOrDefault();
+        // With other nodes (Redis) the correlations it can share are counted there, not here, and
+        // an alert is raised only by the node that holds it; alone, everything is this node's.
+        _shared = shared;
         _rules = rules;
         _store = store;
         _feed = feed;
@@ -91,8 +91,7 @@ public sealed partial class Detector : ISpoolConsumer
     /// <summary>Repeats this node has added to open alerts under suppression since it started.</summary>
     public long AlertsUpdated => Interlocked.Read(ref _updated);
 
-    /// <summary>With shared state, also called while the spool is quiet, for events other nodes forwarded.</summary>
-    public SpoolBatching Batching => _shared is null ? SpoolBatching.Immediate : SharedBatching;
+    public SpoolBatching Batching => DetectorBatching;
 
     public async ValueTask<long> LoadPositionAsync(CancellationToken cancellationToken)
     {
@@ -148,52 +147,31 @@ public sealed partial class Detector : ISpoolConsumer
         _batchRaised = _batchUpdated = 0;
         _correlations.Use(plan);
         var changed = new Dictionary<string, OpenAlert>(StringComparer.Ordinal);
-        _sharedHits.Clear();
-        _sharedRaises.Clear();
-        _routedHits.Clear();
-        _engineHits.Clear();
-        _eventTimes.Clear();
-        ForwardedHits? forwarded = null;
-        if (_shared is not null)
-        {
-            forwarded = await _shared.ReceiveForwardedAsync(_forwardedPosition, cancellationToken);
-        }
+        var forwarded = await _shared.ReceiveForwardedAsync(_forwardedPosition, cancellationToken);
         // After everything this batch takes has arrived: an event sent after a close is counted after it.
         await ForgetClosedAsync(cancellationToken);
-        if (forwarded is not null)
-        {
-            RaiseForwarded(forwarded.Hits, ruleSet, changed);
-        }
-        if (entries.Count == 0 && changed.Count == 0 && forwarded?.WindowHits.Count is null or 0)
+        RaiseForwarded(forwarded.Hits, ruleSet, changed);
+        if (entries.Count == 0 && changed.Count == 0 && forwarded.WindowHits.Count == 0)
         {
             return;
         }
         var matches = MatchAll(entries, ruleSet, plan);
         for (var i = 0; i < entries.Count; i++)
         {
-            switch (matches[i])
+            if (matches[i] is { Error: { } e })
             {
-                case null:
-                    continue; // set aside, or dropped by retention before detection reached it
-                case { Error: { } e }:
-                    // One event no rule can read must not stop detection for the others.
-                    throw new SpoolEntryException(entries[i].Sequence, "detection cannot read the event: " + e.Message, e);
-                case var match:
-                    Apply(match, plan, changed);
-                    break;
+                // One event no rule can read must not stop detection for the others.
+                throw new SpoolEntryException(entries[i].Sequence, "detection cannot read the event: " + e.Message, e);
             }
         }
-        if (_shared is not null)
-        {
-            await ShareAsync(_shared, plan, forwarded!, changed, cancellationToken);
-        }
+        await ApplyAsync(matches, plan, forwarded, changed, cancellationToken);
 
         CloseSuppression();
         LogLateEvents(ruleSet);
         var state = _correlations.TakeChanges();
         var checkpoint = entries.Count > 0 ? entries[^1].Sequence + 1 : _checkpoint;
         IReadOnlyCollection<Alert>? open = _openChanged ? [.. _open.Values.SelectMany(o => o).Select(a => a.Alert)] : null;
-        var movedForwarded = forwarded?.Position is { } position && position != _forwardedPosition ? position : null;
+        var movedForwarded = forwarded.Position is { } position && position != _forwardedPosition ? position : null;
         await _store.CommitAsync(new DetectorCommit([.. changed.Values.Select(a => a.Alert)], open, state, checkpoint) { ForwardedPosition = movedForwarded }, cancellationToken);
         _checkpoint = checkpoint;
         _openChanged = false;

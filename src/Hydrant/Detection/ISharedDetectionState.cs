@@ -4,18 +4,19 @@ using Hydrant.Detection.Correlation;
 namespace Hydrant.Detection;
 
 /// <summary>
-/// Detection state shared by every node of a deployment (Redis): correlation windows, so a
-/// pattern whose events reach different nodes is still seen, and alert ownership, so one rule's
-/// alert for one group is raised by one node only while it is suppressed. Windows that fire as
-/// they fill (<see cref="CorrelationNode.KeptInSharedState"/>) are kept in the shared state
-/// itself; the rest are kept in the <see cref="CorrelationEngine"/> of one node per group (per
-/// chain for chained correlations, <see cref="CorrelationNode.Keeping"/>), to which the other
-/// nodes forward their hits.
+/// Detection state shared by every node of a deployment: correlation windows, so a pattern whose
+/// events reach different nodes is still seen, and alert ownership, so one rule's alert for one
+/// group is raised by one node only while it is suppressed. With Redis, windows that fire as they
+/// fill (<see cref="CorrelationNode.KeptInSharedState"/>) are kept in the shared state itself; the
+/// rest are kept in the <see cref="CorrelationEngine"/> of one node per group (per chain for
+/// chained correlations, <see cref="CorrelationNode.Keeping"/>), to which the other nodes forward
+/// their hits. A node alone (<see cref="SingleNodeDetectionState"/>) keeps every window in its own
+/// engine and owns every alert: the detector takes the same path either way.
 /// </summary>
 public interface ISharedDetectionState
 {
     /// <summary>
-    /// Adds the hits to their groups' shared windows. For each hit whose window then satisfies its
+    /// Adds the hits routed <see cref="HitRoute.Shared"/> to their groups' shared windows. For each hit whose window then satisfies its
     /// correlation, a firing is added when this node owns the group's alert: it took it first
     /// (accounting for the whole window), or took it before (accounting for this event); a hit for
     /// an alert another node owns is forwarded to that node. Adding the same hit again (a replay
@@ -27,12 +28,13 @@ public interface ISharedDetectionState
     ValueTask ObserveAsync(IReadOnlyList<CorrelationHit> hits, long streamClock, long attempt, List<CorrelationFiring> firings, CancellationToken cancellationToken);
 
     /// <summary>
-    /// For each hit of a correlation judged when its window closes, whether this node keeps the
-    /// hit's group (it was the first to see the group, or is already its keeper): then the caller
-    /// adds the hit to its own engine. Otherwise the hit is forwarded to the keeper, once (a
-    /// replayed hit is not forwarded again).
+    /// Where each hit is counted: in this node's engine (<see cref="HitRoute.Here"/>: no other
+    /// node keeps the hit's group, or this node already does), in the keeper's engine
+    /// (<see cref="HitRoute.Forwarded"/>, sent to it once: a replayed hit is not forwarded again),
+    /// or in the shared state itself (<see cref="HitRoute.Shared"/>: the caller passes it to
+    /// <see cref="ObserveAsync"/>).
     /// </summary>
-    ValueTask<IReadOnlyList<bool>> RouteAsync(IReadOnlyList<CorrelationHit> hits, CancellationToken cancellationToken);
+    ValueTask<IReadOnlyList<HitRoute>> RouteAsync(IReadOnlyList<CorrelationHit> hits, CancellationToken cancellationToken);
 
     /// <summary>
     /// Events other nodes saw for alerts this node owns (a correlation's hit in a satisfied window,
@@ -52,6 +54,19 @@ public interface ISharedDetectionState
     /// of an alert another node owns are forwarded to that node.
     /// </summary>
     ValueTask<IReadOnlyList<bool>> ClaimAsync(IReadOnlyList<(string RuleId, string? GroupKey, IReadOnlyList<AlertEvent> Events)> alerts, CancellationToken cancellationToken);
+}
+
+/// <summary>Where a correlation hit is counted (<see cref="ISharedDetectionState.RouteAsync"/>).</summary>
+public enum HitRoute
+{
+    /// <summary>In this node's correlation engine.</summary>
+    Here,
+
+    /// <summary>In the engine of the node that keeps the hit's group, to which it was forwarded.</summary>
+    Forwarded,
+
+    /// <summary>In the shared state's own window (<see cref="ISharedDetectionState.ObserveAsync"/>).</summary>
+    Shared,
 }
 
 /// <summary>An event another node saw for an alert (rule or correlation id, group) this node owns.</summary>

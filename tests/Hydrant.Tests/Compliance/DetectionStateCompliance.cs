@@ -10,10 +10,9 @@ using StackExchange.Redis;
 namespace Hydrant.Tests.Compliance;
 
 /// <summary>
-/// What correlation state answers, run unchanged against each kind: each node's own engine
-/// (Cache:Kind=memory) and Redis. The same events, in the same batches, give the same alerts
-/// (rule, group, count, events behind them), for every correlation type whose windows fire as
-/// they fill. The Redis suite adds the cases of several nodes sharing one Redis.
+/// What detection state answers, run unchanged against each kind: a node's own
+/// (SingleNodeDetectionState, Cache:Kind=memory) and Redis. The same events, in the same batches,
+/// give the same alerts (rule, group, count, events behind them), for every correlation type. The Redis suite adds the cases of several nodes sharing one Redis.
 /// </summary>
 public abstract class DetectionStateCompliance : IDisposable
 {
@@ -22,8 +21,8 @@ public abstract class DetectionStateCompliance : IDisposable
     private readonly List<DetectorNode> _nodes = [];
     private int _events;
 
-    /// <summary>The correlation state of node <paramref name="index"/>: none for each node's own engine, else one shared by every node.</summary>
-    protected abstract ISharedDetectionState? StateOf(int index);
+    /// <summary>The detection state of node <paramref name="index"/>: its own, or one shared by every node.</summary>
+    protected abstract ISharedDetectionState StateOf(int index);
 
     protected async Task<DetectorNode> StartNodeAsync(string rules, int index = 0, Func<IAlertStore, IAlertStore>? wrapStore = null)
     {
@@ -330,9 +329,9 @@ public abstract class DetectionStateCompliance : IDisposable
     }
 }
 
-public sealed class InProcessDetectionStateCompliance : DetectionStateCompliance
+public sealed class SingleNodeDetectionStateCompliance : DetectionStateCompliance
 {
-    protected override ISharedDetectionState? StateOf(int index) => null;
+    protected override ISharedDetectionState StateOf(int index) => new SingleNodeDetectionState();
 }
 
 public sealed class RedisDetectionStateCompliance : DetectionStateCompliance
@@ -340,7 +339,7 @@ public sealed class RedisDetectionStateCompliance : DetectionStateCompliance
     private readonly string _prefix = $"test:{Guid.NewGuid():N}:";
     private readonly ConnectionMultiplexer _redis = ConnectionMultiplexer.Connect(TestServers.Redis);
 
-    protected override ISharedDetectionState? StateOf(int index) =>
+    protected override ISharedDetectionState StateOf(int index) =>
         new RedisDetectionState(_redis, $"node-{index}", new DetectionOptions().SuppressionWindow, new CorrelationOptions(), _prefix);
 
     [Fact]

@@ -17,7 +17,7 @@ public sealed class DetectorNode : IDisposable
     private readonly ServiceProvider _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly string? _rulesDirectory;
     private readonly bool _includeDefaultPack;
-    private readonly ISharedDetectionState? _shared;
+    private readonly ISharedDetectionState _shared;
     private long _position;
 
     public DetectorNode(DateTimeOffset now, string? rulesYaml = null, ISharedDetectionState? shared = null, Func<IAlertStore, IAlertStore>? wrapStore = null)
@@ -30,7 +30,7 @@ public sealed class DetectorNode : IDisposable
             File.WriteAllText(Path.Combine(_rulesDirectory, "rules.yml"), rulesYaml);
         }
         _includeDefaultPack = rulesYaml is null;
-        _shared = shared;
+        _shared = shared ?? new SingleNodeDetectionState();
         Alerts = wrapStore is null ? Spool.OpenAlertStore() : wrapStore(Spool.OpenAlertStore());
         Triage = Spool.OpenAlertTriage();
         Detector = NewDetector();
@@ -75,7 +75,7 @@ public sealed class DetectorNode : IDisposable
         Assert.Empty(rules.Current.Refusals);
         // The node's clock is the wall clock its stream clock may not pass.
         var options = new DetectionOptions { Correlation = new Hydrant.Detection.Correlation.CorrelationOptions { WallClock = Spool.Clock } };
-        return new Detector(rules, Alerts, new AlertFeed(), options, NullLogger<Detector>.Instance, meters, _shared is null ? [] : [_shared], Triage);
+        return new Detector(rules, Alerts, new AlertFeed(), options, NullLogger<Detector>.Instance, meters, _shared, Triage);
     }
 
     /// <summary>Calls the detector with no entries, as the spool runner does while the spool is quiet.</summary>
