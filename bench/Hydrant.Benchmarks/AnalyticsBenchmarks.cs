@@ -37,7 +37,7 @@ public abstract class LoaderBenchmarks
         new EventGenerator(new GeneratorOptions { Count = Rows, SizeBytes = EventBytes, Days = 1, Sources = 5000 }).WriteNdjson(ndjson);
         var parser = new EventParser(EventLimits.Default with { MaxBodyBytes = long.MaxValue }, TimeProvider.System);
         using var parsed = parser.Parse(ndjson.WrittenSpan);
-        _entries = [.. parsed.Events.Select((e, i) => new SpoolEntry(i, e.Json.ToArray()))];
+        _entries = [.. parsed.Events.Select((e, i) => new SpoolEntry(i, e.Json.ToArray(), e.Envelope))];
     }
 
     [Benchmark(OperationsPerInvoke = Rows)]

@@ -106,26 +106,48 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
             {
                 delete.ExecuteNonQuery();
             }
-            using (var appender = _writer.CreateAppender("alerts"))
-            {
-                foreach (var alert in alerts)
-                {
-                    appender.CreateRow()
-                        .AppendValue(alert.Id)
-                        .AppendValue(day)
-                        .AppendValue(alert.RuleId)
-                        .AppendValue(alert.Title)
-                        .AppendValue(alert.Level)
-                        .AppendValue(alert.GroupKey)
-                        .AppendValue(alert.Count)
-                        .AppendValue(DateTime.UnixEpoch.AddMilliseconds(Timestamps.ParseCanonical(alert.FirstSeen)))
-                        .AppendValue(DateTime.UnixEpoch.AddMilliseconds(Timestamps.ParseCanonical(alert.LastSeen)))
-                        .EndRow();
-                }
-            }
+            AppendAlerts(alerts);
             transaction.Commit();
             return true;
         });
+
+    public async ValueTask UpsertAlertsAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken) =>
+        await _worker.RunAsync(() =>
+        {
+            using var transaction = _writer.BeginTransaction();
+            using (var delete = Command(_writer, "DELETE FROM alerts WHERE id = $id", ("id", string.Empty)))
+            {
+                foreach (var alert in alerts)
+                {
+                    delete.Parameters[0].Value = alert.Id;
+                    delete.ExecuteNonQuery();
+                }
+            }
+            AppendAlerts(alerts);
+            transaction.Commit();
+            return true;
+        });
+
+    /// <summary>The alerts as rows, each on the UTC day of its first event.</summary>
+    private void AppendAlerts(IReadOnlyList<Alert> alerts)
+    {
+        using var appender = _writer.CreateAppender("alerts");
+        foreach (var alert in alerts)
+        {
+            var firstSeen = DateTime.UnixEpoch.AddMilliseconds(Timestamps.ParseCanonical(alert.FirstSeen));
+            appender.CreateRow()
+                .AppendValue(alert.Id)
+                .AppendValue(DateOnly.FromDateTime(firstSeen))
+                .AppendValue(alert.RuleId)
+                .AppendValue(alert.Title)
+                .AppendValue(alert.Level)
+                .AppendValue(alert.GroupKey)
+                .AppendValue(alert.Count)
+                .AppendValue(firstSeen)
+                .AppendValue(DateTime.UnixEpoch.AddMilliseconds(Timestamps.ParseCanonical(alert.LastSeen)))
+                .EndRow();
+        }
+    }
 
     public ValueTask<DailyReport> AggregateDayAsync(DateOnly day, CancellationToken cancellationToken)
     {

@@ -25,6 +25,8 @@ internal sealed class DynamoDbIdClaims(IAmazonDynamoDB client, DynamoDbOptions o
     public const string Source = "src";
     private readonly TableOnce _table = new(client, options.TableName, logger);
 
+    public TimeSpan RequestWait => options.ClaimWait;
+
     public async ValueTask<IReadOnlyList<bool>> ClaimAsync(IReadOnlyList<IdClaim> ids, CancellationToken cancellationToken)
     {
         await _table.EnsureAsync(cancellationToken);

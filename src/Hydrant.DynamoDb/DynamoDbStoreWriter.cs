@@ -1,7 +1,7 @@
 using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
-using Hydrant.Analytics;
+using Hydrant.Events;
 using Hydrant.Keys;
 using Hydrant.Spool;
 using Hydrant.Storage;
@@ -70,7 +70,7 @@ internal sealed class DynamoDbStoreWriter : ISpoolConsumer
         {
             if (!entry.Json.IsEmpty)
             {
-                AddItems(requests, AnalyticsLoader.ReadRow(entry), entry.Json, hotCutoff, second);
+                AddItems(requests, EnvelopeOf(entry), entry.Json, hotCutoff, second);
             }
         }
         // Readers learn of new physical keys before any item is written to them.
@@ -93,34 +93,51 @@ internal sealed class DynamoDbStoreWriter : ISpoolConsumer
     public bool IsCausedByEntries(Exception failure) =>
         failure is SpoolEntryException or AmazonDynamoDBException { ErrorCode: "ValidationException" };
 
-    private void AddItems(List<WriteRequest> requests, AnalyticsRow row, ReadOnlyMemory<byte> json, long hotCutoff, long second)
+    /// <summary>
+    /// The entry's envelope. The event is kept as text: bytes that are not UTF-8 (which an older
+    /// build accepted) would be kept as a lossy copy, so that entry is named, to be set aside.
+    /// </summary>
+    private static EventEnvelope EnvelopeOf(SpoolEntry entry)
     {
-        var hash = SourceShard.Hash(row.SourceIP);
-        var sortKey = EventKeys.SortKey(row.TimestampMs, row.EventType, row.Id);
+        try
+        {
+            return System.Text.Unicode.Utf8.IsValid(entry.Json.Span) ? entry.ReadEnvelope() : throw new FormatException("bytes that are not UTF-8");
+        }
+        catch (Exception e)
+        {
+            // Reading one event touches nothing but its bytes: whatever fails, fails for this event.
+            throw new SpoolEntryException(entry.Sequence, "the event cannot be stored: " + e.Message, e);
+        }
+    }
+
+    private void AddItems(List<WriteRequest> requests, EventEnvelope envelope, ReadOnlyMemory<byte> json, long hotCutoff, long second)
+    {
+        var hash = SourceShard.Hash(envelope.SourceIP);
+        var sortKey = EventKeys.SortKey(envelope.TimestampMs, envelope.EventType, envelope.Id);
         var text = System.Text.Encoding.UTF8.GetString(json.Span);
         // Both items are about this big; their keys differ by a few bytes.
         var units = HotKeys.UnitsOf(json.Length + (2 * sortKey.Length) + 160);
         var main = new Dictionary<string, AttributeValue>
         {
-            [DynamoDbTable.PartitionKey] = new AttributeValue(_hotKeys.Place(EventKeys.MainPartition(row.TimestampMs, SourceShard.Main(hash)), row.Id, units, second, _widened)),
+            [DynamoDbTable.PartitionKey] = new AttributeValue(_hotKeys.Place(EventKeys.MainPartition(envelope.TimestampMs, SourceShard.Main(hash)), envelope.Id, units, second, _widened)),
             [DynamoDbTable.SortKey] = new AttributeValue(sortKey),
-            [DynamoDbTable.SourcePartitionKey] = new AttributeValue(_hotKeys.Place(EventKeys.SourcePartition(row.TimestampMs, row.SourceIP), row.Id, units, second, _widened)),
+            [DynamoDbTable.SourcePartitionKey] = new AttributeValue(_hotKeys.Place(EventKeys.SourcePartition(envelope.TimestampMs, envelope.SourceIP), envelope.Id, units, second, _widened)),
             [DynamoDbTable.SourceSortKey] = new AttributeValue(sortKey),
-            [DynamoDbTable.EventType] = new AttributeValue(row.EventType),
+            [DynamoDbTable.EventType] = new AttributeValue(envelope.EventType),
             [DynamoDbTable.Event] = new AttributeValue(text),
             // Retention by TTL where the endpoint has it: the month after the retention period has passed.
-            [DynamoDbTable.Ttl] = Seconds(row.TimestampMs + (long)_store.Retention.TotalMilliseconds + (31L * 86_400_000)),
+            [DynamoDbTable.Ttl] = Seconds(envelope.TimestampMs + (long)_store.Retention.TotalMilliseconds + (31L * 86_400_000)),
         };
         requests.Add(new WriteRequest(new PutRequest(main)));
-        if (row.TimestampMs >= hotCutoff)
+        if (envelope.TimestampMs >= hotCutoff)
         {
             requests.Add(new WriteRequest(new PutRequest(new Dictionary<string, AttributeValue>
             {
-                [DynamoDbTable.PartitionKey] = new AttributeValue(_hotKeys.Place(EventKeys.HotPartition(row.TimestampMs, SourceShard.Hot(hash)), row.Id, units, second, _widened)),
+                [DynamoDbTable.PartitionKey] = new AttributeValue(_hotKeys.Place(EventKeys.HotPartition(envelope.TimestampMs, SourceShard.Hot(hash)), envelope.Id, units, second, _widened)),
                 [DynamoDbTable.SortKey] = new AttributeValue(sortKey),
-                [DynamoDbTable.EventType] = new AttributeValue(row.EventType),
+                [DynamoDbTable.EventType] = new AttributeValue(envelope.EventType),
                 [DynamoDbTable.Event] = new AttributeValue(text),
-                [DynamoDbTable.Ttl] = Seconds(row.TimestampMs + (long)StoreOptions.HotWindow.TotalMilliseconds),
+                [DynamoDbTable.Ttl] = Seconds(envelope.TimestampMs + (long)StoreOptions.HotWindow.TotalMilliseconds),
             })));
         }
     }

@@ -20,6 +20,7 @@ internal sealed record DynamoDbOptions
             Region = section["Region"] ?? defaults.Region,
             TableName = section["TableName"] ?? defaults.TableName,
             MaxWritesInFlight = section.GetValue("MaxWritesInFlight", defaults.MaxWritesInFlight),
+            ClaimWait = TimeSpan.FromMilliseconds(section.GetValue("ClaimWaitMs", defaults.ClaimWait.TotalMilliseconds)),
         };
     }
 
@@ -31,6 +32,9 @@ internal sealed record DynamoDbOptions
 
     /// <summary>BatchWriteItem calls in flight at most; the writer halves this on throttling and climbs back after.</summary>
     public int MaxWritesInFlight { get; init; } = 8;
+
+    /// <summary>How long an ingest request waits for its ids' claims before answering (Hydrant:DynamoDb:ClaimWaitMs).</summary>
+    public TimeSpan ClaimWait { get; init; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>

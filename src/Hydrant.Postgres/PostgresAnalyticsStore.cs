@@ -130,26 +130,46 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
             delete.Parameters.Add(new NpgsqlParameter { Value = _node });
             await delete.ExecuteNonQueryAsync(cancellationToken);
         }
-        await using (var importer = await connection.BeginBinaryImportAsync(
-            "COPY alerts (id, node, day, rule_id, title, level, group_key, count, first_seen, last_seen) FROM STDIN (FORMAT BINARY)", cancellationToken))
-        {
-            foreach (var alert in alerts)
-            {
-                await importer.StartRowAsync(cancellationToken);
-                await importer.WriteAsync(alert.Id, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(_node, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(day, NpgsqlDbType.Date, cancellationToken);
-                await importer.WriteAsync(alert.RuleId, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(alert.Title, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(alert.Level, NpgsqlDbType.Text, cancellationToken);
-                await WriteTextOrNullAsync(importer, alert.GroupKey, cancellationToken);
-                await importer.WriteAsync((long)alert.Count, NpgsqlDbType.Bigint, cancellationToken);
-                await importer.WriteAsync(DateTime.UnixEpoch.AddMilliseconds(Timestamps.ParseCanonical(alert.FirstSeen)), NpgsqlDbType.TimestampTz, cancellationToken);
-                await importer.WriteAsync(DateTime.UnixEpoch.AddMilliseconds(Timestamps.ParseCanonical(alert.LastSeen)), NpgsqlDbType.TimestampTz, cancellationToken);
-            }
-            await importer.CompleteAsync(cancellationToken);
-        }
+        await CopyAlertsAsync(connection, alerts, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async ValueTask UpsertAlertsAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var delete = new NpgsqlCommand("DELETE FROM alerts WHERE id = ANY($1) AND node = $2", connection, transaction))
+        {
+            delete.Parameters.Add(new NpgsqlParameter { Value = alerts.Select(a => a.Id).ToArray() });
+            delete.Parameters.Add(new NpgsqlParameter { Value = _node });
+            await delete.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await CopyAlertsAsync(connection, alerts, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>The alerts as this node's rows, each on the UTC day of its first event.</summary>
+    private async Task CopyAlertsAsync(NpgsqlConnection connection, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
+    {
+        await using var importer = await connection.BeginBinaryImportAsync(
+            "COPY alerts (id, node, day, rule_id, title, level, group_key, count, first_seen, last_seen) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        foreach (var alert in alerts)
+        {
+            var firstSeen = DateTime.UnixEpoch.AddMilliseconds(Timestamps.ParseCanonical(alert.FirstSeen));
+            await importer.StartRowAsync(cancellationToken);
+            await importer.WriteAsync(alert.Id, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(_node, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(DateOnly.FromDateTime(firstSeen), NpgsqlDbType.Date, cancellationToken);
+            await importer.WriteAsync(alert.RuleId, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(alert.Title, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(alert.Level, NpgsqlDbType.Text, cancellationToken);
+            await WriteTextOrNullAsync(importer, alert.GroupKey, cancellationToken);
+            await importer.WriteAsync((long)alert.Count, NpgsqlDbType.Bigint, cancellationToken);
+            await importer.WriteAsync(firstSeen, NpgsqlDbType.TimestampTz, cancellationToken);
+            await importer.WriteAsync(DateTime.UnixEpoch.AddMilliseconds(Timestamps.ParseCanonical(alert.LastSeen)), NpgsqlDbType.TimestampTz, cancellationToken);
+        }
+        await importer.CompleteAsync(cancellationToken);
     }
 
     public async ValueTask<DailyReport> AggregateDayAsync(DateOnly day, CancellationToken cancellationToken)

@@ -10,12 +10,18 @@ namespace Hydrant.RocksDb;
 /// <summary>
 /// Alerts in the alerts column family, keyed by id (a ULID, so key order is creation order); the
 /// detector's checkpoint, its open alerts and its correlation windows ("detector/state/...") in
-/// the meta family, all written in one atomic batch. With <paramref name="keepOutbox"/> (alerts
-/// shared with other nodes) the batch also holds the ids it changed under
-/// "detector/outbox/{checkpoint}", until they are acknowledged.
+/// the meta family, all written in one atomic batch. With <paramref name="outboxReaders"/> (alerts
+/// shared with other nodes, copied to the analytics store) the batch also holds the ids it changed
+/// under "detector/outbox/{n}" (n counts commits that changed alerts: two commits may share a
+/// checkpoint, one of forwarded alerts while the spool is quiet); each reader's acknowledged n is
+/// kept under "detector/outbox-read/{reader}", and an entry goes once every reader has taken it.
 /// </summary>
-internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = false) : IAlertStore
+internal sealed class RocksDbAlertStore(RocksDbEngine engine, IReadOnlyCollection<string>? outboxReaders = null) : IAlertStore
 {
+    private const string ReadPrefix = "detector/outbox-read/";
+    private readonly IReadOnlyCollection<string> _readers = outboxReaders ?? [];
+    private long _lastOutbox = -1;
+
     private static readonly byte[] CheckpointKey = "detector/checkpoint"u8.ToArray();
     private static readonly byte[] OpenKey = "detector/open"u8.ToArray();
     private static readonly byte[] OutboxPrefix = "detector/outbox/"u8.ToArray();
@@ -91,20 +97,25 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = 
             batch.Put(ForwardedKey, Encoding.ASCII.GetBytes(forwarded), engine.Meta);
             batch.Delete(LegacyForwardedKey, engine.Meta);
         }
-        if (keepOutbox && commit.Changed.Count > 0)
+        if (_readers.Count > 0 && commit.Changed.Count > 0)
         {
-            batch.Put((byte[])[.. OutboxPrefix, .. position], JsonSerializer.SerializeToUtf8Bytes(commit.Changed.Select(a => a.Id).ToList(), Json), engine.Meta);
+            var entry = LastOutbox() + 1;
+            batch.Put(OutboxKey(entry), JsonSerializer.SerializeToUtf8Bytes(commit.Changed.Select(a => a.Id).ToList(), Json), engine.Meta);
+            engine.Write(batch, _written);
+            _lastOutbox = entry;
+            return ValueTask.CompletedTask;
         }
         engine.Write(batch, _written);
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask<AlertOutbox> ReadOutboxAsync(int maxAlerts, CancellationToken cancellationToken)
+    public ValueTask<AlertOutbox> ReadOutboxAsync(string reader, int maxAlerts, CancellationToken cancellationToken)
     {
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var through = -1L;
+        var start = OutboxKey(ReadThrough(reader) + 1);
         using var iterator = engine.Db.NewIterator(engine.Meta);
-        for (iterator.Seek(OutboxPrefix); iterator.Valid() && iterator.GetKeySpan().StartsWith(OutboxPrefix) && ids.Count < maxAlerts; iterator.Next())
+        for (iterator.Seek(start); iterator.Valid() && iterator.GetKeySpan().StartsWith(OutboxPrefix) && ids.Count < maxAlerts; iterator.Next())
         {
             through = BinaryPrimitives.ReadInt64BigEndian(iterator.GetKeySpan()[OutboxPrefix.Length..]);
             ids.UnionWith(JsonSerializer.Deserialize<List<string>>(iterator.GetValueSpan(), Json) ?? []);
@@ -112,13 +123,18 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = 
         return ValueTask.FromResult(through < 0 ? AlertOutbox.Empty : new AlertOutbox([.. ids.Select(Load).OfType<Alert>()], through));
     }
 
-    public ValueTask AcknowledgeOutboxAsync(AlertOutbox outbox, CancellationToken cancellationToken)
+    public ValueTask AcknowledgeOutboxAsync(string reader, AlertOutbox outbox, CancellationToken cancellationToken)
     {
         using var batch = new WriteBatch();
+        var position = new byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(position, outbox.Through);
+        batch.Put(ReadKey(reader), position, engine.Meta);
+        // What every reader has taken goes.
+        var taken = _readers.Min(r => r == reader ? outbox.Through : ReadThrough(r));
         using var iterator = engine.Db.NewIterator(engine.Meta);
         for (iterator.Seek(OutboxPrefix); iterator.Valid() && iterator.GetKeySpan().StartsWith(OutboxPrefix); iterator.Next())
         {
-            if (BinaryPrimitives.ReadInt64BigEndian(iterator.GetKeySpan()[OutboxPrefix.Length..]) > outbox.ThroughCheckpoint)
+            if (BinaryPrimitives.ReadInt64BigEndian(iterator.GetKeySpan()[OutboxPrefix.Length..]) > taken)
             {
                 break;
             }
@@ -126,6 +142,35 @@ internal sealed class RocksDbAlertStore(RocksDbEngine engine, bool keepOutbox = 
         }
         engine.Write(batch, _written);
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The last outbox entry written: kept, or taken by every reader (commits are made on one thread).</summary>
+    private long LastOutbox()
+    {
+        if (_lastOutbox < 0)
+        {
+            using var iterator = engine.Db.NewIterator(engine.Meta);
+            iterator.SeekForPrev(OutboxKey(long.MaxValue));
+            var kept = iterator.Valid() && iterator.GetKeySpan().StartsWith(OutboxPrefix) ? BinaryPrimitives.ReadInt64BigEndian(iterator.GetKeySpan()[OutboxPrefix.Length..]) : -1;
+            _lastOutbox = Math.Max(kept, _readers.Max(ReadThrough));
+        }
+        return _lastOutbox;
+    }
+
+    /// <summary>The last outbox entry <paramref name="reader"/> acknowledged; -1 before its first.</summary>
+    /// <exception cref="ArgumentException">The store was not opened with this reader.</exception>
+    private long ReadThrough(string reader) =>
+        !_readers.Contains(reader) ? throw new ArgumentException($"'{reader}' is not a reader of this outbox", nameof(reader))
+        : engine.Db.Get(ReadKey(reader), engine.Meta) is { } bytes ? BinaryPrimitives.ReadInt64BigEndian(bytes) : -1;
+
+    private static byte[] ReadKey(string reader) => Encoding.UTF8.GetBytes(ReadPrefix + reader);
+
+    private static byte[] OutboxKey(long checkpoint)
+    {
+        var key = new byte[OutboxPrefix.Length + 8];
+        OutboxPrefix.CopyTo(key, 0);
+        BinaryPrimitives.WriteInt64BigEndian(key.AsSpan(OutboxPrefix.Length), Math.Max(checkpoint, 0));
+        return key;
     }
 
     public ValueTask<AlertPage> QueryAsync(AlertQuery query, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Hydrant.Detection.Alerts;
 using Hydrant.Spool;
 using Hydrant.Storage;
 using Microsoft.Extensions.Configuration;
@@ -12,11 +13,12 @@ public static class RocksDbServiceCollectionExtensions
     /// <summary>
     /// The spool and the alert store on RocksDB in the data folder, and (when
     /// <paramref name="asEventStore"/>) the embedded event store in the same database, written in
-    /// the same batches as the spool. With <paramref name="shareAlerts"/> the alert store keeps an
-    /// outbox of changed alerts for the shared alert store.
+    /// the same batches as the spool. The alert store keeps an outbox of changed alerts for the
+    /// shared alert store (<paramref name="shareAlerts"/>) and the analytics store
+    /// (<paramref name="alertsToAnalytics"/>).
     /// </summary>
     /// <para><paramref name="section"/>: RocksDB's own settings (Hydrant:RocksDb: BlockCacheMB, WriteBufferMB), its defaults when not given.</para>
-    public static IServiceCollection AddHydrantRocksDb(this IServiceCollection services, IConfigurationSection? section = null, bool asEventStore = true, bool shareAlerts = false)
+    public static IServiceCollection AddHydrantRocksDb(this IServiceCollection services, IConfigurationSection? section = null, bool asEventStore = true, bool shareAlerts = false, bool alertsToAnalytics = false)
     {
         var tuning = RocksDbOptions.From(section);
         services.TryAddSingleton<StorageWrites>();
@@ -30,7 +32,8 @@ public static class RocksDbServiceCollectionExtensions
             claims: asEventStore ? null : sp.GetService<IIdClaims>(),
             logger: sp.GetRequiredService<ILoggerFactory>().CreateLogger<RocksDbSpool>()));
         services.AddSingleton<Hydrant.Spool.IDeadLetterStore>(sp => new RocksDbDeadLetters(sp.GetRequiredService<RocksDbEngine>()));
-        services.AddSingleton<Hydrant.Detection.Alerts.IAlertStore>(sp => new RocksDbAlertStore(sp.GetRequiredService<RocksDbEngine>(), shareAlerts));
+        services.AddSingleton<Hydrant.Detection.Alerts.IAlertStore>(sp => new RocksDbAlertStore(sp.GetRequiredService<RocksDbEngine>(),
+            [.. shareAlerts ? [AlertOutboxReaders.Shared] : Array.Empty<string>(), .. alertsToAnalytics ? [AlertOutboxReaders.Analytics] : Array.Empty<string>()]));
         if (!shareAlerts)
         {
             // The node's alerts are its own, so is their triage; shared alerts are triaged where they are shared.

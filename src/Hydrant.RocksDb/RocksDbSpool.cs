@@ -59,7 +59,7 @@ internal sealed class RocksDbSpool : ISpool
         _watermark = new CommitWatermark(left.Count > 0 ? left[0].Start : next);
         if (claims is not null)
         {
-            _claims = new SpoolClaims(engine, claims, _watermark, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, claimWait ?? SpoolClaims.DefaultRequestWait);
+            _claims = new SpoolClaims(engine, claims, _watermark, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, claimWait ?? claims.RequestWait);
             var recovered = new List<SpoolClaims.Pending>();
             foreach (var (start, end) in left)
             {
@@ -109,7 +109,7 @@ internal sealed class RocksDbSpool : ISpool
         var hotCutoff = _time.GetUtcNow().ToUnixTimeMilliseconds() - (long)StoreOptions.HotWindow.TotalMilliseconds;
         for (var i = 0; i < events.Count; i++)
         {
-            encoded[i] = Encode(events[i], keys, hotCutoff);
+            encoded[i] = Encode(events[i], keys, hotCutoff, embedded: _rows is not null);
         }
 
         // Rounds: write every event whose id this request could reserve, release, and only then wait
@@ -184,14 +184,15 @@ internal sealed class RocksDbSpool : ISpool
                 {
                     break;
                 }
+                var (envelope, payload) = SpoolValue.Split(iterator.Value());
                 if (_rows is not null)
                 {
-                    pointers.Add(iterator.Value());
-                    entries.Add(new SpoolEntry(sequence, ReadOnlyMemory<byte>.Empty));
+                    pointers.Add(payload.ToArray());
+                    entries.Add(new SpoolEntry(sequence, ReadOnlyMemory<byte>.Empty, envelope));
                 }
                 else
                 {
-                    entries.Add(new SpoolEntry(sequence, iterator.Value()));
+                    entries.Add(new SpoolEntry(sequence, payload, envelope));
                 }
             }
         }
@@ -202,7 +203,7 @@ internal sealed class RocksDbSpool : ISpool
             var items = _engine.Db.MultiGet([.. pointers], [.. Enumerable.Repeat(_engine.Main, pointers.Count)], null);
             for (var i = 0; i < entries.Count; i++)
             {
-                entries[i] = entries[i] with { Json = items[i].Value ?? [] };
+                entries[i] = items[i].Value is { } json ? entries[i] with { Json = json } : entries[i] with { Envelope = null };
             }
         }
         return entries;
@@ -241,13 +242,13 @@ internal sealed class RocksDbSpool : ISpool
                 {
                     // The store is elsewhere: the entry holds the event; the ids stay here, so a
                     // re-send to this node is known at once.
-                    batch.Put(spoolKey, e.Json.Span, _engine.Spool);
+                    batch.Put(spoolKey, k.Spool.Of(keys), _engine.Spool);
                     _ids.Add(batch, k.Id.Of(keys), spoolKey);
                     continue;
                 }
-                // Embedded: the entry holds the main row's key, and the rows go in the same batch.
+                // Embedded: the entry holds the envelope and the main row's key, and the rows go in the same batch.
                 var mainKey = k.Main.Of(keys);
-                batch.Put(spoolKey, mainKey, _engine.Spool);
+                batch.Put(spoolKey, k.Spool.Of(keys), _engine.Spool);
                 _rows.Add(batch, mainKey, k.Source.Of(keys), k.Hot.Of(keys), e.Json.Span);
                 _ids.Add(batch, k.Id.Of(keys), mainKey);
                 bytes += e.Json.Length;
@@ -276,7 +277,11 @@ internal sealed class RocksDbSpool : ISpool
         return _claims is null ? null : range;
     }
 
-    private static EncodedKeys Encode(SecurityEvent e, PooledBuffer keys, long hotCutoff)
+    /// <summary>
+    /// The event's keys, and its spool value: the envelope (<see cref="EventEnvelope.Write"/>), so
+    /// no consumer reads the JSON for it, then the main row's key (embedded) or the JSON.
+    /// </summary>
+    private static EncodedKeys Encode(SecurityEvent e, PooledBuffer keys, long hotCutoff, bool embedded)
     {
         var hash = SourceShard.Hash(e.SourceIP);
         var shard = SourceShard.Main(hash);
@@ -286,7 +291,21 @@ internal sealed class RocksDbSpool : ISpool
             ? Append(keys, EventKeys.WriteHotKey(keys.GetSpan(EventKeys.MaxKeyBytes), e.TimestampMs, SourceShard.Hot(hash), e.EventType, e.Id))
             : default;
         var id = Append(keys, EventKeys.WriteIdKey(keys.GetSpan(EventKeys.MaxKeyBytes), e.TimestampMs, e.Id));
-        return new EncodedKeys { Shard = shard, Main = main, Source = source, Hot = hot, Id = id };
+        var spoolStart = keys.Length;
+        e.Envelope.Write(keys);
+        if (embedded)
+        {
+            // Copied out first: growing the buffer moves what the main key's slice points at.
+            Span<byte> mainKey = stackalloc byte[EventKeys.MaxKeyBytes];
+            main.Of(keys).CopyTo(mainKey);
+            keys.Write(mainKey[..main.Length]);
+        }
+        else
+        {
+            keys.Write(e.Json.Span);
+        }
+        var spool = new Slice(spoolStart, keys.Length - spoolStart);
+        return new EncodedKeys { Shard = shard, Main = main, Source = source, Hot = hot, Id = id, Spool = spool };
     }
 
     private static Slice Append(PooledBuffer keys, int length)
@@ -349,5 +368,6 @@ internal sealed class RocksDbSpool : ISpool
         public Slice Source;
         public Slice Hot;
         public Slice Id;
+        public Slice Spool;
     }
 }

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using Hydrant.Analytics;
+using Hydrant.Events;
 using Hydrant.Spool;
 using Hydrant.Storage;
 using Microsoft.Extensions.Logging;
@@ -19,8 +19,6 @@ namespace Hydrant.RocksDb;
 internal sealed class SpoolClaims
 {
     private static readonly byte[] Prefix = "claims/pending/"u8.ToArray();
-    /// <summary>How long a request waits for its claims before its range is left to the resolver.</summary>
-    public static readonly TimeSpan DefaultRequestWait = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
 
     private readonly RocksDbEngine _engine;
@@ -86,17 +84,21 @@ internal sealed class SpoolClaims
         var ids = new List<IdClaim>();
         for (var sequence = range.Start; sequence < range.End; sequence++)
         {
-            var json = _engine.Db.Get(SpoolKey(sequence), _engine.Spool);
-            AnalyticsRow? row = null;
+            var value = _engine.Db.Get(SpoolKey(sequence), _engine.Spool);
+            EventEnvelope? envelope = null;
             try
             {
-                row = json is null ? null : AnalyticsLoader.RowOf(json);
+                if (value is not null)
+                {
+                    var (spooled, json) = SpoolValue.Split(value);
+                    envelope = spooled ?? EventEnvelope.Read(json.Span);
+                }
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // An entry no one can read claims nothing; its consumers set it aside.
             }
-            ids.Add(row is null ? new IdClaim(string.Empty, 0, string.Empty, string.Empty) : new IdClaim(row.Id, row.TimestampMs, row.EventType, row.SourceIP));
+            ids.Add(envelope is { } known ? new IdClaim(known.Id, known.TimestampMs, known.EventType, known.SourceIP) : new IdClaim(string.Empty, 0, string.Empty, string.Empty));
         }
         return ids;
     }

@@ -70,7 +70,7 @@ public sealed class PoisonTests
         using var data = new TempDirectory();
         var (app, url) = await StartAsync(data.Path, []);
         await using var _ = app;
-        await SetAsideAndGoOnAsync(app, url, fieldReaders: ["analytics"], backendPoison: []);
+        await SetAsideAndGoOnAsync(app, url, textReaders: ["analytics"], backendPoison: []);
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public sealed class PoisonTests
         ]);
         await using var _ = app;
         // PostgreSQL's jsonb cannot hold U+0000; DynamoDB keeps no item over 400 KB.
-        await SetAsideAndGoOnAsync(app, url, fieldReaders: ["analytics", "store"], backendPoison:
+        await SetAsideAndGoOnAsync(app, url, textReaders: ["analytics", "store"], backendPoison:
         [
             ("analytics", "nul", Utf8($$"""{"id":"nul","timestamp":"{{Timestamps.ToText(Now)}}","eventType":"a","sourceIP":"10.0.0.1","user":"a\u0000"}""")),
             ("store", "big", Utf8($$"""{"id":"big","timestamp":"{{Timestamps.ToText(Now)}}","eventType":"a","sourceIP":"10.0.0.1","pad":"{{new string('x', 450_000)}}"}""")),
@@ -95,19 +95,20 @@ public sealed class PoisonTests
     /// <summary>
     /// Entries an earlier build accepted (it allowed them) go into the spool as they were, among
     /// good events; then a brute force arrives. It is detected, every good event is loaded, and
-    /// each poison entry is a dead letter of the consumer that could not read it. The field
-    /// readers are the consumers that read every name of an event (the analytics loader, the
-    /// DynamoDB store writer).
+    /// each poison entry is a dead letter of the consumer that could not take it: the detector and
+    /// the analytics loader (which checks the event against the one definition of a valid event)
+    /// what is too deep or holds a lone surrogate; the text readers (the loader, the DynamoDB store
+    /// writer), which keep the event as text, bytes that are not UTF-8.
     /// </summary>
-    private static async Task SetAsideAndGoOnAsync(WebApplication app, string url, string[] fieldReaders, List<(string Consumer, string Id, byte[] Json)> backendPoison)
+    private static async Task SetAsideAndGoOnAsync(WebApplication app, string url, string[] textReaders, List<(string Consumer, string Id, byte[] Json)> backendPoison)
     {
         using var client = Api.Client(url);
         var spool = app.Services.GetRequiredService<ISpool>();
         List<(string[] Consumers, string Id, byte[] Json)> poison =
         [
-            (["detector", .. fieldReaders], "deep", Utf8($$"""{"id":"deep","timestamp":"{{Timestamps.ToText(Now)}}","eventType":"a","sourceIP":"10.0.0.1","d":{{Deep(100)}}}""")),
-            (["detector", .. fieldReaders], "surrogate", Utf8($$$"""{"id":"surrogate","timestamp":"{{{Timestamps.ToText(Now)}}}","eventType":"a","sourceIP":"10.0.0.1","logsource":{"product":"\ud800"}}""")),
-            (fieldReaders, "ff", [.. Utf8($$"""{"id":"ff","timestamp":"{{Timestamps.ToText(Now)}}","eventType":"a","sourceIP":"10.0.0.1","k"""), 0xFF, .. Utf8("\":1}")]),
+            (["detector", "analytics"], "deep", Utf8($$"""{"id":"deep","timestamp":"{{Timestamps.ToText(Now)}}","eventType":"a","sourceIP":"10.0.0.1","d":{{Deep(100)}}}""")),
+            (["detector", "analytics"], "surrogate", Utf8($$$"""{"id":"surrogate","timestamp":"{{{Timestamps.ToText(Now)}}}","eventType":"a","sourceIP":"10.0.0.1","logsource":{"product":"\ud800"}}""")),
+            (textReaders, "ff", [.. Utf8($$"""{"id":"ff","timestamp":"{{Timestamps.ToText(Now)}}","eventType":"a","sourceIP":"10.0.0.1","k"""), 0xFF, .. Utf8("\":1}")]),
             .. backendPoison.Select(p => (new[] { p.Consumer }, p.Id, p.Json)),
         ];
         var events = new List<SecurityEvent>();

@@ -61,6 +61,36 @@ public abstract class ReportTests
         }, "the detector and the analytics loader have caught up", TimeSpan.FromSeconds(60));
 
     [Fact]
+    public async Task An_alert_is_in_the_analytics_store_as_committed_before_any_report_is_built()
+    {
+        using var data = new TempDirectory();
+        await using var server = await ServeAsync(data.Path);
+        using var client = Api.Client(server.BaseUrl);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var failures = Enumerable.Range(0, 12).Select(i => JsonSerializer.Serialize(new
+        {
+            id = $"sql-alert-{i}",
+            timestamp = Timestamps.ToText(now - 60_000 + (i * 1000)),
+            eventType = "auth.failure",
+            sourceIP = "198.51.100.77",
+            logsource = new { product = "hydrant", service = "auth" },
+        }));
+        await PostLinesAsync(client, failures);
+        var alert = await TriageTests.OneAlertAsync(client, "sourceIP=198.51.100.77", "the brute force raised its alert");
+        await WaitForConsumersAsync(client);
+        var (id, count) = (alert.GetProperty("id").GetString()!, (await Api.GetAsync(client, "v1/alerts/" + alert.GetProperty("id").GetString())).Body.GetProperty("alert").GetProperty("count").GetInt64());
+
+        JsonElement answer = default;
+        await Eventually.TrueAsync(async () =>
+        {
+            answer = (await Api.PostAsync(client, JsonSerializer.SerializeToUtf8Bytes(new { sql = "SELECT id, count, title FROM alerts" }), "v1/analytics/query")).Body.Clone();
+            return answer.GetProperty("rows").GetArrayLength() == 1 && answer.GetProperty("rows")[0][1].GetInt64() == count;
+        }, "the alert reached the analytics store as it now is", TimeSpan.FromSeconds(30));
+        Assert.Equal(id, answer.GetProperty("rows")[0][0].GetString());
+        Assert.Equal("SSH Brute Force", answer.GetProperty("rows")[0][2].GetString());
+    }
+
+    [Fact]
     public async Task A_daily_report_equals_the_aggregates_of_the_events_sent_across_midnight_out_of_order_and_resent()
     {
         using var data = new TempDirectory();

@@ -116,7 +116,7 @@ public static class StatsEndpoints
                         ? new StoreKeyRates(rates.UnitsPerKeyPerSecondCap, rates.PeakUnitsPerSecond, [.. rates.Hottest(10).Select(k => new HotKeyAnswer(k.Key, k.UnitsLastSecond, k.PeakUnitsPerSecond))])
                         : null,
                     services.GetServices<ISpoolConsumer>().OfType<Detector>().FirstOrDefault() is { } detector
-                        ? new AlertCounters(detector.AlertsRaised, detector.AlertsUpdated, services.GetService<AlertSharing>()?.Shared)
+                        ? new AlertCounters(detector.AlertsRaised, detector.AlertsUpdated, services.GetService<AlertSharing>()?.HandedOn)
                         : null,
                     new RuleCacheCounters(settings.CacheKind, Math.Round(rules.HitRatio, 4), rules.Hits, rules.Misses),
                     new DeadLetterCounts(deadLetterCounts.Values.Sum(), deadLetterCounts),

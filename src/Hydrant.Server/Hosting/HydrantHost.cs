@@ -101,6 +101,10 @@ public static class HydrantHost
         {
             services.AddSingleton<ISpoolConsumer, AnalyticsLoader>();
         }
+        if (AlertsToAnalytics(settings))
+        {
+            services.AddHostedService<AlertAnalytics>();
+        }
         services.AddSingleton<DailyReports>();
         if (settings.RulesPath is { } rulesPath && !Directory.Exists(rulesPath))
         {
@@ -202,18 +206,21 @@ public static class HydrantHost
     /// (Hydrant:RocksDb, Hydrant:DynamoDb, Hydrant:Redis, Hydrant:Analytics, Hydrant:Postgres); the
     /// host only picks which.
     /// </summary>
+    /// <summary>Alerts are copied to the analytics store as they are committed when there are both.</summary>
+    private static bool AlertsToAnalytics(HydrantSettings settings) => settings.DetectionEnabled && settings.AnalyticsLoading;
+
     private static void AddBackends(IServiceCollection services, HydrantSettings settings, IConfigurationSection hydrant)
     {
         switch (settings.StoreKind)
         {
             case "rocksdb":
-                services.AddHydrantRocksDb(hydrant.GetSection("RocksDb"));
+                services.AddHydrantRocksDb(hydrant.GetSection("RocksDb"), alertsToAnalytics: AlertsToAnalytics(settings));
                 services.AddSingleton<IAlertView>(sp => sp.GetRequiredService<IAlertStore>());
                 break;
             case "dynamodb":
                 // The spool, the detector's commits and its alerts stay on the node; the events
                 // and a shared copy of every node's alerts go to the table.
-                services.AddHydrantRocksDb(hydrant.GetSection("RocksDb"), asEventStore: false, shareAlerts: true);
+                services.AddHydrantRocksDb(hydrant.GetSection("RocksDb"), asEventStore: false, shareAlerts: true, alertsToAnalytics: AlertsToAnalytics(settings));
                 services.AddHydrantDynamoDb(hydrant.GetSection("DynamoDb"));
                 services.AddSingleton<IAlertView>(sp => sp.GetRequiredService<ISharedAlertStore>());
                 services.AddSingleton<AlertSharing>();

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Hydrant.Events;
 using Hydrant.Keys;
 using Hydrant.Spool;
@@ -39,71 +38,31 @@ public sealed class AnalyticsLoader(IAnalyticsStore store) : ISpoolConsumer
 
     public bool IsCausedByEntries(Exception failure) => failure is SpoolEntryException || store.IsRefusedData(failure);
 
-    /// <summary>The row of an entry; an event whose canonical fields cannot be read is named, to be set aside.</summary>
+    /// <summary>
+    /// The row of an entry, from its envelope. Its JSON is checked against the one definition of a
+    /// valid event (<see cref="EventShape.Check"/>: no allocation) before an engine is handed it as
+    /// text: an entry an older build accepted that fails it is named, to be set aside, never loaded
+    /// as a lossy copy.
+    /// </summary>
     public static AnalyticsRow ReadRow(SpoolEntry entry)
     {
         try
         {
-            return RowOf(entry.Json);
+            if (EventShape.Check(entry.Json.Span) is { } invalid)
+            {
+                throw new FormatException(invalid);
+            }
+            return RowOf(entry.ReadEnvelope(), entry.Json);
         }
         catch (Exception e)
         {
             // Reading one event touches nothing but its bytes: whatever fails, fails for this event.
-            throw new SpoolEntryException(entry.Sequence, "the event's canonical fields cannot be read: " + e.Message, e);
+            throw new SpoolEntryException(entry.Sequence, "the event cannot be loaded: " + e.Message, e);
         }
     }
 
     /// <summary>The columns of a canonical event (docs/formats.md): the fields every event has, and its logsource.</summary>
-    public static AnalyticsRow RowOf(ReadOnlyMemory<byte> json)
-    {
-        var reader = new Utf8JsonReader(json.Span, EventShape.ReaderOptions);
-        string id = string.Empty, timestamp = string.Empty, type = string.Empty, source = string.Empty;
-        string? product = null, service = null, category = null;
-        reader.Read();
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            var name = reader.GetString();
-            reader.Read();
-            switch (name)
-            {
-                case "id" when reader.TokenType == JsonTokenType.String:
-                    id = reader.GetString()!;
-                    break;
-                case "timestamp" when reader.TokenType == JsonTokenType.String:
-                    timestamp = reader.GetString()!;
-                    break;
-                case "eventType" when reader.TokenType == JsonTokenType.String:
-                    type = reader.GetString()!;
-                    break;
-                case "sourceIP" when reader.TokenType == JsonTokenType.String:
-                    source = reader.GetString()!;
-                    break;
-                case "logsource" when reader.TokenType == JsonTokenType.StartObject:
-                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                    {
-                        var key = reader.GetString();
-                        reader.Read();
-                        var value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                        switch (key)
-                        {
-                            case "product":
-                                product = value;
-                                break;
-                            case "service":
-                                service = value;
-                                break;
-                            case "category":
-                                category = value;
-                                break;
-                        }
-                        reader.Skip();
-                    }
-                    break;
-                default:
-                    reader.Skip();
-                    break;
-            }
-        }
-        return new AnalyticsRow(id, Timestamps.ParseCanonical(timestamp), type, source, SourceShard.Main(SourceShard.Hash(source)), product, service, category, json);
-    }
+    public static AnalyticsRow RowOf(EventEnvelope envelope, ReadOnlyMemory<byte> json) =>
+        new(envelope.Id, envelope.TimestampMs, envelope.EventType, envelope.SourceIP, SourceShard.Main(SourceShard.Hash(envelope.SourceIP)),
+            envelope.Logsource?.Product, envelope.Logsource?.Service, envelope.Logsource?.Category, json);
 }

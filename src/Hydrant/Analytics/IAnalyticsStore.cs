@@ -43,6 +43,9 @@ public interface IAnalyticsStore
     /// <summary>Replaces the alerts first seen on <paramref name="day"/> (UTC) with these, in one transaction.</summary>
     ValueTask ReplaceAlertsAsync(DateOnly day, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken);
 
+    /// <summary>Stores the alerts as they are now (replacing this node's rows of the same ids), each on the UTC day of its first event, in one transaction.</summary>
+    ValueTask UpsertAlertsAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken);
+
     /// <summary>The figures of one UTC day, computed from the rows and alerts stored now.</summary>
     ValueTask<DailyReport> AggregateDayAsync(DateOnly day, CancellationToken cancellationToken);
 

@@ -1,9 +1,6 @@
-using System.Text.Json;
 using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Correlation;
 using Hydrant.Detection.Sigma;
-using Hydrant.Events;
-using Hydrant.Events.Fields;
 using Hydrant.Spool;
 
 namespace Hydrant.Detection;
@@ -12,7 +9,7 @@ namespace Hydrant.Detection;
 public sealed partial class Detector
 {
     /// <summary>What the rules made of one event: the event as alerts show it, the rules it matched and its correlation hits (or why it could not be read).</summary>
-    private sealed record EventMatch(AlertEvent Behind, long TimestampMs, List<SigmaRule> Rules, List<CorrelationHit> Hits, Exception? Error = null);
+    private sealed record EventMatch(AlertEvent? Behind, long TimestampMs, List<SigmaRule> Rules, List<CorrelationHit> Hits, Exception? Error = null);
 
     /// <summary>Batches smaller than this are matched on the consumer's own thread: spreading them costs more than it saves.</summary>
     private const int ParallelFrom = 64;
@@ -22,47 +19,51 @@ public sealed partial class Detector
     /// and the event, as hunt's workers do); null for an entry without an event. What the matches
     /// change (alerts, windows) is applied after, in spool order, on one thread.
     /// </summary>
-    private static EventMatch?[] MatchAll(IReadOnlyList<SpoolEntry> entries, RuleSet ruleSet, CorrelationPlan plan)
+    private static EventMatch?[] MatchAll(IReadOnlyList<SpoolEntry> entries, RuleSet ruleSet)
     {
         var matches = new EventMatch?[entries.Count];
         if (entries.Count < ParallelFrom || Environment.ProcessorCount == 1)
         {
             for (var i = 0; i < entries.Count; i++)
             {
-                matches[i] = MatchOne(entries[i], ruleSet, plan);
+                matches[i] = MatchOne(entries[i], ruleSet);
             }
         }
         else
         {
-            Parallel.For(0, entries.Count, i => matches[i] = MatchOne(entries[i], ruleSet, plan));
+            Parallel.For(0, entries.Count, i => matches[i] = MatchOne(entries[i], ruleSet));
         }
         return matches;
     }
 
-    private static EventMatch? MatchOne(SpoolEntry entry, RuleSet ruleSet, CorrelationPlan plan)
+    [ThreadStatic]
+    private static List<SigmaRule>? _threadMatched;
+
+    [ThreadStatic]
+    private static List<CorrelationHit>? _threadHits;
+
+    /// <summary>The envelope ingest found, and the rules run on the event's bytes (no copies for events no rule fires on).</summary>
+    private static EventMatch? MatchOne(SpoolEntry entry, RuleSet ruleSet)
     {
         if (entry.Json.IsEmpty)
         {
             return null;
         }
-        AlertEvent behind = default!;
         long timestampMs = 0;
         try
         {
+            var envelope = entry.ReadEnvelope();
+            timestampMs = envelope.TimestampMs;
             using var view = new EventView(entry.Json);
-            behind = AlertEventOf(view, out timestampMs);
-            var rules = new List<SigmaRule>();
-            ruleSet.Match(view, rules);
-            var hits = new List<CorrelationHit>();
-            foreach (var rule in rules)
-            {
-                CorrelationHit.Extract(plan, rule, view, behind, timestampMs, hits);
-            }
-            return new EventMatch(behind, timestampMs, rules, hits);
+            var (matched, hits) = (_threadMatched ??= [], _threadHits ??= []);
+            matched.Clear();
+            hits.Clear();
+            var behind = ruleSet.Evaluate(view, envelope, matched, hits);
+            return behind is null ? new EventMatch(null, timestampMs, [], []) : new EventMatch(behind, timestampMs, [.. matched], [.. hits]);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return new EventMatch(behind, timestampMs, [], [], e);
+            return new EventMatch(null, timestampMs, [], [], e);
         }
     }
 
@@ -115,7 +116,7 @@ public sealed partial class Detector
                 var rule = _raises[raise].Rule;
                 if (owned.Contains(rule.Id))
                 {
-                    var alert = Raise(rule.Id, rule.Title, rule.Level, groupKey: null, [match.Behind], 1, match.TimestampMs, match.TimestampMs);
+                    var alert = Raise(rule.Id, rule.Title, rule.Level, groupKey: null, [match.Behind!], 1, match.TimestampMs, match.TimestampMs);
                     changed[alert.Alert.Id] = alert;
                 }
             }
@@ -152,13 +153,5 @@ public sealed partial class Detector
         _firings.Clear();
         _correlations.Observe(hits, timestampMs, _firings);
         RaiseFirings(changed);
-    }
-
-    private static AlertEvent AlertEventOf(EventView view, out long timestampMs)
-    {
-        string Text(FieldName name) => view.TryGetCanonical(name, out var v) && v.Kind == JsonValueKind.String ? v.Text! : string.Empty;
-        var timestamp = Text(CanonicalFields.Timestamp);
-        timestampMs = Timestamps.ParseCanonical(timestamp);
-        return new AlertEvent(Text(CanonicalFields.Id), timestamp, Text(CanonicalFields.EventType), Text(CanonicalFields.SourceIP));
     }
 }

@@ -21,7 +21,7 @@ public sealed partial class Detector
         }
         var rules = _raises.Select(r => r.Rule.Id).Distinct(StringComparer.Ordinal).ToList();
         var held = await _shared.ClaimAsync(
-            [.. rules.Select(id => (id, (string?)null, (IReadOnlyList<AlertEvent>)[.. _raises.Where(r => r.Rule.Id == id).Select(r => matches[r.Event]!.Behind)]))],
+            [.. rules.Select(id => (id, (string?)null, (IReadOnlyList<AlertEvent>)[.. _raises.Where(r => r.Rule.Id == id).Select(r => matches[r.Event]!.Behind!)]))],
             cancellationToken);
         owned.UnionWith(rules.Where((_, i) => held[i]));
         return owned;

@@ -155,7 +155,7 @@ public sealed partial class Detector : ISpoolConsumer
         {
             return;
         }
-        var matches = MatchAll(entries, ruleSet, plan);
+        var matches = MatchAll(entries, ruleSet);
         for (var i = 0; i < entries.Count; i++)
         {
             if (matches[i] is { Error: { } e })

@@ -1,6 +1,8 @@
 using System.Buffers;
+using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Correlation;
 using Hydrant.Detection.Sigma;
+using Hydrant.Events;
 using Hydrant.Events.Fields;
 
 namespace Hydrant.Detection;
@@ -116,6 +118,28 @@ public sealed class RuleSet
                 matched.Add(rule);
             }
         }
+    }
+
+    /// <summary>
+    /// The per-event path of the detector and of hunt: adds the rules that fire on the event to
+    /// <paramref name="matched"/> and the hits it gives the correlations they feed to
+    /// <paramref name="hits"/>. Returns the event as alerts show it when a rule fired, else null.
+    /// Pure (safe on any thread): it reads the rule set and the event, not the windows.
+    /// </summary>
+    public AlertEvent? Evaluate(EventView view, in EventEnvelope envelope, List<SigmaRule> matched, List<CorrelationHit> hits)
+    {
+        var first = matched.Count;
+        Match(view, matched);
+        if (matched.Count == first)
+        {
+            return null;
+        }
+        var behind = new AlertEvent(envelope.Id, Timestamps.ToText(envelope.TimestampMs), envelope.EventType, envelope.SourceIP);
+        for (var i = first; i < matched.Count; i++)
+        {
+            CorrelationHit.Extract(Plan, matched[i], view, behind, envelope.TimestampMs, hits);
+        }
+        return behind;
     }
 
     /// <summary>The rules that fire on the event.</summary>

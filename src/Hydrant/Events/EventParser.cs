@@ -298,6 +298,7 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
                     EventType = f.EventType,
                     SourceIP = f.SourceIP,
                     IdFromClient = f.IdFromClient,
+                    Logsource = f.Logsource,
                     Json = memory.Slice(start, length),
                 });
             }

@@ -19,6 +19,12 @@ public sealed class SecurityEvent
     /// <summary>True when the client supplied the id, which makes it an idempotency key.</summary>
     public required bool IdFromClient { get; init; }
 
+    /// <summary>Its logsource: the format's, or (json format) its own.</summary>
+    public EventLogsource? Logsource { get; init; }
+
+    /// <summary>What consumers need to know of it without reading its JSON.</summary>
+    public EventEnvelope Envelope => new(Id, TimestampMs, EventType, SourceIP, Logsource);
+
     /// <summary>The canonical JSON object as UTF-8.</summary>
     public required ReadOnlyMemory<byte> Json { get; init; }
 }

@@ -46,5 +46,14 @@ public interface ISpool
 /// <summary>How an append went: events newly stored, and those that repeated an id already stored.</summary>
 public readonly record struct AppendResult(int Stored, int Duplicates);
 
-/// <summary>One spool entry: its sequence and the canonical event JSON.</summary>
-public readonly record struct SpoolEntry(long Sequence, ReadOnlyMemory<byte> Json);
+/// <summary>
+/// One spool entry: its sequence, the canonical event JSON (empty: an entry to step over) and the
+/// envelope ingest found (null for entries spooled without one: read it from the JSON).
+/// </summary>
+public readonly record struct SpoolEntry(long Sequence, ReadOnlyMemory<byte> Json, EventEnvelope? Envelope = null)
+{
+    /// <summary>The envelope, from ingest or else read from the JSON.</summary>
+    /// <exception cref="System.Text.Json.JsonException">The JSON cannot be read.</exception>
+    /// <exception cref="FormatException">Its timestamp is not canonical.</exception>
+    public EventEnvelope ReadEnvelope() => Envelope ?? EventEnvelope.Read(Json.Span);
+}

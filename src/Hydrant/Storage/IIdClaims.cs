@@ -9,6 +9,13 @@ namespace Hydrant.Storage;
 public interface IIdClaims
 {
     /// <summary>
+    /// How long an append waits for its claims before it answers: claims that take longer are
+    /// resolved in the background (the events are durable; duplicates among them leave later,
+    /// and the answer does not count them).
+    /// </summary>
+    TimeSpan RequestWait { get; }
+
+    /// <summary>
     /// Claims each id (with its event time, for its month) for this node: true when this node
     /// holds it (claimed now, or by this node before: asking again gives the same answer), false
     /// when another node does. Throws when the claims cannot be made now (the backend is down).

@@ -60,7 +60,8 @@ public abstract class AnalyticsStoreCompliance<TStore> : IDisposable
     [Fact]
     public void A_canonical_event_maps_to_its_columns()
     {
-        var row = AnalyticsLoader.RowOf(Canonical(7));
+        var json = Canonical(7);
+        var row = AnalyticsLoader.RowOf(EventEnvelope.Read(json), json);
         Assert.Equal(("e-7", 1_700_000_007_000, "auth.failure", "198.51.100.7"), (row.Id, row.TimestampMs, row.EventType, row.SourceIP));
         Assert.Equal(("hydrant", "auth", (string?)null), (row.Product, row.Service, row.Category));
         Assert.Equal(Hydrant.Keys.SourceShard.Main(Hydrant.Keys.SourceShard.Hash("198.51.100.7")), row.Shard);
@@ -184,6 +185,24 @@ public abstract class AnalyticsStoreCompliance<TStore> : IDisposable
     }
 
     [Fact]
+    public async Task Alerts_copied_as_committed_are_replaced_by_id_as_they_grow_each_on_the_day_it_began()
+    {
+        using var store = Open();
+        var day = new DateOnly(2023, 11, 14);
+        var a = Hydrant.Detection.Alerts.Alert.Raise("a", "title of a", "high", "sourceIP=10.0.0.1", [], 1, 1_699_999_999_000, 1_700_000_000_000);
+        var b = Hydrant.Detection.Alerts.Alert.Raise("b", "title of b", "low", null, [], 1, 1_700_000_000_000, 1_700_000_000_000);
+        await store.UpsertAlertsAsync([a], CancellationToken.None);
+        // Grown under suppression past midnight: still one alert, still on the day it began.
+        await store.UpsertAlertsAsync([a with { Count = 9, LastSeen = Timestamps.ToText(1_700_050_000_000) }, b], CancellationToken.None);
+        var rows = await store.QueryAsync(Query("SELECT id, count, CAST(day AS VARCHAR) FROM alerts ORDER BY rule_id"), CancellationToken.None);
+        Assert.Equal([[a.Id, 9L, "2023-11-14"], [b.Id, 1L, "2023-11-14"]], rows.Rows.Select(r => r.ToArray()).ToArray());
+        Assert.Equal(2, (await store.AggregateDayAsync(day, CancellationToken.None)).Alerts.Total);
+        // A report's copy of the day replaces them again, without doubling.
+        await store.ReplaceAlertsAsync(day, [a with { Count = 9 }, b], CancellationToken.None);
+        Assert.Equal(2, (await store.AggregateDayAsync(day, CancellationToken.None)).Alerts.Total);
+    }
+
+    [Fact]
     public async Task Retention_drops_the_events_and_alerts_of_days_before_the_cutoff_and_keeps_reports()
     {
         using var store = await LoadedAsync(200); // 2023-11-14 22:13:20Z onwards, one a second: one day
@@ -229,7 +248,7 @@ public sealed class PostgresAnalyticsCompliance : AnalyticsStoreCompliance<Postg
 {
     private readonly PostgresDatabase _database = new();
 
-    protected override int SchemaVersion => 4;
+    protected override int SchemaVersion => 5;
 
     protected override string FileReadingQuery => "SELECT pg_read_file('/etc/hostname')";
 

@@ -115,9 +115,9 @@ public sealed class CommitFailingOnce(IAlertStore store) : IAlertStore
 
     public ValueTask<string?> LoadForwardedPositionAsync(CancellationToken cancellationToken) => store.LoadForwardedPositionAsync(cancellationToken);
 
-    public ValueTask<AlertOutbox> ReadOutboxAsync(int maxAlerts, CancellationToken cancellationToken) => store.ReadOutboxAsync(maxAlerts, cancellationToken);
+    public ValueTask<AlertOutbox> ReadOutboxAsync(string reader, int maxAlerts, CancellationToken cancellationToken) => store.ReadOutboxAsync(reader, maxAlerts, cancellationToken);
 
-    public ValueTask AcknowledgeOutboxAsync(AlertOutbox outbox, CancellationToken cancellationToken) => store.AcknowledgeOutboxAsync(outbox, cancellationToken);
+    public ValueTask AcknowledgeOutboxAsync(string reader, AlertOutbox outbox, CancellationToken cancellationToken) => store.AcknowledgeOutboxAsync(reader, outbox, cancellationToken);
 
     public ValueTask<AlertPage> QueryAsync(AlertQuery query, CancellationToken cancellationToken) => store.QueryAsync(query, cancellationToken);
 }

@@ -44,8 +44,8 @@ public sealed class EmbeddedStore : IDisposable
 
     public EventParser Parser => new(EventLimits.Default, Clock);
 
-    /// <summary>The detector's alert store in this database; <paramref name="keepOutbox"/> as when alerts are shared.</summary>
-    public IAlertStore OpenAlertStore(bool keepOutbox = false) => new RocksDbAlertStore(_engine, keepOutbox);
+    /// <summary>The detector's alert store in this database, keeping an outbox for <paramref name="outboxReaders"/> (as when alerts are shared or copied to analytics).</summary>
+    public IAlertStore OpenAlertStore(params string[] outboxReaders) => new RocksDbAlertStore(_engine, outboxReaders);
 
     public IAlertTriage OpenAlertTriage() => new RocksDbAlertTriage(_engine);
 
@@ -54,6 +54,14 @@ public sealed class EmbeddedStore : IDisposable
 
     /// <summary>The node's own rule cache in this database.</summary>
     public Hydrant.Detection.IRuleCache OpenRuleCache() => new RocksDbRuleCache(_engine);
+
+    /// <summary>Rewrites a spool entry's stored value (as an older build would have written it).</summary>
+    public void RewriteSpoolValue(long sequence, Func<byte[], byte[]> rewrite)
+    {
+        var key = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(key, sequence);
+        _engine.Db.Put(key, rewrite(_engine.Db.Get(key, _engine.Spool)), _engine.Spool);
+    }
 
     public async Task<AppendResult> AppendAsync(ReadOnlyMemory<byte> ndjson)
     {

@@ -26,9 +26,10 @@ public interface IAlertView
 /// they reflect in one atomic write, so after a crash the detector resumes exactly where its last
 /// alerts left off (none lost, none doubled, no event counted twice in a window).
 /// <para>
-/// When the node's alerts are also shared with other nodes (<see cref="ISharedAlertStore"/>), the
-/// commit also notes which alerts it changed, in an outbox read and acknowledged by whoever hands
-/// them on, so an alert committed just before a crash is still shared after it.
+/// When the node's alerts are also handed on (to the shared alert store, <see cref="ISharedAlertStore"/>,
+/// and to the analytics store), the commit also notes which alerts it changed, in an outbox each
+/// reader (<see cref="AlertOutboxReaders"/>) reads and acknowledges on its own, so an alert
+/// committed just before a crash is still handed on after it.
 /// </para>
 /// </summary>
 public interface IAlertStore : IAlertView
@@ -49,21 +50,31 @@ public interface IAlertStore : IAlertView
     ValueTask CommitAsync(DetectorCommit commit, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The alerts changed by the oldest commits not yet acknowledged, as they are now (each once),
-    /// up to about <paramref name="maxAlerts"/>; empty when the outbox is.
+    /// The alerts changed by the oldest commits <paramref name="reader"/> has not acknowledged, as
+    /// they are now (each once), up to about <paramref name="maxAlerts"/>; empty when there are none.
     /// </summary>
-    ValueTask<AlertOutbox> ReadOutboxAsync(int maxAlerts, CancellationToken cancellationToken);
+    ValueTask<AlertOutbox> ReadOutboxAsync(string reader, int maxAlerts, CancellationToken cancellationToken);
 
-    /// <summary>Forgets the outbox up to and including what <paramref name="outbox"/> held.</summary>
-    ValueTask AcknowledgeOutboxAsync(AlertOutbox outbox, CancellationToken cancellationToken);
+    /// <summary>Records that <paramref name="reader"/> handed on what <paramref name="outbox"/> held; what every reader has taken is forgotten.</summary>
+    ValueTask AcknowledgeOutboxAsync(string reader, AlertOutbox outbox, CancellationToken cancellationToken);
 }
 
-/// <summary>Alerts to hand on, and the last commit (by checkpoint) whose changes they include.</summary>
-public sealed record AlertOutbox(IReadOnlyList<Alert> Alerts, long ThroughCheckpoint)
+/// <summary>Who reads the alert outbox.</summary>
+public static class AlertOutboxReaders
+{
+    /// <summary>The hand-over to the shared alert store (scale-out).</summary>
+    public const string Shared = "shared";
+
+    /// <summary>The copy into the analytics store, for reports and SQL.</summary>
+    public const string Analytics = "analytics";
+}
+
+/// <summary>Alerts to hand on, and the last outbox entry (a commit that changed alerts) whose changes they include.</summary>
+public sealed record AlertOutbox(IReadOnlyList<Alert> Alerts, long Through)
 {
     public static AlertOutbox Empty { get; } = new([], -1);
 
-    public bool IsEmpty => ThroughCheckpoint < 0;
+    public bool IsEmpty => Through < 0;
 }
 
 /// <summary>

@@ -175,29 +175,27 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
             var newest = long.MinValue;
             var plan = rules.Plan;
             var matched = new List<SigmaRule>();
+            var eventHits = new List<CorrelationHit>();
             foreach (var e in batch.Events)
             {
                 using var view = new EventView(e.Json);
                 newest = Math.Max(newest, e.TimestampMs);
-                List<CorrelationHit>? eventHits = null;
                 matched.Clear();
-                rules.Match(view, matched);
+                eventHits.Clear();
+                if (rules.Evaluate(view, e.Envelope, matched, eventHits) is not { } behind)
+                {
+                    continue;
+                }
                 foreach (var rule in matched)
                 {
                     if (plan.RaisesAlerts(rule))
                     {
-                        alerts.Add(AlertFor(rule, e));
-                    }
-                    if (plan.For(rule).Count > 0)
-                    {
-                        eventHits ??= [];
-                        var timestamp = Timestamps.ToText(e.TimestampMs);
-                        CorrelationHit.Extract(plan, rule, view, new AlertEvent(e.Id, timestamp, e.EventType, e.SourceIP), e.TimestampMs, eventHits);
+                        alerts.Add(Alert.Raise(rule.Id, rule.Title, rule.Level, groupKey: null, [behind], 1, e.TimestampMs, e.TimestampMs));
                     }
                 }
-                if (eventHits is not null)
+                if (eventHits.Count > 0)
                 {
-                    hits.Add((e.TimestampMs, eventHits));
+                    hits.Add((e.TimestampMs, [.. eventHits]));
                 }
             }
             // Record indexes count non-blank lines; report the line within the file.
@@ -224,9 +222,6 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
         }
         return line;
     }
-
-    private static Alert AlertFor(SigmaRule rule, SecurityEvent e) =>
-        Alert.Raise(rule.Id, rule.Title, rule.Level, groupKey: null, [new AlertEvent(e.Id, Timestamps.ToText(e.TimestampMs), e.EventType, e.SourceIP)], 1, e.TimestampMs, e.TimestampMs);
 
     private sealed record Chunk(long Number, byte[] Data, long FirstLine);
 

@@ -31,8 +31,11 @@ internal sealed class CanonicalWriter(PooledBuffer buffer) : IDisposable
 
     public void Dispose() => _json.Dispose();
 
-    /// <summary>The canonical header: id, timestamp, eventType, sourceIP, and the logsource when the format sets one.</summary>
-    public void Header(CanonicalFields fields, ReadOnlySpan<byte> rawId, ReadOnlySpan<byte> rawEventType, LogsourceFields? logsource)
+    /// <summary>
+    /// The canonical header: id, timestamp, eventType, sourceIP, and the logsource when the format
+    /// sets one (an event's own, in the json format, is copied with its other properties).
+    /// </summary>
+    public void Header(CanonicalFields fields, ReadOnlySpan<byte> rawId, ReadOnlySpan<byte> rawEventType, bool ownLogsource = false)
     {
         if (rawId.IsEmpty)
         {
@@ -55,7 +58,7 @@ internal sealed class CanonicalWriter(PooledBuffer buffer) : IDisposable
             RawValue("eventType"u8, rawEventType);
         }
         String("sourceIP"u8, fields.SourceIP);
-        if (logsource is { } source)
+        if (!ownLogsource && fields.Logsource is { } source)
         {
             Name("logsource"u8);
             _json.Reset(buffer);
@@ -125,8 +128,5 @@ internal sealed class CanonicalWriter(PooledBuffer buffer) : IDisposable
         value.TryFormat(destination, out var written, provider: System.Globalization.CultureInfo.InvariantCulture) ? written : 0;
 }
 
-/// <summary>The logsource a format gives its events (Sigma's product, service, category).</summary>
-internal sealed record LogsourceFields(string? Product, string? Service, string? Category = null);
-
-/// <summary>The canonical fields of one event, as the mappers find them.</summary>
-internal readonly record struct CanonicalFields(string Id, long TimestampMs, string EventType, string SourceIP, bool IdFromClient);
+/// <summary>The canonical fields of one event, as the mappers find them, and its logsource (the format's, or its own).</summary>
+internal readonly record struct CanonicalFields(string Id, long TimestampMs, string EventType, string SourceIP, bool IdFromClient, EventLogsource? Logsource = null);

@@ -27,6 +27,7 @@ internal sealed class JsonRecordMapper : RecordMapper
         string? id = null, eventType = null, sourceIP = null;
         (int Start, int End) idRaw = default, typeRaw = default;
         long? timestamp = null;
+        EventLogsource? logsource = null;
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -89,6 +90,21 @@ internal sealed class JsonRecordMapper : RecordMapper
                 }
                 idRaw = ((int)reader.TokenStartIndex, (int)reader.BytesConsumed);
             }
+            else if (reader.ValueTextEquals("logsource"u8))
+            {
+                // Copied as received; what Sigma's logsource fields say is kept for the envelope.
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    var (product, service, category) = EventEnvelope.ReadLogsource(ref reader);
+                    logsource = EventEnvelope.LogsourceOf(product, service, category);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+                others.Add((nameStart, (int)reader.BytesConsumed));
+            }
             else
             {
                 reader.Read();
@@ -119,9 +135,9 @@ internal sealed class JsonRecordMapper : RecordMapper
         }
 
         var idFromClient = id is not null;
-        fields = new CanonicalFields(id ?? DerivedId(record, context), timestamp.Value, eventType, sourceIP, idFromClient);
+        fields = new CanonicalFields(id ?? DerivedId(record, context), timestamp.Value, eventType, sourceIP, idFromClient, logsource);
         output.Begin();
-        output.Header(fields, idFromClient ? record[idRaw.Start..idRaw.End] : [], record[typeRaw.Start..typeRaw.End], logsource: null);
+        output.Header(fields, idFromClient ? record[idRaw.Start..idRaw.End] : [], record[typeRaw.Start..typeRaw.End], ownLogsource: true);
         foreach (var (start, end) in others)
         {
             output.RawProperty(record[start..end]);

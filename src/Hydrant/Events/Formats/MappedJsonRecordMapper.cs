@@ -48,7 +48,9 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
     [ThreadStatic]
     private static ZeekPath? _threadPath;
 
-    private sealed record ZeekPath(byte[] Utf8, string Path, string EventType, LogsourceFields Logsource);
+    private static readonly EventLogsource CloudTrailLogsource = new("aws", "cloudtrail");
+
+    private sealed record ZeekPath(byte[] Utf8, string Path, string EventType, EventLogsource Logsource);
 
     private readonly FieldMap _map;
 
@@ -174,7 +176,7 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
             return future;
         }
 
-        var logsource = new LogsourceFields("aws", "cloudtrail");
+        var logsource = CloudTrailLogsource;
         if (_map.IsZeek)
         {
             path ??= context.Options.ZeekPath;
@@ -184,7 +186,7 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
             }
             var known = _threadPath is { } last && last.Path == path
                 ? last
-                : _threadPath = new ZeekPath(Encoding.UTF8.GetBytes(path), path, "zeek." + path, new LogsourceFields("zeek", path));
+                : _threadPath = new ZeekPath(Encoding.UTF8.GetBytes(path), path, "zeek." + path, new EventLogsource("zeek", path));
             eventType = known.EventType;
             logsource = known.Logsource;
         }
@@ -217,9 +219,9 @@ internal sealed class MappedJsonRecordMapper : RecordMapper
         }
 
         var idFromClient = id is not null;
-        fields = new CanonicalFields(id ?? DerivedId(record, context), timestamp.Value, eventType, source, idFromClient);
+        fields = new CanonicalFields(id ?? DerivedId(record, context), timestamp.Value, eventType, source, idFromClient, logsource);
         output.Begin();
-        output.Header(fields, idFromClient ? record[idRaw.Start..idRaw.End] : [], [], logsource);
+        output.Header(fields, idFromClient ? record[idRaw.Start..idRaw.End] : [], []);
         foreach (var p in properties)
         {
             if (p.RenameAs < 0)

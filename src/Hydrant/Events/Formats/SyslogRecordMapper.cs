@@ -16,8 +16,8 @@ internal sealed partial class SyslogRecordMapper : RecordMapper
 {
     public static readonly SyslogRecordMapper Instance = new();
 
-    private static readonly LogsourceFields Sshd = new("linux", "sshd");
-    private static readonly LogsourceFields Syslog = new("linux", "syslog");
+    private static readonly EventLogsource Sshd = new("linux", "sshd");
+    private static readonly EventLogsource Syslog = new("linux", "syslog");
 
     private static readonly string[] Facilities =
         ["kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "solaris-cron",
@@ -102,9 +102,9 @@ internal sealed partial class SyslogRecordMapper : RecordMapper
             return typeError;
         }
 
-        fields = new CanonicalFields(DerivedId(record, context), p.TimestampMs, eventType, source, IdFromClient: false);
+        fields = new CanonicalFields(DerivedId(record, context), p.TimestampMs, eventType, source, IdFromClient: false, isSshd ? Sshd : Syslog);
         output.Begin();
-        output.Header(fields, [], [], isSshd ? Sshd : Syslog);
+        output.Header(fields, [], []);
         output.String("host"u8, p.Host);
         output.String("program"u8, p.Program);
         if (p.Pid is { Length: > 0 } pid)

@@ -14,7 +14,7 @@ internal sealed partial class WebAccessRecordMapper : RecordMapper
 {
     public static readonly WebAccessRecordMapper Instance = new();
 
-    private static readonly LogsourceFields Webserver = new(null, null, "webserver");
+    private static readonly EventLogsource Webserver = new(null, null, "webserver");
 
     [GeneratedRegex("""^(?<ip>\S+) (?<ident>\S+) (?<user>\S+) \[(?<time>[^\]]+)\] "(?<request>(?:[^"\\]|\\.)*)" (?<status>\d{3}|-) (?<bytes>\d+|-)(?: "(?<referer>(?:[^"\\]|\\.)*)" "(?<agent>(?:[^"\\]|\\.)*)")?""", RegexOptions.ExplicitCapture)]
     private static partial Regex Line();
@@ -42,9 +42,9 @@ internal sealed partial class WebAccessRecordMapper : RecordMapper
             return sourceError;
         }
 
-        fields = new CanonicalFields(DerivedId(record, context), timestampMs, "http.request", source, IdFromClient: false);
+        fields = new CanonicalFields(DerivedId(record, context), timestampMs, "http.request", source, IdFromClient: false, Webserver);
         output.Begin();
-        output.Header(fields, [], [], Webserver);
+        output.Header(fields, [], []);
         output.String("c-ip"u8, match.Groups["ip"].Value);
         if (match.Groups["user"].Value is var user and not "-")
         {
