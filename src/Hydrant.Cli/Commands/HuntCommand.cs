@@ -19,7 +19,7 @@ internal static class HuntCommand
     {
         var rules = new Option<DirectoryInfo>("--rules") { Description = "Folder of Sigma rules (searched recursively)", Required = true };
         var files = new Argument<FileInfo[]>("FILE") { Description = "Log files to hunt through", Arity = ArgumentArity.OneOrMore };
-        var format = new Option<string>("--format") { Description = "Input format: json (default), cloudtrail, zeek, syslog, web", DefaultValueFactory = _ => "json" };
+        var format = new Option<string>("--format") { Description = "Input format: json (default), cloudtrail, zeek, syslog, web, windows", DefaultValueFactory = _ => "json" };
         format.AcceptOnlyFromAmong([.. ParseOptions.Names]);
         var year = new Option<int?>("--year") { Description = "Year for syslog lines that carry none (RFC 3164)" };
         var json = new Option<bool>("--json") { Description = "One alert JSON per line on stdout (summary on stderr)" };

@@ -31,7 +31,7 @@ internal static class IngestCommand
     public static Command Create()
     {
         var files = new Argument<string[]>("FILE") { Description = "Files to ingest; - reads standard input", Arity = ArgumentArity.OneOrMore };
-        var format = new Option<string>("--format") { Description = "Input format: json (default), cloudtrail, zeek, syslog, web", DefaultValueFactory = _ => "json" };
+        var format = new Option<string>("--format") { Description = "Input format: json (default), cloudtrail, zeek, syslog, web, windows", DefaultValueFactory = _ => "json" };
         format.AcceptOnlyFromAmong([.. Hydrant.Events.Formats.ParseOptions.Names]);
         var year = new Option<int?>("--year") { Description = "Year for syslog lines that carry none (RFC 3164)" };
         var url = CommonOptions.Url();

@@ -19,7 +19,7 @@ public static class IngestEndpoints
             .WithName("IngestEvents")
             .Reads<string>("application/x-ndjson", "application/json", "text/plain")
             .Answers<IngestAnswer>(problems: [StatusCodes.Status400BadRequest, StatusCodes.Status408RequestTimeout, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status429TooManyRequests])
-            .WithSummary("Ingest events: ?format=json|cloudtrail|zeek|syslog|web (&path= for Zeek, &year= for RFC 3164 syslog, &stream=&position= to number records across requests); every accepted event is durable when this returns");
+            .WithSummary("Ingest events: ?format=json|cloudtrail|zeek|syslog|web|windows (&path= for Zeek, &year= for RFC 3164 syslog, &stream=&position= to number records across requests); every accepted event is durable when this returns");
 
     private static async Task IngestAsync(HttpContext context, ISpool spool, EventParser parser, EventLimits limits, StoreOptions store, IngestStats stats)
     {

@@ -8,6 +8,7 @@ public enum InputFormat
     Zeek,
     Syslog,
     Web,
+    Windows,
 }
 
 /// <summary>How one request's body is to be read. Built per request from its query string.</summary>
@@ -33,7 +34,7 @@ public sealed record ParseOptions
     /// <summary>The number, in its stream, of the request's first record.</summary>
     public long Position { get; init; }
 
-    public static IReadOnlyList<string> Names { get; } = ["json", "cloudtrail", "zeek", "syslog", "web"];
+    public static IReadOnlyList<string> Names { get; } = ["json", "cloudtrail", "zeek", "syslog", "web", "windows"];
 
     public static bool TryParseFormat(string? name, out InputFormat format)
     {
@@ -53,6 +54,9 @@ public sealed record ParseOptions
                 return true;
             case "web":
                 format = InputFormat.Web;
+                return true;
+            case "windows":
+                format = InputFormat.Windows;
                 return true;
             default:
                 return false;

@@ -24,6 +24,7 @@ internal abstract class RecordMapper
         InputFormat.Zeek => MappedJsonRecordMapper.Zeek,
         InputFormat.Syslog => SyslogRecordMapper.Instance,
         InputFormat.Web => WebAccessRecordMapper.Instance,
+        InputFormat.Windows => Windows.WindowsRecordMapper.Instance,
         _ => JsonRecordMapper.Instance,
     };
 
