@@ -56,4 +56,25 @@ public sealed class HunterTests
             File.Delete(file);
         }
     }
+
+    [Fact]
+    public async Task An_evtx_file_is_hunted_as_windows_events_whatever_the_format_says_and_a_damaged_record_is_named()
+    {
+        var rules = RuleSet.Load(Corpus.Path("sigmahq", "rules", "windows", "process_creation"), new SigmaCompiler(SigmaOptions.Default), includeDefaultPack: false);
+        var hunter = new Hunter(rules, new EventParser(EventLimits.Default, new FixedClock(new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero))), ParseOptions.Json);
+        var alerts = new List<Alert>();
+        var rejected = new List<string>();
+        var files = new[]
+        {
+            Corpus.Path("logs", "windows", "evtx-attack-samples", "Execution", "Sysmon_Exec_CompiledHTML.evtx"),
+            Corpus.Path("logs", "windows", "evtx-parser-samples", "samples", "Microsoft-Windows-HelloForBusiness%4Operational.evtx"),
+        };
+        var summary = await hunter.RunAsync(files, a => { alerts.Add(a); return ValueTask.CompletedTask; }, rejected.Add, CancellationToken.None);
+
+        Assert.NotEmpty(alerts);
+        Assert.Contains(alerts, a => a.Title.Contains("HTML", StringComparison.OrdinalIgnoreCase));
+        // HelloForBusiness holds a chunk whose checksum fails: named, the rest read.
+        Assert.Contains(rejected, r => r.Contains("HelloForBusiness", StringComparison.Ordinal) && r.Contains("checksum", StringComparison.Ordinal));
+        Assert.True(summary.Events > 0 && summary.Rejected == rejected.Count, $"{summary.Events} events, {summary.Rejected} rejected, {rejected.Count} named");
+    }
 }

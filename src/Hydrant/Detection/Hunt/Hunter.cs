@@ -1,9 +1,11 @@
+using System.Buffers;
 using System.Threading.Channels;
 using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Correlation;
 using Hydrant.Detection.Sigma;
 using Hydrant.Events;
 using Hydrant.Events.Formats;
+using Hydrant.Events.Formats.Evtx;
 
 namespace Hydrant.Detection.Hunt;
 
@@ -112,6 +114,20 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
             var head = new byte[64 * 1024];
             var headLength = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
             stream.Position = 0;
+            if (EvtxFile.HasSignature(head.AsSpan(0, headLength)))
+            {
+                // An EVTX file, whatever the format says: its records as Windows JSON lines.
+                if (stream.Length > WholeDocumentLimit)
+                {
+                    throw new InvalidDataException($"{file} is an EVTX file of {stream.Length} bytes, more than {WholeDocumentLimit} read at once");
+                }
+                var evtx = EvtxFile.Open(await File.ReadAllBytesAsync(file, cancellationToken), out var error) ?? throw new InvalidDataException($"{file}: {error}");
+                var lines = new ArrayBufferWriter<byte>();
+                var unreadable = new List<string>();
+                EvtxJson.WriteNdjson(evtx, lines, unreadable);
+                await chunks.WriteAsync(new Chunk(0, lines.WrittenSpan.ToArray(), 0) { Format = InputFormat.Windows, Unreadable = unreadable }, cancellationToken);
+                return;
+            }
             if (FileShape.IsWholeDocument(head.AsSpan(0, headLength), options.Format))
             {
                 if (stream.Length > WholeDocumentLimit)
@@ -162,11 +178,11 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
         ParsedBatch batch;
         try
         {
-            batch = parser.Parse(chunk.Data, options);
+            batch = parser.Parse(chunk.Data, chunk.Format is { } format ? options with { Format = format } : options);
         }
         catch (EventParser.UnreadableBodyException)
         {
-            return new ChunkResult(0, 0, [], [], [], long.MinValue); // only blank lines
+            return new ChunkResult(chunk.Unreadable.Count, 0, [], [.. chunk.Unreadable], [], long.MinValue); // only blank lines
         }
         using (batch)
         {
@@ -199,8 +215,8 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
                 }
             }
             // Record indexes count non-blank lines; report the line within the file.
-            var rejections = batch.Rejections.Select(r => $"{LineOf(chunk, r.Index)}: {r.Error}").ToList();
-            return new ChunkResult(batch.Records, batch.Events.Count, alerts, rejections, hits, newest);
+            var rejections = batch.Rejections.Select(r => $"{LineOf(chunk, r.Index)}: {r.Error}").Concat(chunk.Unreadable).ToList();
+            return new ChunkResult(batch.Records + chunk.Unreadable.Count, batch.Events.Count, alerts, rejections, hits, newest);
         }
     }
 
@@ -223,7 +239,13 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
         return line;
     }
 
-    private sealed record Chunk(long Number, byte[] Data, long FirstLine);
+    /// <summary>Lines of a file; an EVTX file's records come as Windows JSON lines, with the records it could not read.</summary>
+    private sealed record Chunk(long Number, byte[] Data, long FirstLine)
+    {
+        public InputFormat? Format { get; init; }
+
+        public List<string> Unreadable { get; init; } = [];
+    }
 
     /// <summary>What the workers found in a chunk; <c>Hits</c> are the correlation matches per event, in file order.</summary>
     private sealed record ChunkResult(long Records, long Events, List<Alert> Alerts, List<string> Rejections, List<(long TimestampMs, List<CorrelationHit> Hits)> Hits, long NewestMs);

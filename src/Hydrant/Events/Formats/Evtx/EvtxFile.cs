@@ -32,6 +32,7 @@ public sealed class EvtxFile
     private static ReadOnlySpan<byte> RecordSignature => [0x2A, 0x2A, 0x00, 0x00];
 
     private readonly ReadOnlyMemory<byte> _file;
+    private (int Chunk, BinXml Reader)? _binXml;
 
     private EvtxFile(ReadOnlyMemory<byte> file, ushort majorVersion, uint flags)
     {
@@ -163,6 +164,18 @@ public sealed class EvtxFile
             at += (int)size;
         }
         return records;
+    }
+
+    /// <summary>The record's event as an XML tree (its chunk's names and templates read once per chunk).</summary>
+    /// <exception cref="BinXmlException">The record's BinXml cannot be read.</exception>
+    public XmlNode ReadEvent(EvtxRecord record)
+    {
+        var start = HeaderSize + ((long)record.Chunk * ChunkSize);
+        if (_binXml is not { } current || current.Chunk != record.Chunk)
+        {
+            _binXml = current = (record.Chunk, new BinXml(_file.Slice((int)start, (int)Math.Min(ChunkSize, _file.Length - start))));
+        }
+        return current.Reader.ReadRecord((int)(record.Offset - start) + RecordHeaderSize, record.BinXml.Length);
     }
 
     /// <summary>The size the record at <paramref name="at"/> says it has, or 0 when none starts there.</summary>

@@ -20,9 +20,13 @@ internal sealed class WindowsRecordMapper : RecordMapper
 
     private static readonly string[] CanonicalNames = ["id", "timestamp", "eventType", "sourceIP", "logsource"];
 
-    // Event time, in order of trust: Sysmon's UtcTime and the record's SystemTime are UTC; an
-    // export's @timestamp usually is; TimeCreated and EventTime are often local (OTRF's lab sets).
-    private static readonly string[] TimeFields = ["UtcTime", "SystemTime", "TimeCreated_SystemTime", "@timestamp", "TimeCreated", "EventTime"];
+    // Event time, in order of trust. A record with its System element (nested, EVTX) has the
+    // Event Log's SystemTime, UTC by construction; Sysmon's UtcTime follows the host's idea of UTC
+    // (8 hours off in one of the corpus's EVTX samples). A flattened export keeps SystemTime only
+    // sometimes: there Sysmon's UtcTime comes first; @timestamp usually is UTC; TimeCreated and
+    // EventTime are often local (OTRF's lab sets).
+    private static readonly string[] SystemTimeFirst = ["TimeCreated_SystemTime", "SystemTime", "UtcTime", "@timestamp", "TimeCreated", "EventTime"];
+    private static readonly string[] UtcTimeFirst = ["UtcTime", "SystemTime", "TimeCreated_SystemTime", "@timestamp", "TimeCreated", "EventTime"];
 
     private static readonly string[] AddressFields = ["IpAddress", "SourceIp", "SourceAddress", "ClientAddress", "SourceNetworkAddress"];
 
@@ -71,6 +75,7 @@ internal sealed class WindowsRecordMapper : RecordMapper
         public long? EventId;
         public string? Computer;
         public string? Provider;
+        public string[] TimeFields = UtcTimeFirst;
 
         /// <summary>Every field to write, in order, once each (names compared exactly).</summary>
         public readonly List<(string Name, JsonElement Value)> Fields = [];
@@ -132,6 +137,7 @@ internal sealed class WindowsRecordMapper : RecordMapper
                 e.Add(property.Name, property.Value, "record");
             }
         }
+        e.TimeFields = SystemTimeFirst;
         e.Channel = e.Text("Channel");
         e.EventId = EventIdOf(system, "EventID");
         e.Computer = e.Text("Computer");
@@ -330,7 +336,7 @@ internal sealed class WindowsRecordMapper : RecordMapper
 
     private static long? TimeOf(WindowsEvent e)
     {
-        foreach (var name in TimeFields)
+        foreach (var name in e.TimeFields)
         {
             var at = e.Fields.FindIndex(f => f.Name == name);
             if (at < 0)
