@@ -95,20 +95,9 @@ public sealed class BinXml
                 case 0x01: // open start element
                     items.Add(ReadElement(ref at, end, hasAttributes: (token & 0x40) != 0, depth));
                     break;
-                case 0x05: // value
-                    {
-                        var type = Byte(ref at, end);
-                        items.Add(new TextItem(type == 0x01 ? ReadPrefixedUtf16(ref at, end) : throw new BinXmlException($"a value token of type 0x{type:x2}")));
-                        break;
-                    }
-                case 0x07: // CDATA
-                    items.Add(new TextItem(ReadPrefixedUtf16(ref at, end)));
-                    break;
-                case 0x08: // character reference
-                    items.Add(new TextItem(((char)UInt16(ref at, end)).ToString()));
-                    break;
-                case 0x09: // entity reference
-                    items.Add(new TextItem(Entity(ReadName(ref at, end))));
+                case 0x05 or 0x07 or 0x08 or 0x09 or 0x0D or 0x0E: // value, CDATA, character or entity reference, substitution
+                    at--;
+                    items.Add(ReadValueToken(ref at, end));
                     break;
                 case 0x0A: // processing instruction target, then its data
                     ReadName(ref at, end);
@@ -119,13 +108,6 @@ public sealed class BinXml
                 case 0x0C: // template instance
                     items.Add(new TemplateInstanceItem(ReadTemplateInstance(ref at, end, depth)));
                     break;
-                case 0x0D or 0x0E: // normal / optional substitution
-                    {
-                        var index = UInt16(ref at, end);
-                        Byte(ref at, end); // the value type, which the value itself carries
-                        items.Add(new SubstitutionItem(index, (token & 0x0F) == 0x0E));
-                        break;
-                    }
                 case 0x0F: // fragment header
                     at += 3;
                     break;
@@ -194,40 +176,30 @@ public sealed class BinXml
             {
                 break;
             }
-            var start = at;
-            var one = ReadValueToken(ref at, end);
-            value.AddRange(one);
-            if (at == start)
-            {
-                break;
-            }
+            value.Add(ReadValueToken(ref at, end));
         }
         return value;
     }
 
-    /// <summary>One token of an attribute's value (a run of them, not closed by EOF).</summary>
-    private List<Item> ReadValueToken(ref int at, int end)
+    /// <summary>One token that makes text: a value, CDATA, a character or entity reference, or a (normal or optional) substitution.</summary>
+    private Item ReadValueToken(ref int at, int end)
     {
         var token = Byte(ref at, end);
         switch (token & 0x0F)
         {
             case 0x05:
-                {
-                    var type = Byte(ref at, end);
-                    return [new TextItem(type == 0x01 ? ReadPrefixedUtf16(ref at, end) : throw new BinXmlException($"a value token of type 0x{type:x2}"))];
-                }
+                var type = Byte(ref at, end);
+                return new TextItem(type == 0x01 ? ReadPrefixedUtf16(ref at, end) : throw new BinXmlException($"a value token of type 0x{type:x2}"));
             case 0x07:
-                return [new TextItem(ReadPrefixedUtf16(ref at, end))];
+                return new TextItem(ReadPrefixedUtf16(ref at, end));
             case 0x08:
-                return [new TextItem(((char)UInt16(ref at, end)).ToString())];
+                return new TextItem(((char)UInt16(ref at, end)).ToString());
             case 0x09:
-                return [new TextItem(Entity(ReadName(ref at, end)))];
+                return new TextItem(Entity(ReadName(ref at, end)));
             default:
-                {
-                    var index = UInt16(ref at, end);
-                    Byte(ref at, end);
-                    return [new SubstitutionItem(index, (token & 0x0F) == 0x0E)];
-                }
+                var index = UInt16(ref at, end);
+                Byte(ref at, end); // the value type, which the value itself carries
+                return new SubstitutionItem(index, (token & 0x0F) == 0x0E);
         }
     }
 
