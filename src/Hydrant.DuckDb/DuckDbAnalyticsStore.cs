@@ -98,29 +98,23 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
             Scalar(connection, "SELECT count(*) FROM events"), Scalar(connection, "SELECT position FROM loader_checkpoint"), SchemaVersion));
     }
 
-    public async ValueTask ReplaceAlertsAsync(DateOnly day, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken) =>
-        await _worker.RunAsync(() =>
-        {
-            using var transaction = _writer.BeginTransaction();
-            using (var delete = Command(_writer, "DELETE FROM alerts WHERE day = CAST($day AS DATE)", ("day", DailyReport.DateText(day))))
-            {
-                delete.ExecuteNonQuery();
-            }
-            AppendAlerts(alerts);
-            transaction.Commit();
-            return true;
-        });
+    public ValueTask ReplaceAlertsAsync(DateOnly day, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken) =>
+        ReplaceAlertRowsAsync("DELETE FROM alerts WHERE day = CAST($key AS DATE)", [DailyReport.DateText(day)], alerts);
 
-    public async ValueTask UpsertAlertsAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken) =>
+    public ValueTask UpsertAlertsAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken) =>
+        ReplaceAlertRowsAsync("DELETE FROM alerts WHERE id = $key", [.. alerts.Select(a => a.Id)], alerts);
+
+    /// <summary>In one transaction: the rows <paramref name="delete"/> selects for each of <paramref name="keys"/> go, the alerts' rows come.</summary>
+    private async ValueTask ReplaceAlertRowsAsync(string delete, IReadOnlyList<string> keys, IReadOnlyList<Alert> alerts) =>
         await _worker.RunAsync(() =>
         {
             using var transaction = _writer.BeginTransaction();
-            using (var delete = Command(_writer, "DELETE FROM alerts WHERE id = $id", ("id", string.Empty)))
+            using (var command = Command(_writer, delete, ("key", string.Empty)))
             {
-                foreach (var alert in alerts)
+                foreach (var key in keys)
                 {
-                    delete.Parameters[0].Value = alert.Id;
-                    delete.ExecuteNonQuery();
+                    command.Parameters[0].Value = key;
+                    command.ExecuteNonQuery();
                 }
             }
             AppendAlerts(alerts);

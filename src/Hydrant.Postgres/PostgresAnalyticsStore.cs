@@ -119,31 +119,23 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
         return new AnalyticsStatus(reader.GetInt64(0), reader.GetInt64(1), _schemaVersion);
     }
 
-    public async ValueTask ReplaceAlertsAsync(DateOnly day, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
-    {
-        await StartAsync(cancellationToken);
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var delete = new NpgsqlCommand("DELETE FROM alerts WHERE day = $1 AND node = $2", connection, transaction))
-        {
-            delete.Parameters.Add(new NpgsqlParameter { Value = day });
-            delete.Parameters.Add(new NpgsqlParameter { Value = _node });
-            await delete.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await CopyAlertsAsync(connection, alerts, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-    }
+    public ValueTask ReplaceAlertsAsync(DateOnly day, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken) =>
+        ReplaceAlertRowsAsync("DELETE FROM alerts WHERE day = $1 AND node = $2", day, alerts, cancellationToken);
 
-    public async ValueTask UpsertAlertsAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
+    public ValueTask UpsertAlertsAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken) =>
+        ReplaceAlertRowsAsync("DELETE FROM alerts WHERE id = ANY($1) AND node = $2", alerts.Select(a => a.Id).ToArray(), alerts, cancellationToken);
+
+    /// <summary>In one transaction: this node's rows that <paramref name="delete"/> selects (by <paramref name="selector"/> and the node) go, the alerts' rows come.</summary>
+    private async ValueTask ReplaceAlertRowsAsync(string delete, object selector, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
     {
         await StartAsync(cancellationToken);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var delete = new NpgsqlCommand("DELETE FROM alerts WHERE id = ANY($1) AND node = $2", connection, transaction))
+        await using (var command = new NpgsqlCommand(delete, connection, transaction))
         {
-            delete.Parameters.Add(new NpgsqlParameter { Value = alerts.Select(a => a.Id).ToArray() });
-            delete.Parameters.Add(new NpgsqlParameter { Value = _node });
-            await delete.ExecuteNonQueryAsync(cancellationToken);
+            command.Parameters.Add(new NpgsqlParameter { Value = selector });
+            command.Parameters.Add(new NpgsqlParameter { Value = _node });
+            await command.ExecuteNonQueryAsync(cancellationToken);
         }
         await CopyAlertsAsync(connection, alerts, cancellationToken);
         await transaction.CommitAsync(cancellationToken);

@@ -24,7 +24,7 @@ public sealed class BinXmlException(string message) : Exception(message);
 /// substitutions, defined once per chunk) instantiated with each record's values. Written from
 /// libyal's libevtx documentation and MS-EVEN6. Bounded: nesting at most
 /// <see cref="EventShape.MaxDepth"/>, every offset checked against the chunk, every template
-/// parsed once per chunk and instantiated at most <see cref="MaxNodes"/> nodes deep in total.
+/// parsed once per chunk, at most <see cref="MaxNodes"/> elements a record.
 /// </summary>
 public sealed class BinXml
 {
@@ -33,7 +33,6 @@ public sealed class BinXml
     private readonly ReadOnlyMemory<byte> _chunk;
     private readonly Dictionary<int, Template> _templates = [];
     private int _nodes;
-    private bool _embedded;
 
     /// <summary>A reader over one chunk's bytes (64 KiB): names and templates are offsets into it.</summary>
     public BinXml(ReadOnlyMemory<byte> chunk) => _chunk = chunk;
@@ -47,7 +46,7 @@ public sealed class BinXml
         _nodes = 0;
         var root = new XmlNode("#document");
         var at = offset;
-        ReadContent(ref at, offset + length, root, null, 0);
+        Instantiate(ReadItems(ref at, offset + length, 0, untilEndElement: false, embedded: false), root, null, 0);
         return root.Children.FirstOrDefault() ?? throw new BinXmlException("the record holds no element");
     }
 
@@ -62,17 +61,14 @@ public sealed class BinXml
 
     private sealed record SubstitutionItem(int Index, bool Optional) : Item;
 
-    /// <summary>Reads tokens up to the end of the enclosing element (or the fragment), adding what they make to <paramref name="parent"/>.</summary>
-    private void ReadContent(ref int at, int end, XmlNode parent, Value[]? values, int depth)
-    {
-        var items = ReadItems(ref at, end, depth, untilEndElement: false);
-        Instantiate(items, parent, values, depth);
-    }
-
     private readonly record struct Value(byte Type, int Offset, int Length);
 
-    /// <summary>Tokens as items, until EOF (or the end of the enclosing element when <paramref name="untilEndElement"/>).</summary>
-    private List<Item> ReadItems(ref int at, int end, int depth, bool untilEndElement)
+    /// <summary>
+    /// Tokens as items, until EOF (or the end of the enclosing element when
+    /// <paramref name="untilEndElement"/>). <paramref name="embedded"/>: BinXml inside a value,
+    /// whose elements have no dependency id.
+    /// </summary>
+    private List<Item> ReadItems(ref int at, int end, int depth, bool untilEndElement, bool embedded)
     {
         if (depth > EventShape.MaxDepth)
         {
@@ -93,9 +89,9 @@ public sealed class BinXml
                     }
                     throw new BinXmlException($"an end of element with none open at {at - 1}");
                 case 0x01: // open start element
-                    items.Add(ReadElement(ref at, end, hasAttributes: (token & 0x40) != 0, depth));
+                    items.Add(ReadElement(ref at, end, hasAttributes: (token & 0x40) != 0, depth, embedded));
                     break;
-                case 0x05 or 0x07 or 0x08 or 0x09 or 0x0D or 0x0E: // value, CDATA, character or entity reference, substitution
+                case var text when MakesText(text):
                     at--;
                     items.Add(ReadValueToken(ref at, end));
                     break;
@@ -121,9 +117,9 @@ public sealed class BinXml
     /// <summary>A template instance as an item: the template's tree and the record's values for it.</summary>
     private sealed record TemplateInstanceItem((Template Template, Value[] Values) Instance) : Item;
 
-    private ElementItem ReadElement(ref int at, int end, bool hasAttributes, int depth)
+    private ElementItem ReadElement(ref int at, int end, bool hasAttributes, int depth, bool embedded)
     {
-        if (!_embedded)
+        if (!embedded)
         {
             at += 2; // dependency id (BinXml inside a value has none)
         }
@@ -155,7 +151,7 @@ public sealed class BinXml
         switch (close)
         {
             case 0x02: // close start element: content, then its end
-                children = ReadItems(ref at, Math.Min(Math.Max(elementEnd, at), end), depth + 1, untilEndElement: true);
+                children = ReadItems(ref at, Math.Min(Math.Max(elementEnd, at), end), depth + 1, untilEndElement: true, embedded);
                 break;
             case 0x03: // empty element
                 break;
@@ -171,8 +167,7 @@ public sealed class BinXml
         var value = new List<Item>();
         while (at < end)
         {
-            var token = Chunk[at] & 0x0F;
-            if (token is not (0x05 or 0x08 or 0x09 or 0x0D or 0x0E or 0x07))
+            if (!MakesText(Chunk[at] & 0x0F))
             {
                 break;
             }
@@ -180,6 +175,9 @@ public sealed class BinXml
         }
         return value;
     }
+
+    /// <summary>Whether a token (its low four bits) is one <see cref="ReadValueToken"/> reads.</summary>
+    private static bool MakesText(int token) => token is 0x05 or 0x07 or 0x08 or 0x09 or 0x0D or 0x0E;
 
     /// <summary>One token that makes text: a value, CDATA, a character or entity reference, or a (normal or optional) substitution.</summary>
     private Item ReadValueToken(ref int at, int end)
@@ -208,37 +206,22 @@ public sealed class BinXml
         at += 1; // unknown
         UInt32(ref at, end); // template id
         var definition = Within(ref at, end);
+        if (definition < EvtxFile.ChunkHeaderSize || definition + 24 > Chunk.Length)
+        {
+            throw new BinXmlException($"a template defined at {definition}, outside the chunk");
+        }
+        var body = definition + 4 + 16; // next template offset, GUID
+        var size = Within(ref body, Chunk.Length);
+        var definitionEnd = Math.Min(body + size, Chunk.Length);
         if (!_templates.TryGetValue(definition, out var template))
         {
-            if (definition < EvtxFile.ChunkHeaderSize || definition + 24 > Chunk.Length)
-            {
-                throw new BinXmlException($"a template defined at {definition}, outside the chunk");
-            }
-            var d = definition + 4 + 16; // next template offset, GUID
-            var size = Within(ref d, Chunk.Length);
-            var definitionEnd = Math.Min(d + size, Chunk.Length);
-            var body = d;
             // A template's elements have dependency ids, also when it is instantiated inside a value.
-            var outer = _embedded;
-            _embedded = false;
-            try
-            {
-                template = new Template(ReadItems(ref body, definitionEnd, depth + 1, untilEndElement: false));
-            }
-            finally
-            {
-                _embedded = outer;
-            }
+            template = new Template(ReadItems(ref body, definitionEnd, depth + 1, untilEndElement: false, embedded: false));
             _templates[definition] = template;
-            if (definition == at)
-            {
-                at = definitionEnd; // defined here, inline: the values follow it
-            }
         }
-        else if (definition == at)
+        if (definition == at)
         {
-            var d = definition + 20;
-            at = d + 4 + Within(ref d, Chunk.Length);
+            at = definitionEnd; // defined here, inline: the values follow it
         }
         var count = Within(ref at, end);
         if (count > 4096)
@@ -339,16 +322,7 @@ public sealed class BinXml
         {
             // BinXml inside a value: a fragment of its own (often a template instance).
             var at = value.Offset;
-            var outer = _embedded;
-            _embedded = true;
-            try
-            {
-                Instantiate(ReadItems(ref at, value.Offset + value.Length, depth + 1, untilEndElement: false), parent, null, depth + 1);
-            }
-            finally
-            {
-                _embedded = outer;
-            }
+            Instantiate(ReadItems(ref at, value.Offset + value.Length, depth + 1, untilEndElement: false, embedded: true), parent, null, depth + 1);
             return;
         }
         parent.Text.Append(EvtxValues.Text(value.Type, Chunk.Slice(value.Offset, value.Length)));

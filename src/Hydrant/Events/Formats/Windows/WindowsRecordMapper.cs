@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -79,16 +80,18 @@ internal sealed class WindowsRecordMapper : RecordMapper
 
         /// <summary>Every field to write, in order, once each (names compared exactly).</summary>
         public readonly List<(string Name, JsonElement Value)> Fields = [];
-        public readonly HashSet<string> Names = new(StringComparer.Ordinal);
+
+        /// <summary>Where each field's name is in <see cref="Fields"/>.</summary>
+        private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
 
         public void Add(string name, JsonElement value, string prefix)
         {
             // A field named like a canonical one keeps its value under a name of its own.
             var kept = Array.IndexOf(CanonicalNames, name) >= 0 ? "win_" + name : name;
-            if (!Names.Add(kept))
+            if (!_index.TryAdd(kept, Fields.Count))
             {
                 kept = prefix + "_" + name;
-                if (!Names.Add(kept))
+                if (!_index.TryAdd(kept, Fields.Count))
                 {
                     return; // the same name three times in one record: the first two are kept
                 }
@@ -96,9 +99,18 @@ internal sealed class WindowsRecordMapper : RecordMapper
             Fields.Add((kept, value));
         }
 
-        public string? Text(string name) =>
-            Fields.FindIndex(f => string.Equals(f.Name, name, StringComparison.Ordinal)) is var i and >= 0 && Fields[i].Value.ValueKind == JsonValueKind.String
-                ? Fields[i].Value.GetString() : null;
+        public bool TryGet(string name, out JsonElement value)
+        {
+            value = default;
+            if (!_index.TryGetValue(name, out var at))
+            {
+                return false;
+            }
+            value = Fields[at].Value;
+            return true;
+        }
+
+        public string? Text(string name) => TryGet(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
     }
 
     private static void ReadFlattened(JsonElement root, WindowsEvent e)
@@ -297,17 +309,16 @@ internal sealed class WindowsRecordMapper : RecordMapper
         {
             if (written.Add(name))
             {
-                output.RawValue(Encoding.UTF8.GetBytes(name), Encoding.UTF8.GetBytes(value.GetRawText()));
+                output.RawValue(Encoding.UTF8.GetBytes(name), JsonMarshal.GetRawUtf8Value(value));
             }
         }
         if (WindowsLogsources.Default.AddedFieldsOf(e.Channel, eventId) is { } added)
         {
             foreach (var (own, name) in added)
             {
-                var at = e.Fields.FindIndex(f => f.Name == own);
-                if (at >= 0 && written.Add(name))
+                if (e.TryGet(own, out var value) && written.Add(name))
                 {
-                    output.RawValue(Encoding.UTF8.GetBytes(name), Encoding.UTF8.GetBytes(e.Fields[at].Value.GetRawText()));
+                    output.RawValue(Encoding.UTF8.GetBytes(name), JsonMarshal.GetRawUtf8Value(value));
                 }
             }
         }
@@ -338,12 +349,10 @@ internal sealed class WindowsRecordMapper : RecordMapper
     {
         foreach (var name in e.TimeFields)
         {
-            var at = e.Fields.FindIndex(f => f.Name == name);
-            if (at < 0)
+            if (!e.TryGet(name, out var value))
             {
                 continue;
             }
-            var value = e.Fields[at].Value;
             if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var ms) && ms is >= 0 and <= Timestamps.MaxEpochMs)
             {
                 return ms;
