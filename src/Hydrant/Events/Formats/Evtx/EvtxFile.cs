@@ -6,8 +6,12 @@ namespace Hydrant.Events.Formats.Evtx;
 /// <summary>One event record of an EVTX file: where it is, its id and written time, and its BinXml.</summary>
 public readonly record struct EvtxRecord(int Chunk, long Offset, ulong RecordId, long WrittenMs, ReadOnlyMemory<byte> BinXml);
 
-/// <summary>What could not be read, and where: the file keeps being read after it.</summary>
-public sealed record EvtxProblem(long Offset, string What);
+/// <summary>
+/// What could not be read, and where: the file keeps being read after it. Without
+/// <paramref name="RecordsLost"/> it is a notice (a checksum that does not match, the records
+/// read as they are), not records left out.
+/// </summary>
+public sealed record EvtxProblem(long Offset, string What, bool RecordsLost = true);
 
 /// <summary>
 /// The container of a Windows XML Event Log (EVTX) file, written from libyal's libevtx format
@@ -73,7 +77,7 @@ public sealed class EvtxFile
         if (stored != 0 && crc != stored)
         {
             // The header's own fields (chunk count, next record) are not used, so this is only noted.
-            evtx.Problems.Add(new EvtxProblem(0, $"the file header's checksum does not match (0x{crc:x8})"));
+            evtx.Problems.Add(new EvtxProblem(0, $"the file header's checksum does not match (0x{crc:x8})", RecordsLost: false));
         }
         return evtx;
     }
@@ -111,12 +115,12 @@ public sealed class EvtxFile
         if (storedHeaderCrc != 0 && headerCrc != storedHeaderCrc)
         {
             // A damaged string table still leaves records that read (security_bad_string_cache).
-            Problems.Add(new EvtxProblem(offset, $"chunk {chunk}: the header's checksum does not match; its records are read as they are"));
+            Problems.Add(new EvtxProblem(offset, $"chunk {chunk}: the header's checksum does not match; its records are read as they are", RecordsLost: false));
         }
         var storedDataCrc = BinaryPrimitives.ReadUInt32LittleEndian(span[52..]);
         if (storedDataCrc != 0 && Crc32.HashToUInt32(span[ChunkHeaderSize..end]) != storedDataCrc)
         {
-            Problems.Add(new EvtxProblem(offset, $"chunk {chunk}: the records' checksum does not match; each is read as it is"));
+            Problems.Add(new EvtxProblem(offset, $"chunk {chunk}: the records' checksum does not match; each is read as it is", RecordsLost: false));
         }
         // Past the last record the header names is slack: records deleted or overwritten, not the log's.
         var lastRecord = BinaryPrimitives.ReadUInt32LittleEndian(span[44..]);

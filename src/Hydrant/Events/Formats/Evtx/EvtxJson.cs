@@ -10,7 +10,7 @@ namespace Hydrant.Events.Formats.Evtx;
 /// </summary>
 public static class EvtxJson
 {
-    /// <summary>Appends one line per record of <paramref name="file"/>; each record that cannot be read is named in <paramref name="unreadable"/>.</summary>
+    /// <summary>Appends one line per record of <paramref name="file"/>; each record (or run of bytes) that cannot be read is named in <paramref name="unreadable"/>, checksum notices are not.</summary>
     public static int WriteNdjson(EvtxFile file, IBufferWriter<byte> output, List<string> unreadable)
     {
         var written = 0;
@@ -37,7 +37,7 @@ public static class EvtxJson
             output.Advance(1);
             written++;
         }
-        foreach (var problem in file.Problems)
+        foreach (var problem in file.Problems.Where(p => p.RecordsLost))
         {
             unreadable.Add($"at byte {problem.Offset}: {problem.What}");
         }
