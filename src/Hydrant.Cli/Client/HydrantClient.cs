@@ -77,6 +77,15 @@ internal sealed class HydrantClient : IDisposable
         }, cancellationToken);
     }
 
+    /// <summary>A part of an EVTX file (its header and chunks from <paramref name="firstChunk"/> on), sent as it is.</summary>
+    public Task<HttpResponseMessage> PostEvtxAsync(ReadOnlyMemory<byte> part, long firstChunk, CancellationToken cancellationToken) =>
+        SendAsync(() =>
+        {
+            var content = new ReadOnlyMemoryContent(part);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            return new HttpRequestMessage(HttpMethod.Post, $"v1/events?format=evtx&position={firstChunk.ToString(System.Globalization.CultureInfo.InvariantCulture)}") { Content = content };
+        }, cancellationToken);
+
     public Task<HttpResponseMessage> GetAsync(string pathAndQuery, CancellationToken cancellationToken) =>
         SendAsync(() => new HttpRequestMessage(HttpMethod.Get, pathAndQuery), cancellationToken);
 

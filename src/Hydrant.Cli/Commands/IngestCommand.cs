@@ -6,6 +6,7 @@ using System.Text.Json;
 using Hydrant.Cli.Client;
 using Hydrant.Events;
 using Hydrant.Events.Formats;
+using Hydrant.Events.Formats.Evtx;
 using Spectre.Console;
 
 namespace Hydrant.Cli.Commands;
@@ -17,7 +18,10 @@ namespace Hydrant.Cli.Commands;
 /// names the input by a hash of its first 64 KiB and says where in it its first line is, so the
 /// ids the server derives for records without one are the same when the input is sent again
 /// (stored once) while two identical lines stay two events. Rejections are reported as file:line
-/// with the server's reason.
+/// with the server's reason. An EVTX file (known by its signature, whatever --format says) is sent
+/// as it is, in parts of whole chunks behind the file's header (<c>?format=evtx</c>); its records'
+/// ids are their content, so sending it again, or another export holding the same records, stores
+/// nothing twice.
 /// </summary>
 internal static class IngestCommand
 {
@@ -31,7 +35,7 @@ internal static class IngestCommand
     public static Command Create()
     {
         var files = new Argument<string[]>("FILE") { Description = "Files to ingest; - reads standard input", Arity = ArgumentArity.OneOrMore };
-        var format = new Option<string>("--format") { Description = "Input format: json (default), cloudtrail, zeek, syslog, web, windows", DefaultValueFactory = _ => "json" };
+        var format = new Option<string>("--format") { Description = "Input format: json (default), cloudtrail, zeek, syslog, web, windows; EVTX files are known by their signature", DefaultValueFactory = _ => "json" };
         format.AcceptOnlyFromAmong([.. Hydrant.Events.Formats.ParseOptions.Names]);
         var year = new Option<int?>("--year") { Description = "Year for syslog lines that carry none (RFC 3164)" };
         var url = CommonOptions.Url();
@@ -100,6 +104,8 @@ internal static class IngestCommand
         private readonly InputFormat _inputFormat = ParseOptions.TryParseFormat(format, out var parsed) ? parsed : InputFormat.Json;
         private readonly Lock _gate = new();
         private readonly List<string> _rejections = [];
+        private readonly List<string> _notices = [];
+        private long _noticeCount;
         private long _accepted;
         private long _duplicates;
         private long _rejected;
@@ -109,6 +115,11 @@ internal static class IngestCommand
             // The head decides how the input is read and names it; nothing is read twice, so pipes work.
             var head = new byte[HeadBytes];
             var headLength = await input.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
+            if (EvtxFile.HasSignature(head.AsSpan(0, headLength)))
+            {
+                await SendEvtxAsync(name, head.AsMemory(0, headLength), input, task, cancellationToken);
+                return;
+            }
             if (FileShape.IsWholeDocument(head.AsSpan(0, headLength), _inputFormat))
             {
                 var whole = await ReadWholeAsync(name, head.AsMemory(0, headLength), input, cancellationToken);
@@ -151,6 +162,29 @@ internal static class IngestCommand
             await Task.WhenAll(sends);
         }
 
+        private async Task SendEvtxAsync(string name, ReadOnlyMemory<byte> head, Stream rest, ProgressTask task, CancellationToken cancellationToken)
+        {
+            using var slots = new SemaphoreSlim(InFlight);
+            var sends = new List<Task>();
+            await foreach (var (firstChunk, part) in EvtxFile.ReadPartsAsync(head, rest, BatchBytes, cancellationToken))
+            {
+                await slots.WaitAsync(cancellationToken);
+                sends.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        await SendBatchAsync(name, part, null, stream: null, position: firstChunk, cancellationToken, evtx: true);
+                        task.Increment(part.Length - EvtxFile.HeaderSize);
+                    }
+                    finally
+                    {
+                        slots.Release();
+                    }
+                }, cancellationToken));
+            }
+            await Task.WhenAll(sends);
+        }
+
         private static async Task<ReadOnlyMemory<byte>> ReadWholeAsync(string name, ReadOnlyMemory<byte> head, Stream rest, CancellationToken cancellationToken)
         {
             using var all = new MemoryStream();
@@ -170,6 +204,14 @@ internal static class IngestCommand
 
         public int Report(TimeSpan elapsed)
         {
+            foreach (var notice in _notices)
+            {
+                Console.Error.WriteLine(notice);
+            }
+            if (_noticeCount > _notices.Count)
+            {
+                Console.Error.WriteLine($"... and {_noticeCount - _notices.Count} more notices");
+            }
             foreach (var rejection in _rejections)
             {
                 Console.Error.WriteLine(rejection);
@@ -196,9 +238,11 @@ internal static class IngestCommand
             }
         }
 
-        private async Task SendBatchAsync(string name, ReadOnlyMemory<byte> body, List<long>? lines, string? stream, long position, CancellationToken cancellationToken)
+        private async Task SendBatchAsync(string name, ReadOnlyMemory<byte> body, List<long>? lines, string? stream, long position, CancellationToken cancellationToken, bool evtx = false)
         {
-            using var response = await client.PostEventsAsync(body, format, year, stream, position, cancellationToken);
+            using var response = evtx
+                ? await client.PostEvtxAsync(body, firstChunk: position, cancellationToken)
+                : await client.PostEventsAsync(body, format, year, stream, position, cancellationToken);
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 throw new IngestFailedException($"{name}: the server answered {await HydrantClient.DescribeFailureAsync(response, cancellationToken)}");
@@ -215,8 +259,20 @@ internal static class IngestCommand
                     if (_rejections.Count < RejectionsShown)
                     {
                         var index = rejection.GetProperty("index").GetInt32();
-                        var where = lines is not null && index < lines.Count ? $"{name}:{lines[index]}" : $"{name} record {index}";
+                        // An EVTX record's error names the record and its chunk already.
+                        var where = evtx ? name : lines is not null && index < lines.Count ? $"{name}:{lines[index]}" : $"{name} record {index}";
                         _rejections.Add($"{where}: {rejection.GetProperty("error").GetString()}");
+                    }
+                }
+                if (root.TryGetProperty("notices", out var notices))
+                {
+                    foreach (var notice in notices.EnumerateArray())
+                    {
+                        _noticeCount++;
+                        if (_notices.Count < RejectionsShown)
+                        {
+                            _notices.Add($"{name}: notice: {notice.GetString()}");
+                        }
                     }
                 }
             }

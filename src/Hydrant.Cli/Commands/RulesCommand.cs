@@ -2,21 +2,23 @@ using System.CommandLine;
 using System.Text.Json;
 using Hydrant.Detection;
 using Hydrant.Detection.Sigma;
+using Hydrant.Events.Formats;
 using Spectre.Console;
 using static Hydrant.Cli.Commands.ServerRequest;
 
 namespace Hydrant.Cli.Commands;
 
 /// <summary>
-/// <c>hydrant rules check DIR</c>: parse and compile every rule, and say why each refused one is
-/// refused; <c>rules list</c> and <c>rules show ID</c> ask the running server.
+/// <c>hydrant rules check DIR</c>: parse and compile every rule, say why each refused one is
+/// refused, and, per logsource, which input formats feed it (so which rules can ever fire);
+/// <c>rules list</c> and <c>rules show ID</c> ask the running server.
 /// </summary>
 internal static class RulesCommand
 {
     public static Command Create()
     {
         var directory = new Argument<DirectoryInfo>("DIR") { Description = "Folder of Sigma rules (*.yml, *.yaml; searched recursively)" };
-        var json = new Option<bool>("--json") { Description = "One JSON line per rule: path, id, title, status (compiled|refused), reason" };
+        var json = new Option<bool>("--json") { Description = "One JSON line per rule: path, id, title, status (compiled|refused), reason, logsource, fedBy (the input formats that feed it)" };
         var check = new Command("check", "Parse and compile every rule under DIR") { directory, json };
         check.SetAction(async (result, cancellationToken) =>
         {
@@ -43,7 +45,10 @@ internal static class RulesCommand
                 {
                     var reason = document.Error?.Message
                         ?? ruleSet.Refusals.FirstOrDefault(r => r.Source == file && r.Id == document.Document!.Id)?.Reason;
-                    results.Add(new RuleCheck(path, document.Document?.Id ?? document.Id, document.Document?.Title ?? document.Title, reason is null ? "compiled" : "refused", reason));
+                    var logsource = (document.Document as SigmaRule)?.Logsource;
+                    results.Add(new RuleCheck(path, document.Document?.Id ?? document.Id, document.Document?.Title ?? document.Title, reason is null ? "compiled" : "refused", reason,
+                        logsource is null ? null : Describe(logsource),
+                        logsource is null ? null : FormatCoverage.FormatsFeeding(logsource.Product, logsource.Service, logsource.Category)));
                 }
             }
 
@@ -61,6 +66,7 @@ internal static class RulesCommand
                 {
                     AnsiConsole.MarkupLineInterpolated($"[red]refused[/] {r.Path}: {r.Reason}");
                 }
+                WriteCoverage(results.Where(r => r.Status == "compiled" && r.Logsource is not null).ToList());
                 Console.WriteLine($"{results.Count} rules: {compiled} compiled, {results.Count - compiled} refused ({(results.Count == 0 ? 0 : 100.0 * compiled / results.Count):0.0} % compiled)");
             }
             return compiled == results.Count ? ExitCodes.Success : ExitCodes.BadInput;
@@ -128,7 +134,27 @@ internal static class RulesCommand
         return command;
     }
 
-    private sealed record RuleCheck(string Path, string? Id, string? Title, string Status, string? Reason);
+    /// <summary>Per logsource of the compiled rules: how many, and which formats feed it; then how many rules nothing feeds.</summary>
+    private static void WriteCoverage(List<RuleCheck> rules)
+    {
+        if (rules.Count == 0)
+        {
+            return;
+        }
+        var byLogsource = rules.GroupBy(r => r.Logsource!, StringComparer.OrdinalIgnoreCase)
+            .Select(g => (Logsource: g.Key, Rules: g.Count(), FedBy: g.First().FedBy!))
+            .OrderBy(l => l.FedBy.Count == 0 ? 0 : 1).ThenByDescending(l => l.Rules).ThenBy(l => l.Logsource, StringComparer.Ordinal)
+            .ToList();
+        TextTable.Write(["logsource", "rules", "fed by"], byLogsource.Select(l => (IReadOnlyList<string>)
+            [l.Logsource, l.Rules.ToString(System.Globalization.CultureInfo.InvariantCulture), l.FedBy.Count == 0 ? "nothing (only JSON events that name it)" : string.Join(", ", l.FedBy)]));
+        var unfed = byLogsource.Where(l => l.FedBy.Count == 0).ToList();
+        Console.WriteLine($"{unfed.Sum(l => l.Rules)} of {rules.Count} compiled rules, in {unfed.Count} of {byLogsource.Count} logsources, have a logsource no input format feeds: they fire only on JSON events that name it");
+    }
+
+    /// <summary>A logsource as <c>product/service/category</c>, <c>*</c> where the rule names none.</summary>
+    private static string Describe(Logsource l) => $"{l.Product ?? "*"}/{l.Service ?? "*"}/{l.Category ?? "*"}";
+
+    private sealed record RuleCheck(string Path, string? Id, string? Title, string Status, string? Reason, string? Logsource, IReadOnlyList<string>? FedBy);
 
     private static class RuleCheckJson
     {

@@ -8,15 +8,17 @@ namespace Hydrant.Cli.Commands;
 /// </summary>
 internal static class TextTable
 {
-    public static void Write(IReadOnlyList<string> columns, IEnumerable<IReadOnlyList<string>> rows)
+    /// <summary>Writes to standard output, or to standard error when <paramref name="toError"/> (a summary beside JSON lines).</summary>
+    public static void Write(IReadOnlyList<string> columns, IEnumerable<IReadOnlyList<string>> rows, bool toError = false)
     {
-        if (Console.IsOutputRedirected)
+        var output = toError ? Console.Error : Console.Out;
+        if (toError ? Console.IsErrorRedirected : Console.IsOutputRedirected)
         {
-            Console.Out.WriteLine(string.Join('\t', columns));
+            output.WriteLine(string.Join('\t', columns));
             foreach (var row in rows)
             {
                 // A tab or line break inside a value would split its row.
-                Console.Out.WriteLine(string.Join('\t', row.Select(v => v.ReplaceLineEndings(" ").Replace('\t', ' '))));
+                output.WriteLine(string.Join('\t', row.Select(v => v.ReplaceLineEndings(" ").Replace('\t', ' '))));
             }
             return;
         }
@@ -25,6 +27,6 @@ internal static class TextTable
         {
             table.AddRow([.. row.Select(Markup.Escape)]);
         }
-        AnsiConsole.Write(table);
+        (toError ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }) : AnsiConsole.Console).Write(table);
     }
 }

@@ -11,7 +11,8 @@ namespace Hydrant.Server.Api;
 // of the same shape, and ApiTests checks real answers of every endpoint against the document.
 
 /// <summary>POST /v1/events: how many events were accepted (duplicates included) and which were rejected, by their index in the body.</summary>
-public sealed record IngestAnswer(long Accepted, long Duplicates, IReadOnlyList<IngestRejection> Rejected);
+/// <summary>The answer to an ingest; <c>Notices</c> (only when there are some) name what was read but deserves a look, or lost between records (EVTX).</summary>
+public sealed record IngestAnswer(long Accepted, long Duplicates, IReadOnlyList<IngestRejection> Rejected, IReadOnlyList<string>? Notices = null);
 
 public sealed record IngestRejection(int Index, string Error);
 

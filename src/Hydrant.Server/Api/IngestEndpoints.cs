@@ -17,9 +17,9 @@ public static class IngestEndpoints
             .Takes("format", "path", "year", "stream", "position")
             .RequireScope(Scopes.Ingest)
             .WithName("IngestEvents")
-            .Reads<string>("application/x-ndjson", "application/json", "text/plain")
+            .Reads<string>("application/x-ndjson", "application/json", "text/plain", "application/octet-stream")
             .Answers<IngestAnswer>(problems: [StatusCodes.Status400BadRequest, StatusCodes.Status408RequestTimeout, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status429TooManyRequests])
-            .WithSummary("Ingest events: ?format=json|cloudtrail|zeek|syslog|web|windows (&path= for Zeek, &year= for RFC 3164 syslog, &stream=&position= to number records across requests); every accepted event is durable when this returns");
+            .WithSummary("Ingest events: ?format=json|cloudtrail|zeek|syslog|web|windows|evtx (&path= for Zeek, &year= for RFC 3164 syslog, &stream=&position= to number records across requests; for evtx the body is the file, or its header and a run of chunks from chunk ?position= on); every accepted event is durable when this returns");
 
     private static async Task IngestAsync(HttpContext context, ISpool spool, EventParser parser, EventLimits limits, StoreOptions store, IngestStats stats)
     {
@@ -79,7 +79,7 @@ public static class IngestEndpoints
         {
             var result = await spool.AppendAsync(batch.Events, context.RequestAborted);
             stats.RecordRequest(result.Stored + result.Duplicates, batch.Rejections.Count, result.Duplicates);
-            await WriteAnswerAsync(context, result, batch.Rejections);
+            await WriteAnswerAsync(context, result, batch.Rejections, batch.Notices);
         }
     }
 
@@ -145,7 +145,7 @@ public static class IngestEndpoints
         Problems.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "body too large",
             string.Create(CultureInfo.InvariantCulture, $"a request body may hold at most {limits.MaxBodyBytes} bytes"));
 
-    private static async Task WriteAnswerAsync(HttpContext context, AppendResult result, IReadOnlyList<EventRejection> rejections)
+    private static async Task WriteAnswerAsync(HttpContext context, AppendResult result, IReadOnlyList<EventRejection> rejections, IReadOnlyList<string> notices)
     {
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "application/json";
@@ -163,6 +163,15 @@ public static class IngestEndpoints
                 json.WriteEndObject();
             }
             json.WriteEndArray();
+            if (notices.Count > 0)
+            {
+                json.WriteStartArray("notices");
+                foreach (var notice in notices)
+                {
+                    json.WriteStringValue(notice);
+                }
+                json.WriteEndArray();
+            }
             json.WriteEndObject();
         }
         await context.Response.BodyWriter.FlushAsync(context.RequestAborted);

@@ -4,6 +4,7 @@ using Hydrant.Detection.Correlation;
 using Hydrant.Detection.Sigma;
 using Hydrant.Events;
 using Hydrant.Events.Fields;
+using Hydrant.Events.Formats.Windows;
 
 namespace Hydrant.Detection;
 
@@ -97,18 +98,24 @@ public sealed class RuleSet
         var product = e.Product?.ToLowerInvariant();
         var service = e.Service?.ToLowerInvariant();
         var category = e.Category?.ToLowerInvariant();
-        // Each attribute the event's, then left open by the rule: up to eight buckets.
+        // A Windows category can stand for more (a Sysmon registry event is also a registry_event).
+        var also = product == "windows" && category is not null ? WindowsLogsources.Default.AlsoOf(category) : [];
+        // Each attribute the event's, then left open by the rule.
         for (var p = 0; p < (product is null ? 1 : 2); p++)
         {
             for (var s = 0; s < (service is null ? 1 : 2); s++)
             {
-                for (var c = 0; c < (category is null ? 1 : 2); c++)
+                var productKey = p == 0 ? product : null;
+                var serviceKey = s == 0 ? service : null;
+                if (category is not null)
                 {
-                    if (_byLogsource.TryGetValue((p == 0 ? product : null, s == 0 ? service : null, c == 0 ? category : null), out var bucket))
+                    AddBucket(e, (productKey, serviceKey, category), candidates, seen);
+                    foreach (var more in also)
                     {
-                        bucket.AddCandidates(e, candidates, seen);
+                        AddBucket(e, (productKey, serviceKey, more), candidates, seen);
                     }
                 }
+                AddBucket(e, (productKey, serviceKey, null), candidates, seen);
             }
         }
         foreach (var rule in candidates)
@@ -120,13 +127,25 @@ public sealed class RuleSet
         }
     }
 
+    private void AddBucket(EventView e, (string?, string?, string?) key, List<SigmaRule> candidates, HashSet<SigmaRule> seen)
+    {
+        if (_byLogsource.TryGetValue(key, out var bucket))
+        {
+            bucket.AddCandidates(e, candidates, seen);
+        }
+    }
+
     /// <summary>
     /// The per-event path of the detector and of hunt: adds the rules that fire on the event to
     /// <paramref name="matched"/> and the hits it gives the correlations they feed to
     /// <paramref name="hits"/>. Returns the event as alerts show it when a rule fired, else null.
     /// Pure (safe on any thread): it reads the rule set and the event, not the windows.
     /// </summary>
-    public AlertEvent? Evaluate(EventView view, in EventEnvelope envelope, List<SigmaRule> matched, List<CorrelationHit> hits)
+    public AlertEvent? Evaluate(EventView view, in EventEnvelope envelope, List<SigmaRule> matched, List<CorrelationHit> hits) =>
+        Evaluate(view, envelope, matched, hits, static (_, behind) => behind);
+
+    /// <summary>As the detector's, with the event behind the alerts completed by <paramref name="locate"/> (hunt names its file and record).</summary>
+    public AlertEvent? Evaluate(EventView view, in EventEnvelope envelope, List<SigmaRule> matched, List<CorrelationHit> hits, Func<EventView, AlertEvent, AlertEvent> locate)
     {
         var first = matched.Count;
         Match(view, matched);
@@ -134,7 +153,7 @@ public sealed class RuleSet
         {
             return null;
         }
-        var behind = new AlertEvent(envelope.Id, Timestamps.ToText(envelope.TimestampMs), envelope.EventType, envelope.SourceIP);
+        var behind = locate(view, new AlertEvent(envelope.Id, Timestamps.ToText(envelope.TimestampMs), envelope.EventType, envelope.SourceIP));
         for (var i = first; i < matched.Count; i++)
         {
             CorrelationHit.Extract(Plan, matched[i], view, behind, envelope.TimestampMs, hits);

@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Text.Json;
 using Hydrant.Events.Formats;
+using Hydrant.Events.Formats.Evtx;
 
 namespace Hydrant.Events;
 
@@ -33,8 +35,14 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
         }
         // The buffer passes to the ParsedBatch, which returns it to the pool when the request is done.
         var buffer = new PooledBuffer(Math.Clamp(body.Length + (body.Length / 8), 4096, 64 * 1024 * 1024));
-        // The stream a record is numbered in: the one the client names, or else this body.
-        var stream = options.Stream is { } named ? XxHash128.HashToUInt128(System.Text.Encoding.UTF8.GetBytes(named)) : XxHash128.HashToUInt128(body);
+        // The stream a record is numbered in: the one the client names, or else this body. An EVTX
+        // record is its own identity (computer, channel, record id, time, data), wherever it is sent from.
+        if (EvtxFile.HasSignature(body))
+        {
+            options = options with { Format = InputFormat.Evtx }; // an EVTX file, whatever the format says
+        }
+        var stream = options.Format == InputFormat.Evtx ? EvtxStream
+            : options.Stream is { } named ? XxHash128.HashToUInt128(System.Text.Encoding.UTF8.GetBytes(named)) : XxHash128.HashToUInt128(body);
         var context = new MapContext(time.GetUtcNow().ToUnixTimeMilliseconds(), limits, options, stream, options.Position);
         using var session = new Session(context, RecordMapper.For(options.Format), buffer);
         try
@@ -44,7 +52,11 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
             {
                 throw new UnreadableBodyException("the request body holds no events");
             }
-            if (options.Format is InputFormat.Syslog or InputFormat.Web)
+            if (options.Format == InputFormat.Evtx)
+            {
+                ParseEvtx(body, session, (int)Math.Clamp(options.Position, 0, int.MaxValue));
+            }
+            else if (options.Format is InputFormat.Syslog or InputFormat.Web)
             {
                 ParseLines(body, session);
             }
@@ -71,6 +83,51 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
             buffer.Dispose();
             throw;
         }
+    }
+
+    private static readonly UInt128 EvtxStream = XxHash128.HashToUInt128("evtx"u8);
+
+    /// <summary>
+    /// An EVTX file (or a part of one: its header and a run of chunks, the first numbered
+    /// <paramref name="firstChunk"/>): each record framed, and each run of bytes where records
+    /// were lost, is a record of the body, by index; records are read into the nested Windows
+    /// JSON. A checksum that does not match (the records read as they are) is a notice.
+    /// </summary>
+    private static void ParseEvtx(ReadOnlySpan<byte> body, Session session, int firstChunk)
+    {
+        var file = EvtxFile.Open(body.ToArray(), out var error, firstChunk) ?? throw new UnreadableBodyException(error!);
+        var json = new ArrayBufferWriter<byte>(4096);
+        var index = 0;
+        var problemsSeen = 0;
+        void TakeProblems()
+        {
+            for (; problemsSeen < file.Problems.Count; problemsSeen++)
+            {
+                var problem = file.Problems[problemsSeen];
+                var text = $"at byte {problem.Offset}: {problem.What}";
+                if (problem.RecordsLost)
+                {
+                    session.Reject(index++, text);
+                }
+                else
+                {
+                    session.Notice(text);
+                }
+            }
+        }
+        foreach (var record in file.Records())
+        {
+            TakeProblems();
+            json.ResetWrittenCount();
+            if (EvtxJson.TryWrite(file, record, json) is { } unreadable)
+            {
+                session.Reject(index++, unreadable);
+                continue;
+            }
+            // Ordinal 0: the id is the record's content, so the same record sent twice, in any part, is one event.
+            session.Add(json.WrittenSpan, index++, ordinal: 0);
+        }
+        TakeProblems();
     }
 
     private static void ParseArray(ReadOnlySpan<byte> body, Session session)
@@ -227,9 +284,12 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
     private sealed class Session(MapContext context, RecordMapper mapper, PooledBuffer buffer) : IDisposable
     {
         private readonly CanonicalWriter _output = new(buffer);
-        private readonly List<(CanonicalFields Fields, int Start, int Length)> _accepted = [];
+        private readonly List<(CanonicalFields Fields, int Index, int Start, int Length)> _accepted = [];
         private readonly List<EventRejection> _rejections = [];
+        private readonly List<string> _notices = [];
         private int _records;
+
+        public void Notice(string notice) => _notices.Add(notice);
 
         public void Reject(int index, string error)
         {
@@ -237,7 +297,8 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
             _rejections.Add(new EventRejection(index, error));
         }
 
-        public void Add(ReadOnlySpan<byte> record, int index)
+        /// <summary>Maps the record; its derived id counts it as number <paramref name="ordinal"/> of the stream, by default the body's first record's number plus its index.</summary>
+        public void Add(ReadOnlySpan<byte> record, int index, long? ordinal = null)
         {
             _records = Math.Max(_records, index + 1);
             if (record.Length > context.Limits.MaxEventBytes)
@@ -251,7 +312,7 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
             CanonicalFields fields = default;
             try
             {
-                error = CheckShape(record) ?? mapper.Map(record, context with { Ordinal = context.Ordinal + index }, _output, out fields);
+                error = CheckShape(record) ?? mapper.Map(record, context with { Ordinal = ordinal ?? context.Ordinal + index }, _output, out fields);
             }
             catch (JsonException e)
             {
@@ -266,7 +327,7 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
             }
             if (error is null)
             {
-                _accepted.Add((fields, start, buffer.Length - start));
+                _accepted.Add((fields, index, start, buffer.Length - start));
             }
             else
             {
@@ -289,7 +350,7 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
         {
             var memory = buffer.Memory;
             var events = new List<SecurityEvent>(_accepted.Count);
-            foreach (var (f, start, length) in _accepted)
+            foreach (var (f, index, start, length) in _accepted)
             {
                 events.Add(new SecurityEvent
                 {
@@ -299,10 +360,11 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
                     SourceIP = f.SourceIP,
                     IdFromClient = f.IdFromClient,
                     Logsource = f.Logsource,
+                    Index = index,
                     Json = memory.Slice(start, length),
                 });
             }
-            return new ParsedBatch(buffer, events, _rejections, _records);
+            return new ParsedBatch(buffer, events, _rejections, _records, _notices);
         }
 
         public void Dispose() => _output.Dispose();

@@ -8,12 +8,13 @@ public sealed class ParsedBatch : IDisposable
 {
     private readonly PooledBuffer _buffer;
 
-    internal ParsedBatch(PooledBuffer buffer, List<SecurityEvent> events, List<EventRejection> rejections, int records)
+    internal ParsedBatch(PooledBuffer buffer, List<SecurityEvent> events, List<EventRejection> rejections, int records, List<string> notices)
     {
         _buffer = buffer;
         Events = events;
         Rejections = rejections;
         Records = records;
+        Notices = notices;
     }
 
     public IReadOnlyList<SecurityEvent> Events { get; }
@@ -22,6 +23,9 @@ public sealed class ParsedBatch : IDisposable
 
     /// <summary>How many records the request held, accepted or not.</summary>
     public int Records { get; }
+
+    /// <summary>What was read but deserves a look, or left out between records (EVTX: checksums that do not match, bytes that are no record).</summary>
+    public IReadOnlyList<string> Notices { get; }
 
     public void Dispose() => _buffer.Dispose();
 }

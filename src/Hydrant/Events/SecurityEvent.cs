@@ -25,6 +25,9 @@ public sealed class SecurityEvent
     /// <summary>What consumers need to know of it without reading its JSON.</summary>
     public EventEnvelope Envelope => new(Id, TimestampMs, EventType, SourceIP, Logsource);
 
+    /// <summary>The record's index in the body it came in (what a rejection would have named).</summary>
+    public int Index { get; init; }
+
     /// <summary>The canonical JSON object as UTF-8.</summary>
     public required ReadOnlyMemory<byte> Json { get; init; }
 }

@@ -40,12 +40,17 @@ public sealed class HunterTests
             var hunter = new Hunter(rules, new EventParser(EventLimits.Default, new FixedClock(end)), ParseOptions.Json) { Workers = 3 };
             var alerts = new List<Alert>();
             var rejected = new List<string>();
-            var summary = await hunter.RunAsync([file], a => { alerts.Add(a); return ValueTask.CompletedTask; }, rejected.Add, CancellationToken.None);
+            var summary = await hunter.RunAsync([file], a => { alerts.Add(a); return ValueTask.CompletedTask; }, new HuntReporting { Rejected = rejected.Add }, CancellationToken.None);
 
             var expected = lines.Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement)
                 .Where(e => e.GetProperty("eventType").GetString() == "auth.failure").Select(e => e.GetProperty("id").GetString()).ToList();
             Assert.Equal(expected, alerts.Select(a => a.Events[0].Id));
             Assert.All(alerts, a => Assert.Equal(1, a.Count));
+            // Each event names its line: the line in the file holds that event's id.
+            var fileLines = await File.ReadAllLinesAsync(file);
+            Assert.All(alerts, a => Assert.Contains($"\"id\":\"{a.Events[0].Id}\"", fileLines[(int)a.Events[0].Record!.Value - 1], StringComparison.Ordinal));
+            Assert.All(alerts, a => Assert.Equal(file, a.Events[0].File));
+            Assert.Equal(alerts.Count, summary.ByFile[file]);
             Assert.Equal(12_000, summary.Events);
             Assert.Equal(1, summary.Rejected);
             Assert.Equal($"{file}:9001: malformed JSON", Assert.Single(rejected)[..($"{file}:9001: malformed JSON".Length)]);
@@ -69,7 +74,9 @@ public sealed class HunterTests
             Corpus.Path("logs", "windows", "evtx-attack-samples", "Execution", "Sysmon_Exec_CompiledHTML.evtx"),
             Corpus.Path("logs", "windows", "evtx-parser-samples", "samples", "Microsoft-Windows-HelloForBusiness%4Operational.evtx"),
         };
-        var summary = await hunter.RunAsync(files, a => { alerts.Add(a); return ValueTask.CompletedTask; }, rejected.Add, CancellationToken.None);
+        var notices = new List<string>();
+        var done = new List<string>();
+        var summary = await hunter.RunAsync(files, a => { alerts.Add(a); return ValueTask.CompletedTask; }, new HuntReporting { Rejected = rejected.Add, Notice = notices.Add, FileDone = done.Add }, CancellationToken.None);
 
         Assert.NotEmpty(alerts);
         Assert.Contains(alerts, a => a.Title.Contains("HTML", StringComparison.OrdinalIgnoreCase));
@@ -77,6 +84,30 @@ public sealed class HunterTests
         // named, the rest read; the checksum is a notice, not a record left out.
         Assert.Contains(rejected, r => r.Contains("HelloForBusiness", StringComparison.Ordinal) && r.Contains("trailing size", StringComparison.Ordinal));
         Assert.DoesNotContain(rejected, r => r.Contains("checksum", StringComparison.Ordinal));
+        Assert.Contains(notices, n => n.Contains("HelloForBusiness", StringComparison.Ordinal) && n.Contains("checksum does not match", StringComparison.Ordinal));
         Assert.True(summary.Events > 0 && summary.Rejected == rejected.Count, $"{summary.Events} events, {summary.Rejected} rejected, {rejected.Count} named");
+        Assert.Equal(files, done);
+        // Each event behind an alert names its file and its EVTX record id.
+        Assert.All(alerts, a => Assert.Equal(files[0], a.Events[0].File));
+        Assert.All(alerts, a => Assert.InRange(a.Events[0].Record!.Value, 1, 10_000));
+    }
+
+    [Fact]
+    public async Task The_built_in_pack_raises_its_windows_rules_on_the_attack_samples_each_where_its_attack_is()
+    {
+        var rules = RuleSet.Load(null, new SigmaCompiler(SigmaOptions.Default), includeDefaultPack: true);
+        var hunter = new Hunter(rules, new EventParser(EventLimits.Default, new FixedClock(new DateTimeOffset(2026, 12, 2, 0, 0, 0, TimeSpan.Zero))), ParseOptions.Json);
+        var root = Corpus.Path("logs", "windows", "evtx-attack-samples");
+        var files = Directory.GetFiles(root, "*.evtx", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        var alerts = new List<Alert>();
+        await hunter.RunAsync(files, a => { alerts.Add(a); return ValueTask.CompletedTask; }, null, CancellationToken.None);
+
+        string FileOf(string title) => Path.GetFileName(alerts.First(a => a.Title == title).Events[0].File)!;
+        Assert.Contains(alerts, a => a.Title == "Windows Event Log Cleared" && Path.GetFileName(a.Events[0].File) == "DE_1102_security_log_cleared.evtx");
+        Assert.Contains("dumpert", FileOf("LSASS Memory Read by Another Process"), StringComparison.Ordinal);
+        Assert.Equal("LM_Remote_Service02_7045.evtx", FileOf("Service Installed From a User-Writable Folder"));
+        Assert.Single(alerts, a => a.Title == "PowerShell Started With an Encoded Command");
+        // Nothing of the pack's Linux and AWS rules fires on Windows events.
+        Assert.All(alerts, a => Assert.StartsWith("win.", a.Events[0].EventType, StringComparison.Ordinal));
     }
 }

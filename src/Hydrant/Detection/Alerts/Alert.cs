@@ -1,9 +1,19 @@
+using System.Text.Json.Serialization;
 using Hydrant.Events;
 
 namespace Hydrant.Detection.Alerts;
 
 /// <summary>The event behind an alert, as the alert shows it.</summary>
-public sealed record AlertEvent(string Id, string Timestamp, string EventType, string SourceIP);
+public sealed record AlertEvent(string Id, string Timestamp, string EventType, string SourceIP)
+{
+    /// <summary>The file it was read from (<c>hydrant hunt</c> only).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? File { get; init; }
+
+    /// <summary>Where in <see cref="File"/>: the EVTX record id, or the line number.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? Record { get; init; }
+}
 
 /// <summary>
 /// An alert (CONTRACT "Shapes"): one rule and group key, how many events fired it between

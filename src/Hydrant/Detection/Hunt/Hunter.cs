@@ -1,16 +1,26 @@
-using System.Buffers;
 using System.Threading.Channels;
 using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Correlation;
 using Hydrant.Detection.Sigma;
 using Hydrant.Events;
+using Hydrant.Events.Fields;
 using Hydrant.Events.Formats;
 using Hydrant.Events.Formats.Evtx;
 
 namespace Hydrant.Detection.Hunt;
 
-/// <summary>What one hunt found and read.</summary>
-public sealed record HuntSummary(long Records, long Events, long Rejected, long Alerts, IReadOnlyDictionary<string, long> ByRule, IReadOnlyDictionary<string, long> ByLevel);
+/// <summary>What one hunt found and read; <c>ByFile</c> counts each alert under the file of its first event.</summary>
+public sealed record HuntSummary(long Records, long Events, long Rejected, long Alerts, IReadOnlyDictionary<string, long> ByRule, IReadOnlyDictionary<string, long> ByLevel, IReadOnlyDictionary<string, long> ByFile);
+
+/// <summary>What a hunt tells as it goes: records it rejected, notices (an EVTX checksum that does not match), each file done.</summary>
+public sealed record HuntReporting
+{
+    public Action<string>? Rejected { get; init; }
+
+    public Action<string>? Notice { get; init; }
+
+    public Action<string>? FileDone { get; init; }
+}
 
 /// <summary>
 /// Rules over files, offline (like Hayabusa or Chainsaw): line-delimited input is read in chunks
@@ -25,17 +35,19 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
     private readonly CorrelationEngine _correlations = new(correlationOptions ?? new CorrelationOptions());
 
     private const int ChunkBytes = 4 * 1024 * 1024;
+    private static readonly FieldName EventRecordId = FieldName.Of("EventRecordID");
     private const int WholeDocumentLimit = 256 * 1024 * 1024;
 
     public int Workers { get; init; } = Environment.ProcessorCount;
 
-    public async Task<HuntSummary> RunAsync(IEnumerable<string> files, Func<Alert, ValueTask> emit, Action<string>? reject, CancellationToken cancellationToken)
+    public async Task<HuntSummary> RunAsync(IEnumerable<string> files, Func<Alert, ValueTask> emit, HuntReporting? reporting, CancellationToken cancellationToken)
     {
         var summary = new Counters();
         _correlations.Use(rules.Plan);
         foreach (var file in files)
         {
-            await HuntFileAsync(file, summary, emit, reject, cancellationToken);
+            await HuntFileAsync(file, summary, emit, reporting ?? new HuntReporting(), cancellationToken);
+            reporting?.FileDone?.Invoke(file);
         }
         var firings = new List<CorrelationFiring>();
         _correlations.Flush(firings);
@@ -43,7 +55,7 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
         return summary.ToSummary();
     }
 
-    private async Task HuntFileAsync(string file, Counters summary, Func<Alert, ValueTask> emit, Action<string>? reject, CancellationToken cancellationToken)
+    private async Task HuntFileAsync(string file, Counters summary, Func<Alert, ValueTask> emit, HuntReporting reporting, CancellationToken cancellationToken)
     {
         var chunks = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(Workers * 2) { SingleWriter = true });
         var results = Channel.CreateBounded<(long Number, ChunkResult Result)>(new BoundedChannelOptions(Workers * 2) { SingleReader = true });
@@ -53,7 +65,7 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
         {
             await foreach (var chunk in chunks.Reader.ReadAllAsync(cancellationToken))
             {
-                await results.Writer.WriteAsync((chunk.Number, Evaluate(chunk)), cancellationToken);
+                await results.Writer.WriteAsync((chunk.Number, Evaluate(file, chunk)), cancellationToken);
             }
         }, cancellationToken)).ToList();
         var closer = Task.WhenAll(workers).ContinueWith(t => results.Writer.TryComplete(t.Exception), TaskScheduler.Default);
@@ -69,7 +81,11 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
                 summary.Add(ready);
                 foreach (var line in ready.Rejections)
                 {
-                    reject?.Invoke($"{file}:{line}");
+                    reporting.Rejected?.Invoke($"{file}:{line}");
+                }
+                foreach (var notice in ready.Notices)
+                {
+                    reporting.Notice?.Invoke($"{file}: {notice}");
                 }
                 foreach (var alert in ready.Alerts)
                 {
@@ -116,16 +132,12 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
             stream.Position = 0;
             if (EvtxFile.HasSignature(head.AsSpan(0, headLength)))
             {
-                // An EVTX file, whatever the format says: its records as Windows JSON lines.
-                if (stream.Length > WholeDocumentLimit)
+                // An EVTX file, whatever the format says, in parts of whole chunks the workers read in parallel.
+                var number = 0L;
+                await foreach (var (firstChunk, part) in EvtxFile.ReadPartsAsync(ReadOnlyMemory<byte>.Empty, stream, ChunkBytes, cancellationToken))
                 {
-                    throw new InvalidDataException($"{file} is an EVTX file of {stream.Length} bytes, more than {WholeDocumentLimit} read at once");
+                    await chunks.WriteAsync(new Chunk(number++, part, 0) { Format = InputFormat.Evtx, FirstChunk = firstChunk }, cancellationToken);
                 }
-                var evtx = EvtxFile.Open(await File.ReadAllBytesAsync(file, cancellationToken), out var error) ?? throw new InvalidDataException($"{file}: {error}");
-                var lines = new ArrayBufferWriter<byte>();
-                var unreadable = new List<string>();
-                EvtxJson.WriteNdjson(evtx, lines, unreadable);
-                await chunks.WriteAsync(new Chunk(0, lines.WrittenSpan.ToArray(), 0) { Format = InputFormat.Windows, Unreadable = unreadable }, cancellationToken);
                 return;
             }
             if (FileShape.IsWholeDocument(head.AsSpan(0, headLength), options.Format))
@@ -137,7 +149,7 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
                 await chunks.WriteAsync(new Chunk(0, await File.ReadAllBytesAsync(file, cancellationToken), 0), cancellationToken);
                 return;
             }
-            var number = 0L;
+            var next = 0L;
             var firstLine = 0L;
             var buffer = new byte[ChunkBytes];
             var filled = 0;
@@ -161,7 +173,7 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
                     continue;
                 }
                 var data = buffer.AsSpan(0, end).ToArray();
-                await chunks.WriteAsync(new Chunk(number++, data, firstLine), cancellationToken);
+                await chunks.WriteAsync(new Chunk(next++, data, firstLine), cancellationToken);
                 firstLine += data.AsSpan().Count((byte)'\n');
                 buffer.AsSpan(end, filled - end).CopyTo(buffer);
                 filled -= end;
@@ -173,19 +185,22 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
         }
     }
 
-    private ChunkResult Evaluate(Chunk chunk)
+    private ChunkResult Evaluate(string file, Chunk chunk)
     {
         ParsedBatch batch;
         try
         {
-            batch = parser.Parse(chunk.Data, chunk.Format is { } format ? options with { Format = format } : options);
+            batch = parser.Parse(chunk.Data.Span, chunk.Format is { } format ? options with { Format = format, Position = chunk.FirstChunk } : options);
         }
-        catch (EventParser.UnreadableBodyException)
+        catch (EventParser.UnreadableBodyException e)
         {
-            return new ChunkResult(chunk.Unreadable.Count, 0, [], [.. chunk.Unreadable], [], long.MinValue); // only blank lines
+            // Only blank lines; or an EVTX part that is no EVTX file.
+            return new ChunkResult(0, 0, [], chunk.Format is null ? [] : [e.Message], [], [], long.MinValue);
         }
         using (batch)
         {
+            var evtx = chunk.Format == InputFormat.Evtx;
+            var lines = evtx ? null : new Lazy<long[]>(() => LineNumbers(chunk));
             var alerts = new List<Alert>();
             var hits = new List<(long, List<CorrelationHit>)>();
             var newest = long.MinValue;
@@ -198,7 +213,8 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
                 newest = Math.Max(newest, e.TimestampMs);
                 matched.Clear();
                 eventHits.Clear();
-                if (rules.Evaluate(view, e.Envelope, matched, eventHits) is not { } behind)
+                var index = e.Index;
+                if (rules.Evaluate(view, e.Envelope, matched, eventHits, (v, behind) => behind with { File = file, Record = evtx ? RecordIdOf(v) : lines!.Value[index] }) is not { } behind)
                 {
                     continue;
                 }
@@ -214,46 +230,53 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
                     hits.Add((e.TimestampMs, [.. eventHits]));
                 }
             }
-            // Record indexes count non-blank lines; report the line within the file.
-            var rejections = batch.Rejections.Select(r => $"{LineOf(chunk, r.Index)}: {r.Error}").Concat(chunk.Unreadable).ToList();
-            return new ChunkResult(batch.Records + chunk.Unreadable.Count, batch.Events.Count, alerts, rejections, hits, newest);
+            // An EVTX rejection names its record; a line's is named by its line in the file.
+            var rejections = evtx
+                ? batch.Rejections.Select(r => r.Error).ToList()
+                : [.. batch.Rejections.Select(r => $"{LineNumbers(chunk)[r.Index]}: {r.Error}")];
+            return new ChunkResult(batch.Records, batch.Events.Count, alerts, rejections, [.. batch.Notices], hits, newest);
         }
     }
 
-    private static long LineOf(Chunk chunk, int recordIndex)
+    private static long? RecordIdOf(EventView view) =>
+        view.TryGetField(EventRecordId, out var value) && value.TryNumber(out var number) ? (long)number : null;
+
+    /// <summary>The line in the file of each record (non-blank line) of a chunk.</summary>
+    private static long[] LineNumbers(Chunk chunk)
     {
+        var numbers = new List<long>();
         var line = chunk.FirstLine;
-        var seen = -1;
-        var rest = chunk.Data.AsSpan();
+        var rest = chunk.Data.Span;
         while (!rest.IsEmpty)
         {
             var newline = rest.IndexOf((byte)'\n');
             var text = newline < 0 ? rest : rest[..newline];
             rest = newline < 0 ? [] : rest[(newline + 1)..];
             line++;
-            if (!text.Trim(" \t\r"u8).IsEmpty && ++seen == recordIndex)
+            if (!text.Trim(" \t\r"u8).IsEmpty)
             {
-                return line;
+                numbers.Add(line);
             }
         }
-        return line;
+        return [.. numbers];
     }
 
-    /// <summary>Lines of a file; an EVTX file's records come as Windows JSON lines, with the records it could not read.</summary>
-    private sealed record Chunk(long Number, byte[] Data, long FirstLine)
+    /// <summary>Lines of a file, or a part of an EVTX file (its header and a run of chunks, the first numbered <c>FirstChunk</c>).</summary>
+    private sealed record Chunk(long Number, ReadOnlyMemory<byte> Data, long FirstLine)
     {
         public InputFormat? Format { get; init; }
 
-        public List<string> Unreadable { get; init; } = [];
+        public int FirstChunk { get; init; }
     }
 
     /// <summary>What the workers found in a chunk; <c>Hits</c> are the correlation matches per event, in file order.</summary>
-    private sealed record ChunkResult(long Records, long Events, List<Alert> Alerts, List<string> Rejections, List<(long TimestampMs, List<CorrelationHit> Hits)> Hits, long NewestMs);
+    private sealed record ChunkResult(long Records, long Events, List<Alert> Alerts, List<string> Rejections, List<string> Notices, List<(long TimestampMs, List<CorrelationHit> Hits)> Hits, long NewestMs);
 
     private sealed class Counters
     {
         private readonly Dictionary<string, long> _byRule = new(StringComparer.Ordinal);
         private readonly Dictionary<string, long> _byLevel = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, long> _byFile = new(StringComparer.Ordinal);
         private long _records;
         private long _events;
         private long _alerts;
@@ -273,8 +296,12 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
             _alerts++;
             _byRule[alert.Title] = _byRule.GetValueOrDefault(alert.Title) + 1;
             _byLevel[alert.Level] = _byLevel.GetValueOrDefault(alert.Level) + 1;
+            if (alert.Events is [{ File: { } file }, ..])
+            {
+                _byFile[file] = _byFile.GetValueOrDefault(file) + 1;
+            }
         }
 
-        public HuntSummary ToSummary() => new(_records, _events, _records - _events, _alerts, _byRule, _byLevel);
+        public HuntSummary ToSummary() => new(_records, _events, _records - _events, _alerts, _byRule, _byLevel, _byFile);
     }
 }

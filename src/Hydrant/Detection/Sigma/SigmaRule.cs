@@ -1,11 +1,17 @@
+using Hydrant.Events.Formats.Windows;
+
 namespace Hydrant.Detection.Sigma;
 
 /// <summary>Which events a rule is about: the logsource block of the rule.</summary>
 public sealed record Logsource(string? Product, string? Service, string? Category)
 {
-    /// <summary>Every attribute the rule names must equal the event's (case-insensitive).</summary>
+    /// <summary>Every attribute the rule names must equal the event's (case-insensitive); a Windows event's category also stands for those that see it (registry_event for a registry_set).</summary>
     public bool Covers(EventView e) =>
-        Same(Product, e.Product) && Same(Service, e.Service) && Same(Category, e.Category);
+        Same(Product, e.Product) && Same(Service, e.Service) && (Same(Category, e.Category) || SeenToo(Category, e));
+
+    private static bool SeenToo(string? wanted, EventView e) =>
+        e.Category is { } category && string.Equals(e.Product, "windows", StringComparison.OrdinalIgnoreCase)
+        && Array.Exists(WindowsLogsources.Default.AlsoOf(category.ToLowerInvariant()), c => string.Equals(c, wanted, StringComparison.OrdinalIgnoreCase));
 
     private static bool Same(string? wanted, string? actual) =>
         wanted is null || string.Equals(wanted, actual, StringComparison.OrdinalIgnoreCase);

@@ -9,6 +9,9 @@ public enum InputFormat
     Syslog,
     Web,
     Windows,
+
+    /// <summary>Windows XML Event Log files, the binary format: read into <see cref="Windows"/> events.</summary>
+    Evtx,
 }
 
 /// <summary>How one request's body is to be read. Built per request from its query string.</summary>
@@ -31,10 +34,10 @@ public sealed record ParseOptions
     /// </summary>
     public string? Stream { get; init; }
 
-    /// <summary>The number, in its stream, of the request's first record.</summary>
+    /// <summary>The number, in its stream, of the request's first record; for <see cref="InputFormat.Evtx"/>, the number in the file of the body's first chunk.</summary>
     public long Position { get; init; }
 
-    public static IReadOnlyList<string> Names { get; } = ["json", "cloudtrail", "zeek", "syslog", "web", "windows"];
+    public static IReadOnlyList<string> Names { get; } = ["json", "cloudtrail", "zeek", "syslog", "web", "windows", "evtx"];
 
     public static bool TryParseFormat(string? name, out InputFormat format)
     {
@@ -57,6 +60,9 @@ public sealed record ParseOptions
                 return true;
             case "windows":
                 format = InputFormat.Windows;
+                return true;
+            case "evtx":
+                format = InputFormat.Evtx;
                 return true;
             default:
                 return false;

@@ -24,7 +24,7 @@ internal abstract class RecordMapper
         InputFormat.Zeek => MappedJsonRecordMapper.Zeek,
         InputFormat.Syslog => SyslogRecordMapper.Instance,
         InputFormat.Web => WebAccessRecordMapper.Instance,
-        InputFormat.Windows => Windows.WindowsRecordMapper.Instance,
+        InputFormat.Windows or InputFormat.Evtx => Windows.WindowsRecordMapper.Instance,
         _ => JsonRecordMapper.Instance,
     };
 

@@ -142,4 +142,38 @@ public sealed class WindowsFormatTests
         // The comsvcs.dll MiniDump of lsass (psh_lsass_memory_dump_comsvcs) is what SigmaHQ names.
         Assert.Contains(fired, t => t.Contains("Comsvcs", StringComparison.OrdinalIgnoreCase) || t.Contains("LSASS", StringComparison.OrdinalIgnoreCase));
     }
+
+    [Fact]
+    public void A_sysmon_registry_event_is_seen_by_the_rules_of_every_category_sigma_gives_it()
+    {
+        static string Rule(string category, string title, string eventType) => $$"""
+            title: {{title}}
+            logsource:
+                product: windows
+                category: {{category}}
+            detection:
+                selection:
+                    EventType: {{eventType}}
+                    TargetObject|contains: '\Run\'
+                condition: selection
+            """;
+        string[] yaml = [Rule("registry_delete", "deleted", "DeleteValue"), Rule("registry_add", "added", "CreateKey"),
+            Rule("registry_event", "any deletion", "DeleteValue"), Rule("registry_set", "set", "DeleteValue"), Rule("registry_event", "any set", "SetValue")];
+        var compiler = new SigmaCompiler(SigmaOptions.Default);
+        var rules = new RuleSet(yaml.Select(d => new LoadedDocument(compiler.Compile(d), "test")), []);
+        string[] Fired(int eventId, string eventType)
+        {
+            var record = $$"""{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":{{eventId}},"Hostname":"WS5","UtcTime":"2020-10-19 02:56:18.799","EventType":"{{eventType}}","TargetObject":"HKU\\S-1\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\x"}""";
+            using var batch = Parser.Parse(Encoding.UTF8.GetBytes(record), Windows);
+            using var view = new EventView(Assert.Single(batch.Events).Json);
+            return [.. rules.Matching(view).Select(r => r.Title).Order(StringComparer.Ordinal)];
+        }
+
+        // EventID 12 is registry_add, and registry_delete and registry_event too; its EventType tells them apart.
+        Assert.Equal(["any deletion", "deleted"], Fired(12, "DeleteValue"));
+        Assert.Equal(["added"], Fired(12, "CreateKey"));
+        // 13 is registry_set and registry_event, never registry_delete.
+        Assert.Equal(["any set"], Fired(13, "SetValue"));
+        Assert.Equal(["any deletion", "set"], Fired(13, "DeleteValue"));
+    }
 }

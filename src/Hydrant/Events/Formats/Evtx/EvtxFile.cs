@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 
 namespace Hydrant.Events.Formats.Evtx;
 
@@ -36,11 +37,13 @@ public sealed class EvtxFile
     private static ReadOnlySpan<byte> RecordSignature => [0x2A, 0x2A, 0x00, 0x00];
 
     private readonly ReadOnlyMemory<byte> _file;
+    private readonly int _firstChunk;
     private (int Chunk, BinXml Reader)? _binXml;
 
-    private EvtxFile(ReadOnlyMemory<byte> file, ushort majorVersion, uint flags)
+    private EvtxFile(ReadOnlyMemory<byte> file, int firstChunk, ushort majorVersion, uint flags)
     {
         _file = file;
+        _firstChunk = firstChunk;
         MajorVersion = majorVersion;
         Flags = flags;
     }
@@ -56,8 +59,12 @@ public sealed class EvtxFile
     /// <summary>Whether the bytes start as an EVTX file does.</summary>
     public static bool HasSignature(ReadOnlySpan<byte> bytes) => bytes.StartsWith(FileSignature);
 
-    /// <summary>Opens the file's bytes, or says why they are not an EVTX file.</summary>
-    public static EvtxFile? Open(ReadOnlyMemory<byte> file, out string? error)
+    /// <summary>
+    /// Opens the file's bytes, or says why they are not an EVTX file. A part of a file (its header,
+    /// then the chunks from number <paramref name="firstChunk"/> on, as <see cref="ReadPartsAsync"/> cuts
+    /// it) reads like the whole: records, chunks and byte offsets are named as in the file.
+    /// </summary>
+    public static EvtxFile? Open(ReadOnlyMemory<byte> file, out string? error, int firstChunk = 0)
     {
         var span = file.Span;
         if (!HasSignature(span))
@@ -71,7 +78,7 @@ public sealed class EvtxFile
             return null;
         }
         error = null;
-        var evtx = new EvtxFile(file, BinaryPrimitives.ReadUInt16LittleEndian(span[38..]), BinaryPrimitives.ReadUInt32LittleEndian(span[120..]));
+        var evtx = new EvtxFile(file, firstChunk, BinaryPrimitives.ReadUInt16LittleEndian(span[38..]), BinaryPrimitives.ReadUInt32LittleEndian(span[120..]));
         var crc = Crc32.HashToUInt32(span[..120]);
         var stored = BinaryPrimitives.ReadUInt32LittleEndian(span[124..]);
         if (stored != 0 && crc != stored)
@@ -80,6 +87,47 @@ public sealed class EvtxFile
             evtx.Problems.Add(new EvtxProblem(0, $"the file header's checksum does not match (0x{crc:x8})", RecordsLost: false));
         }
         return evtx;
+    }
+
+    /// <summary>
+    /// Reads a file in parts of at most <paramref name="maxBytes"/> (at least its header and one
+    /// chunk): each the file's header and a run of its chunks, with the number of its first chunk,
+    /// parts that read on their own, so a file of any size is sent, or hunted, part by part.
+    /// <paramref name="stream"/> is the file, or its rest when <paramref name="head"/> already holds
+    /// its first bytes (read from a pipe, say).
+    /// </summary>
+    public static async IAsyncEnumerable<(int FirstChunk, ReadOnlyMemory<byte> Part)> ReadPartsAsync(ReadOnlyMemory<byte> head, Stream stream, int maxBytes, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        async ValueTask<int> ReadAsync(Memory<byte> into)
+        {
+            var fromHead = Math.Min(head.Length, into.Length);
+            head.Span[..fromHead].CopyTo(into.Span);
+            head = head[fromHead..];
+            return fromHead + await stream.ReadAtLeastAsync(into[fromHead..], into.Length - fromHead, throwOnEndOfStream: false, cancellationToken);
+        }
+        var header = new byte[HeaderSize];
+        var headerLength = await ReadAsync(header);
+        if (headerLength < HeaderSize)
+        {
+            yield return (0, header.AsMemory(0, headerLength)); // a part that says what is wrong when opened
+            yield break;
+        }
+        var chunksPerPart = Math.Max(1, (maxBytes - HeaderSize) / ChunkSize);
+        for (var chunk = 0; ; chunk += chunksPerPart)
+        {
+            var part = new byte[HeaderSize + (chunksPerPart * ChunkSize)];
+            header.CopyTo(part, 0);
+            var read = await ReadAsync(part.AsMemory(HeaderSize));
+            if (read == 0 && chunk > 0)
+            {
+                yield break;
+            }
+            yield return (chunk, part.AsMemory(0, HeaderSize + read));
+            if (read < part.Length - HeaderSize)
+            {
+                yield break;
+            }
+        }
     }
 
     /// <summary>Every record that can be framed, chunk by chunk, in file order.</summary>
@@ -94,11 +142,14 @@ public sealed class EvtxFile
         }
     }
 
-    private List<EvtxRecord> ChunkRecords(int chunk, long offset)
+    private List<EvtxRecord> ChunkRecords(int index, long start)
     {
         var records = new List<EvtxRecord>();
-        var length = (int)Math.Min(ChunkSize, _file.Length - offset);
-        var span = _file.Span.Slice((int)offset, length);
+        var length = (int)Math.Min(ChunkSize, _file.Length - start);
+        var span = _file.Span.Slice((int)start, length);
+        // Named as in the file, for a part of one.
+        var chunk = index + _firstChunk;
+        var offset = start + ((long)_firstChunk * ChunkSize);
         if (!span.StartsWith(ChunkSignature))
         {
             // Unused blocks are zeros; anything else is a chunk that lost its header.
@@ -164,7 +215,7 @@ public sealed class EvtxFile
             }
             var id = BinaryPrimitives.ReadUInt64LittleEndian(record[8..]);
             var written = FileTimeToMs(BinaryPrimitives.ReadInt64LittleEndian(record[16..]));
-            records.Add(new EvtxRecord(chunk, offset + at, id, written, _file.Slice((int)offset + at + RecordHeaderSize, (int)size - MinRecordSize)));
+            records.Add(new EvtxRecord(chunk, offset + at, id, written, _file.Slice((int)start + at + RecordHeaderSize, (int)size - MinRecordSize)));
             at += (int)size;
         }
         return records;
@@ -174,12 +225,12 @@ public sealed class EvtxFile
     /// <exception cref="BinXmlException">The record's BinXml cannot be read.</exception>
     public XmlNode ReadEvent(EvtxRecord record)
     {
-        var start = HeaderSize + ((long)record.Chunk * ChunkSize);
+        var chunkStart = HeaderSize + ((long)(record.Chunk - _firstChunk) * ChunkSize);
         if (_binXml is not { } current || current.Chunk != record.Chunk)
         {
-            _binXml = current = (record.Chunk, new BinXml(_file.Slice((int)start, (int)Math.Min(ChunkSize, _file.Length - start))));
+            _binXml = current = (record.Chunk, new BinXml(_file.Slice((int)chunkStart, (int)Math.Min(ChunkSize, _file.Length - chunkStart))));
         }
-        return current.Reader.ReadRecord((int)(record.Offset - start) + RecordHeaderSize, record.BinXml.Length);
+        return current.Reader.ReadRecord((int)((record.Offset - HeaderSize) % ChunkSize) + RecordHeaderSize, record.BinXml.Length);
     }
 
     /// <summary>The size the record at <paramref name="at"/> says it has, or 0 when none starts there.</summary>

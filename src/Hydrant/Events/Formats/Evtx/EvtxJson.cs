@@ -14,25 +14,13 @@ public static class EvtxJson
     public static int WriteNdjson(EvtxFile file, IBufferWriter<byte> output, List<string> unreadable)
     {
         var written = 0;
-        using var json = new Utf8JsonWriter(output);
         foreach (var record in file.Records())
         {
-            XmlNode root;
-            try
+            if (TryWrite(file, record, output) is { } error)
             {
-                root = file.ReadEvent(record);
-            }
-            catch (BinXmlException e)
-            {
-                unreadable.Add($"record {record.RecordId} (chunk {record.Chunk}): {e.Message}");
+                unreadable.Add(error);
                 continue;
             }
-            json.Reset(output);
-            json.WriteStartObject();
-            json.WritePropertyName("Event");
-            WriteElement(root, json);
-            json.WriteEndObject();
-            json.Flush();
             output.GetSpan(1)[0] = (byte)'\n';
             output.Advance(1);
             written++;
@@ -42,6 +30,27 @@ public static class EvtxJson
             unreadable.Add($"at byte {problem.Offset}: {problem.What}");
         }
         return written;
+    }
+
+    /// <summary>Writes the record as one JSON object (no newline), or answers why it cannot be read, naming the record.</summary>
+    public static string? TryWrite(EvtxFile file, EvtxRecord record, IBufferWriter<byte> output)
+    {
+        XmlNode root;
+        try
+        {
+            root = file.ReadEvent(record);
+        }
+        catch (BinXmlException e)
+        {
+            return $"record {record.RecordId} (chunk {record.Chunk}): {e.Message}";
+        }
+        using var json = new Utf8JsonWriter(output);
+        json.WriteStartObject();
+        json.WritePropertyName("Event");
+        WriteElement(root, json);
+        json.WriteEndObject();
+        json.Flush();
+        return null;
     }
 
     private static void WriteElement(XmlNode node, Utf8JsonWriter json)

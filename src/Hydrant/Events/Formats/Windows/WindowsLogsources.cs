@@ -4,7 +4,7 @@ namespace Hydrant.Events.Formats.Windows;
 
 /// <summary>
 /// The Sigma logsource of a Windows event (product windows, a service by channel, a category by
-/// channel and EventID) and the field names added for its category, read once from the embedded
+/// channel and EventID, and the categories whose rules see it too) and the field names added for its category, read once from the embedded
 /// logsources.yml (the taxonomy appendix of the Sigma specification, as data).
 /// </summary>
 internal sealed class WindowsLogsources
@@ -14,6 +14,7 @@ internal sealed class WindowsLogsources
     private readonly Dictionary<string, string> _services;
     private readonly Dictionary<string, Dictionary<long, string>> _categories;
     private readonly Dictionary<string, Dictionary<long, Dictionary<string, string>>> _fields;
+    private readonly Dictionary<string, string[]> _also;
     private readonly Dictionary<(string Channel, long EventId), EventLogsource> _logsources = [];
     private readonly Lock _gate = new();
 
@@ -22,7 +23,11 @@ internal sealed class WindowsLogsources
         _services = new(document.Services, StringComparer.OrdinalIgnoreCase);
         _categories = new(document.Categories, StringComparer.OrdinalIgnoreCase);
         _fields = new(document.Fields, StringComparer.OrdinalIgnoreCase);
+        _also = document.Also.ToDictionary(p => p.Key.ToLowerInvariant(), p => p.Value.Select(c => c.ToLowerInvariant()).ToArray(), StringComparer.Ordinal);
     }
+
+    /// <summary>The other categories (lower case) whose rules see events of <paramref name="category"/> (lower case) too; empty for most.</summary>
+    public string[] AlsoOf(string category) => _also.GetValueOrDefault(category) ?? [];
 
     /// <summary>The Sigma service of a channel, or null for a channel the taxonomy does not name.</summary>
     public string? ServiceOf(string channel) => _services.GetValueOrDefault(channel);
@@ -46,6 +51,26 @@ internal sealed class WindowsLogsources
         }
     }
 
+    /// <summary>Every logsource a Windows event can have: each channel's service, each category with its channel's service and the categories that see it too, and an unknown channel's bare product.</summary>
+    public IEnumerable<EventLogsource> All()
+    {
+        yield return new EventLogsource("windows", null);
+        foreach (var service in _services.Values.Distinct(StringComparer.Ordinal))
+        {
+            yield return new EventLogsource("windows", service);
+        }
+        foreach (var (channel, byId) in _categories)
+        {
+            foreach (var category in byId.Values.Distinct(StringComparer.Ordinal))
+            {
+                foreach (var seen in AlsoOf(category).Prepend(category))
+                {
+                    yield return new EventLogsource("windows", ServiceOf(channel), seen);
+                }
+            }
+        }
+    }
+
     /// <summary>Names to add beside the event's own (own name -> added name), or none.</summary>
     public IReadOnlyDictionary<string, string>? AddedFieldsOf(string channel, long eventId) =>
         _fields.TryGetValue(channel, out var byId) && byId.TryGetValue(eventId, out var names) ? names : null;
@@ -65,6 +90,9 @@ internal sealed class WindowsLogsources
 
         [YamlMember(Alias = "categories")]
         public Dictionary<string, Dictionary<long, string>> Categories { get; set; } = [];
+
+        [YamlMember(Alias = "also")]
+        public Dictionary<string, List<string>> Also { get; set; } = [];
 
         [YamlMember(Alias = "fields")]
         public Dictionary<string, Dictionary<long, Dictionary<string, string>>> Fields { get; set; } = [];
