@@ -108,12 +108,13 @@ public sealed class CliTests
         Assert.Contains($"accepted {records} (duplicates {records}), rejected 0", summary, StringComparison.Ordinal);
 
         // A damaged file: the record it lost is rejected, named; the chunk whose checksum fails is a notice.
-        var damaged = Path.Combine(samples, "Microsoft-Windows-HelloForBusiness%4Operational.evtx");
+        var damaged = Path.Combine(samples, "2-vss_0-Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx");
         var (damagedExit, damagedSummary, damagedErrors) = await HydrantProcess.RunAsync(["ingest", damaged, "--url", server.BaseUrl]);
         Assert.Equal(2, damagedExit);
-        Assert.Matches(@"HelloForBusiness%4Operational\.evtx: at byte \d+: chunk \d+: the record's trailing size does not match", damagedErrors);
-        Assert.Contains("HelloForBusiness%4Operational.evtx: notice: at byte", damagedErrors, StringComparison.Ordinal);
-        Assert.Matches(@"accepted [1-9]\d* \(duplicates 0\), rejected [1-9]", damagedSummary);
+        Assert.Matches(@"RdpCoreTS%4Operational\.evtx: at byte \d+: chunk 0: invalid EVTX record data size", damagedErrors);
+        Assert.Matches(@"RdpCoreTS%4Operational\.evtx: record \d+ \(chunk \d+\): ", damagedErrors);
+        Assert.Contains("RdpCoreTS%4Operational.evtx: notice: at byte 4096: chunk 0: the records' checksum does not match", damagedErrors, StringComparison.Ordinal);
+        Assert.Matches(@"accepted 1948 \(duplicates 0\), rejected 2[4-9]", damagedSummary);
 
         // Stored as Windows events, found by type and time like any other.
         var (_, page) = await Api.GetAsync(client, "v1/events?eventType=win.security.4624&from=2000-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&limit=5");

@@ -37,6 +37,42 @@ public sealed class EvtxFileTests
         Assert.All(read, r => Assert.True(r.BinXml.Length > 0 && r.WrittenMs > 0));
     }
 
+    [Theory]
+    // The dirty samples, with the records the evtx crate's tests expect read: the crate stops a
+    // chunk at its first damage; Hydrant reads those same records, then goes on past the damage
+    // and recovers the records after it, naming what it could not read.
+    [InlineData("2-vss_0-Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx", 1_910, 2, 2, 59)]
+    [InlineData("2-vss_0-Microsoft-Windows-TerminalServices-RemoteConnectionManager%4Operational.evtx", 1_774, 1, 1, 21)]
+    [InlineData("sample_with_a_bad_chunk_magic.evtx", 270, 0, 3, 31)]
+    [InlineData("sample-with-zero-data-size-event.evtx", 335, 0, 1, 114)]
+    [InlineData("Microsoft-Windows-HelloForBusiness%4Operational.evtx", 6, 0, 0, 0)]
+    [InlineData("Microsoft-Windows-LanguagePackSetup%4Operational.evtx", 17, 0, 0, 0)]
+    public void A_dirty_file_gives_the_records_the_evtx_crate_reads_and_recovers_more_past_the_damage(string name, int readBeforeDamage, int unreadableBeforeDamage, int damagedChunks, int recovered)
+    {
+        var (file, records) = Read(File.ReadAllBytes(Sample(name)));
+        var losses = file.Problems.Where(p => p.RecordsLost).ToList();
+        bool BeforeDamage(EvtxRecord r) => !losses.Any(p => (p.Offset - EvtxFile.HeaderSize) / EvtxFile.ChunkSize == r.Chunk && p.Offset < r.Offset);
+        bool Reads(EvtxRecord r)
+        {
+            try
+            {
+                file.ReadEvent(r);
+                return true;
+            }
+            catch (BinXmlException)
+            {
+                return false;
+            }
+        }
+
+        var beforeDamage = records.Where(BeforeDamage).ToList();
+        Assert.Equal((readBeforeDamage, unreadableBeforeDamage), (beforeDamage.Count(Reads), beforeDamage.Count(r => !Reads(r))));
+        Assert.Equal(damagedChunks, losses.Select(p => (p.Offset - EvtxFile.HeaderSize) / EvtxFile.ChunkSize).Distinct().Count());
+        Assert.Equal(recovered, records.Count - beforeDamage.Count);
+        // A record whose trailing size does not match is read by its size, and said.
+        Assert.All(file.Problems.Where(p => p.What.Contains("trailing size", StringComparison.Ordinal)), p => Assert.False(p.RecordsLost));
+    }
+
     [Fact]
     public void Records_come_in_file_order_with_their_ids_even_where_the_header_undercounts_chunks()
     {

@@ -58,10 +58,13 @@ public sealed class EvtxIngestTests
     [Fact]
     public void A_damaged_file_rejects_the_records_it_lost_by_index_and_notes_checksums_that_do_not_match()
     {
-        using var batch = Parser.Parse(File.ReadAllBytes(Sample("Microsoft-Windows-HelloForBusiness%4Operational.evtx")), new ParseOptions { Format = InputFormat.Evtx });
+        using var batch = Parser.Parse(File.ReadAllBytes(Sample("2-vss_0-Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx")), new ParseOptions { Format = InputFormat.Evtx });
 
-        Assert.NotEmpty(batch.Events);
-        Assert.Contains(batch.Rejections, r => r.Error.Contains("trailing size", StringComparison.Ordinal));
+        // 1,971 records framed, 23 of them unreadable BinXml; four runs of bytes frame no record.
+        Assert.Equal(1_971 - 23, batch.Events.Count);
+        Assert.Equal(23, batch.Rejections.Count(r => r.Error.StartsWith("record ", StringComparison.Ordinal)));
+        Assert.Contains(batch.Rejections, r => r.Error.Contains("invalid EVTX record data size", StringComparison.Ordinal));
+        Assert.Contains(batch.Notices, n => n.Contains("trailing size of record 6335011", StringComparison.Ordinal));
         Assert.Contains(batch.Notices, n => n.Contains("checksum does not match", StringComparison.Ordinal));
         Assert.Equal(batch.Records, batch.Events.Count + batch.Rejections.Count);
         Assert.Equal(batch.Rejections.Count + batch.Events.Count, batch.Rejections.Select(r => r.Index).Concat(batch.Events.Select(e => e.Index)).Distinct().Count());

@@ -209,9 +209,9 @@ public sealed class EvtxFile
             var record = rest[..(int)size];
             if (BinaryPrimitives.ReadUInt32LittleEndian(record[^4..]) != size)
             {
-                Problems.Add(new EvtxProblem(offset + at, $"chunk {chunk}: the record's trailing size does not match its size ({size})"));
-                at += 4;
-                continue;
+                // Often a record cut short by what was written over its end: its BinXml decides
+                // whether it reads (the evtx crate and libevtx read it too), and the walk goes on past it.
+                Problems.Add(new EvtxProblem(offset + at, $"chunk {chunk}: the trailing size of record {BinaryPrimitives.ReadUInt64LittleEndian(record[8..])} does not match its size ({size}); it is read as its size says", RecordsLost: false));
             }
             var id = BinaryPrimitives.ReadUInt64LittleEndian(record[8..]);
             var written = FileTimeToMs(BinaryPrimitives.ReadInt64LittleEndian(record[16..]));
