@@ -11,8 +11,29 @@ public sealed class XmlNode(string name)
     public List<XmlNode> Children { get; } = [];
     public StringBuilder Text { get; } = new();
 
+    /// <summary>
+    /// The text as XML writes it, kept only once an entity reference made it differ from the
+    /// text escaped (<c>&amp;quot;</c> written as a reference, not as a quote from a value).
+    /// </summary>
+    public StringBuilder? XmlText { get; private set; }
+
     /// <summary>Whether it holds text, even empty (a value), as opposed to nothing at all.</summary>
     public bool HasText { get; set; }
+
+    /// <summary>Appends text; <paramref name="xml"/> is how XML wrote it, when not just the text escaped.</summary>
+    public void AppendText(string text, string? xml = null)
+    {
+        if (xml is not null && XmlText is null)
+        {
+            XmlText = new StringBuilder(EscapeText(Text.ToString()));
+        }
+        XmlText?.Append(xml ?? EscapeText(text));
+        Text.Append(text);
+    }
+
+    /// <summary>What XML text escapes: ampersands and angle brackets.</summary>
+    public static string EscapeText(string value) =>
+        value.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
 }
 
 /// <summary>Why a record's BinXml could not be read.</summary>
@@ -46,7 +67,7 @@ public sealed class BinXml
         _nodes = 0;
         var root = new XmlNode("#document");
         var at = offset;
-        Instantiate(ReadItems(ref at, offset + length, 0, untilEndElement: false, embedded: false), root, null, 0);
+        Instantiate(ReadItems(ref at, offset + length, 0, untilEndElement: false, inTemplate: false), root, null, 0);
         return root.Children.FirstOrDefault() ?? throw new BinXmlException("the record holds no element");
     }
 
@@ -57,7 +78,8 @@ public sealed class BinXml
 
     private sealed record ElementItem(string Name, List<(string Name, List<Item> Value)> Attributes, List<Item> Children) : Item;
 
-    private sealed record TextItem(string Text) : Item;
+    /// <summary>Text; <c>Xml</c> when it came from an entity reference, written as that reference.</summary>
+    private sealed record TextItem(string Text, string? Xml = null) : Item;
 
     private sealed record SubstitutionItem(int Index, bool Optional) : Item;
 
@@ -65,10 +87,11 @@ public sealed class BinXml
 
     /// <summary>
     /// Tokens as items, until EOF (or the end of the enclosing element when
-    /// <paramref name="untilEndElement"/>). <paramref name="embedded"/>: BinXml inside a value,
-    /// whose elements have no dependency id.
+    /// <paramref name="untilEndElement"/>). <paramref name="inTemplate"/>: a template's definition,
+    /// whose elements have a dependency id; elements outside one (a record written without a
+    /// template, as a WEC-forwarded one is, or BinXml inside a value) have none.
     /// </summary>
-    private List<Item> ReadItems(ref int at, int end, int depth, bool untilEndElement, bool embedded)
+    private List<Item> ReadItems(ref int at, int end, int depth, bool untilEndElement, bool inTemplate)
     {
         if (depth > EventShape.MaxDepth)
         {
@@ -89,7 +112,7 @@ public sealed class BinXml
                     }
                     throw new BinXmlException($"an end of element with none open at {at - 1}");
                 case 0x01: // open start element
-                    items.Add(ReadElement(ref at, end, hasAttributes: (token & 0x40) != 0, depth, embedded));
+                    items.Add(ReadElement(ref at, end, hasAttributes: (token & 0x40) != 0, depth, inTemplate));
                     break;
                 case var text when MakesText(text):
                     at--;
@@ -117,11 +140,11 @@ public sealed class BinXml
     /// <summary>A template instance as an item: the template's tree and the record's values for it.</summary>
     private sealed record TemplateInstanceItem((Template Template, Value[] Values) Instance) : Item;
 
-    private ElementItem ReadElement(ref int at, int end, bool hasAttributes, int depth, bool embedded)
+    private ElementItem ReadElement(ref int at, int end, bool hasAttributes, int depth, bool inTemplate)
     {
-        if (!embedded)
+        if (inTemplate)
         {
-            at += 2; // dependency id (BinXml inside a value has none)
+            at += 2; // dependency id
         }
         var size = Within(ref at, end);
         var elementEnd = at + size;
@@ -151,7 +174,7 @@ public sealed class BinXml
         switch (close)
         {
             case 0x02: // close start element: content, then its end
-                children = ReadItems(ref at, Math.Min(Math.Max(elementEnd, at), end), depth + 1, untilEndElement: true, embedded);
+                children = ReadItems(ref at, Math.Min(Math.Max(elementEnd, at), end), depth + 1, untilEndElement: true, inTemplate);
                 break;
             case 0x03: // empty element
                 break;
@@ -193,7 +216,8 @@ public sealed class BinXml
             case 0x08:
                 return new TextItem(((char)UInt16(ref at, end)).ToString());
             case 0x09:
-                return new TextItem(Entity(ReadName(ref at, end)));
+                var entity = ReadName(ref at, end);
+                return new TextItem(Entity(entity), "&" + entity + ";");
             default:
                 var index = UInt16(ref at, end);
                 Byte(ref at, end); // the value type, which the value itself carries
@@ -216,7 +240,7 @@ public sealed class BinXml
         if (!_templates.TryGetValue(definition, out var template))
         {
             // A template's elements have dependency ids, also when it is instantiated inside a value.
-            template = new Template(ReadItems(ref body, definitionEnd, depth + 1, untilEndElement: false, embedded: false));
+            template = new Template(ReadItems(ref body, definitionEnd, depth + 1, untilEndElement: false, inTemplate: true));
             _templates[definition] = template;
         }
         if (definition == at)
@@ -270,7 +294,7 @@ public sealed class BinXml
                         foreach (var part in EvtxValues.Items(value.Type, Chunk.Slice(value.Offset, value.Length)))
                         {
                             var repeated = new XmlNode(element.Name) { HasText = part.Length > 0 };
-                            repeated.Text.Append(part);
+                            repeated.AppendText(part);
                             Instantiate(element.Attributes, repeated, values, depth);
                             parent.Children.Add(repeated);
                         }
@@ -282,7 +306,7 @@ public sealed class BinXml
                     parent.Children.Add(node);
                     break;
                 case TextItem text:
-                    parent.Text.Append(text.Text);
+                    parent.AppendText(text.Text, text.Xml);
                     parent.HasText = true;
                     break;
                 case SubstitutionItem substitution:
@@ -322,10 +346,10 @@ public sealed class BinXml
         {
             // BinXml inside a value: a fragment of its own (often a template instance).
             var at = value.Offset;
-            Instantiate(ReadItems(ref at, value.Offset + value.Length, depth + 1, untilEndElement: false, embedded: true), parent, null, depth + 1);
+            Instantiate(ReadItems(ref at, value.Offset + value.Length, depth + 1, untilEndElement: false, inTemplate: false), parent, null, depth + 1);
             return;
         }
-        parent.Text.Append(EvtxValues.Text(value.Type, Chunk.Slice(value.Offset, value.Length)));
+        parent.AppendText(EvtxValues.Text(value.Type, Chunk.Slice(value.Offset, value.Length)));
         parent.HasText = true;
     }
 

@@ -57,7 +57,8 @@ public static class EvtxJson
     {
         if (node.Attributes.Count == 0 && node.Children.Count == 0)
         {
-            if (node.HasText)
+            // An empty element is null, as evtx_dump writes it (a named Data value stays "").
+            if (node.HasText && node.Text.Length > 0)
             {
                 json.WriteStringValue(node.Text.ToString());
             }
@@ -83,20 +84,11 @@ public static class EvtxJson
         }
         else
         {
-            foreach (var group in node.Children.GroupBy(c => c.Name))
+            var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var child in node.Children)
             {
-                json.WritePropertyName(group.Key);
-                if (group.Count() == 1)
-                {
-                    WriteElement(group.First(), json);
-                    continue;
-                }
-                json.WriteStartArray();
-                foreach (var child in group)
-                {
-                    WriteElement(child, json);
-                }
-                json.WriteEndArray();
+                json.WritePropertyName(Unique(child.Name, seen));
+                WriteElement(child, json);
             }
         }
         if (node.HasText && node.Text.Length > 0)
@@ -106,30 +98,61 @@ public static class EvtxJson
         json.WriteEndObject();
     }
 
-    /// <summary>EventData: each <c>Data Name="X"</c> as X; unnamed ones (and other children) listed under their element name.</summary>
+    /// <summary>
+    /// EventData: each <c>Data Name="X"</c> as X; the unnamed <c>Data</c> elements together as
+    /// <c>"Data": {"#text": [...]}</c> (one alone: its text), at the place of the first; other
+    /// children as elements.
+    /// </summary>
     private static void WriteEventData(XmlNode node, Utf8JsonWriter json)
     {
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var data in node.Children.Where(c => c.Name == "Data" && c.Attributes.Any(a => a.Name == "Name")))
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var unnamed = node.Children.Where(IsUnnamedData).ToList();
+        var unnamedWritten = false;
+        foreach (var child in node.Children)
         {
-            var name = data.Attributes.First(a => a.Name == "Name").Value;
-            if (name.Length > 0 && names.Add(name))
+            if (IsUnnamedData(child))
             {
-                json.WriteString(name, data.Text.ToString());
-            }
-        }
-        foreach (var group in node.Children.Where(c => c.Name != "Data" || c.Attributes.All(a => a.Name != "Name")).GroupBy(c => c.Name))
-        {
-            if (!names.Add(group.Key))
-            {
+                if (!unnamedWritten)
+                {
+                    json.WritePropertyName(Unique("Data", seen));
+                    json.WriteStartObject();
+                    json.WritePropertyName("#text");
+                    if (unnamed.Count == 1)
+                    {
+                        json.WriteStringValue(unnamed[0].Text.ToString());
+                    }
+                    else
+                    {
+                        json.WriteStartArray();
+                        foreach (var data in unnamed)
+                        {
+                            json.WriteStringValue(data.Text.ToString());
+                        }
+                        json.WriteEndArray();
+                    }
+                    json.WriteEndObject();
+                    unnamedWritten = true;
+                }
                 continue;
             }
-            json.WriteStartArray(group.Key);
-            foreach (var child in group)
+            if (child.Name == "Data" && child.Attributes.FirstOrDefault(a => a.Name == "Name").Value is { Length: > 0 } name)
             {
-                json.WriteStringValue(child.Text.ToString());
+                json.WriteString(Unique(name, seen), child.Text.ToString());
+                continue;
             }
-            json.WriteEndArray();
+            json.WritePropertyName(Unique(child.Name, seen));
+            WriteElement(child, json);
         }
+    }
+
+    private static bool IsUnnamedData(XmlNode node) =>
+        node.Name == "Data" && !node.Attributes.Any(a => a.Name == "Name" && a.Value.Length > 0);
+
+    /// <summary>A name met again among its siblings gets <c>_1</c>, <c>_2</c>, ..., as evtx_dump writes it.</summary>
+    private static string Unique(string name, Dictionary<string, int> seen)
+    {
+        var count = seen.GetValueOrDefault(name);
+        seen[name] = count + 1;
+        return count == 0 ? name : $"{name}_{count}";
     }
 }

@@ -18,12 +18,12 @@ public static class EvtxXml
         text.Append(indent).Append('<').Append(node.Name);
         foreach (var (name, value) in node.Attributes)
         {
-            text.Append(' ').Append(name).Append("=\"").Append(Escape(value)).Append('"');
+            text.Append(' ').Append(name).Append("=\"").Append(XmlNode.EscapeText(value).Replace("\"", "&quot;", StringComparison.Ordinal)).Append('"');
         }
         text.Append('>');
         if (node.Children.Count == 0 && node.HasText)
         {
-            text.Append(Escape(node.Text.ToString())).Append("</").Append(node.Name).Append(">\n");
+            text.Append(node.XmlText?.ToString() ?? XmlNode.EscapeText(node.Text.ToString())).Append("</").Append(node.Name).Append(">\n");
             return;
         }
         text.Append('\n');
@@ -33,7 +33,4 @@ public static class EvtxXml
         }
         text.Append(indent).Append("</").Append(node.Name).Append(">\n");
     }
-
-    private static string Escape(string value) =>
-        value.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal).Replace("\"", "&quot;", StringComparison.Ordinal);
 }

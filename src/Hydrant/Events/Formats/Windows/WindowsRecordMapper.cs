@@ -212,6 +212,10 @@ internal sealed class WindowsRecordMapper : RecordMapper
                         }
                     }
                     break;
+                case JsonValueKind.Object when TextOnly(property.Value) is { } text:
+                    // evtx_dump's unnamed Data elements: {"#text": [...]}, as the values themselves.
+                    e.Add(property.Name, text, part);
+                    break;
                 default:
                     if (property.Name != "#attributes")
                     {
@@ -220,6 +224,24 @@ internal sealed class WindowsRecordMapper : RecordMapper
                     break;
             }
         }
+    }
+
+    /// <summary>The <c>#text</c> of an element that holds nothing else but attributes, or null.</summary>
+    private static JsonElement? TextOnly(JsonElement element)
+    {
+        JsonElement? text = null;
+        foreach (var property in element.EnumerateObject())
+        {
+            if (property.Name == "#text")
+            {
+                text = property.Value;
+            }
+            else if (property.Name != "#attributes")
+            {
+                return null;
+            }
+        }
+        return text;
     }
 
     private static void ReadWinlogbeat(JsonElement root, JsonElement winlog, WindowsEvent e)
