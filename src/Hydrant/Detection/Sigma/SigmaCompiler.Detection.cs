@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -224,6 +225,7 @@ public sealed partial class SigmaCompiler
         var tests = spec.Type switch
         {
             ValueType.FieldRef => values.Select(v => FieldRef(v.Text, spec.Cased)).ToList(),
+            ValueType.String when !spec.All => CompileAnyText(Expand(values, spec, budget), spec),
             _ => Expand(values, spec, budget).Select(v => CompileValue(v, spec)).ToList(),
         };
         Func<EventView, FieldValue, bool> any = (e, element) => tests.Exists(t => Test(t, e, element));
@@ -235,6 +237,40 @@ public sealed partial class SigmaCompiler
             return e => e.TryGetField(name, out var element) && !any(e, element);
         }
         return e => e.TryGetField(name, out var element) && combine(e, element);
+    }
+
+    /// <summary>
+    /// Text values of which any one must match: those that are only "contains" (most lists of
+    /// SigmaHQ's, some of hundreds) become one multi-string search (<see cref="SearchValues{T}"/>,
+    /// vectorised), not a search per value; the others are tested one by one.
+    /// </summary>
+    private static List<Func<EventView, FieldValue, bool>> CompileAnyText(List<Value> values, Modifiers spec)
+    {
+        var contained = new List<string>();
+        var tests = new List<Func<EventView, FieldValue, bool>>();
+        foreach (var value in values)
+        {
+            if (Positioned(value, spec).ContainedText is { } text)
+            {
+                contained.Add(text);
+            }
+            else
+            {
+                tests.Add(CompileValue(value, spec));
+            }
+        }
+        if (contained.Count == 1)
+        {
+            var text = contained[0];
+            var comparison = spec.Cased ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
+            tests.Insert(0, (_, element) => element.Text is { } s && s.Contains(text, comparison));
+        }
+        else if (contained.Count > 1)
+        {
+            var needles = SearchValues.Create([.. contained.Distinct(spec.Cased ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase)], spec.Cased ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
+            tests.Insert(0, (_, element) => element.Text is { } s && s.AsSpan().IndexOfAny(needles) >= 0);
+        }
+        return tests;
     }
 
     private static bool Test(Func<EventView, FieldValue, bool> test, EventView e, FieldValue element)
@@ -289,17 +325,19 @@ public sealed partial class SigmaCompiler
                 }
                 return (_, element) => element.TryNumber(out var number) && Compare(compare, number, bound);
             default:
-                var pattern = spec.Position switch
-                {
-                    Position.Contains => value.Pattern.Contains(),
-                    Position.StartsWith => value.Pattern.StartsWith(),
-                    Position.EndsWith => value.Pattern.EndsWith(),
-                    _ => value.Pattern,
-                };
-                var matches = pattern.Compile(spec.Cased);
+                var matches = Positioned(value, spec).Compile(spec.Cased);
                 return (_, element) => element.Text is { } s && matches(s);
         }
     }
+
+    /// <summary>The value's pattern where the modifiers put it (contains, startswith, endswith).</summary>
+    private static SigmaString Positioned(Value value, Modifiers spec) => spec.Position switch
+    {
+        Position.Contains => value.Pattern.Contains(),
+        Position.StartsWith => value.Pattern.StartsWith(),
+        Position.EndsWith => value.Pattern.EndsWith(),
+        _ => value.Pattern,
+    };
 
     private static Func<string, bool> CompileRegex(string pattern, Modifiers spec)
     {

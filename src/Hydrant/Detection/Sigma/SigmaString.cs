@@ -62,6 +62,9 @@ internal sealed class SigmaString
     /// <summary>The longest run of literal text (any match contains it), or null when there is none.</summary>
     public string? LongestLiteral => Simplify().Where(p => p.Kind == Part.Text).Select(p => p.Text).MaxBy(t => t.Length);
 
+    /// <summary>The text, when the pattern is only "contains it" (<c>*text*</c>, the text not empty), else null.</summary>
+    public string? ContainedText => Simplify() is [(Part.Star, _), (Part.Text, var text), (Part.Star, _)] && text.Length > 0 ? text : null;
+
     public Func<string, bool> Compile(bool cased)
     {
         var comparison = cased ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
