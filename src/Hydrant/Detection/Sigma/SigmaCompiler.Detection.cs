@@ -259,13 +259,7 @@ public sealed partial class SigmaCompiler
                 tests.Add(CompileValue(value, spec));
             }
         }
-        if (contained.Count == 1)
-        {
-            var text = contained[0];
-            var comparison = spec.Cased ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
-            tests.Insert(0, (_, element) => element.Text is { } s && s.Contains(text, comparison));
-        }
-        else if (contained.Count > 1)
+        if (contained.Count > 0)
         {
             var needles = SearchValues.Create([.. contained.Distinct(spec.Cased ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase)], spec.Cased ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
             tests.Insert(0, (_, element) => element.Text is { } s && s.AsSpan().IndexOfAny(needles) >= 0);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -78,7 +79,10 @@ internal sealed class SigmaString
             case [(Part.Star, _)]:
                 return _ => true;
             case [(Part.Star, _), (Part.Text, var text), (Part.Star, _)]:
-                return s => s.Contains(text, comparison);
+                // A searcher made once: under invariant globalization string.Contains ignoring
+                // case takes a slow path for every string, SearchValues a vectorised one.
+                var needle = SearchValues.Create([text], comparison);
+                return s => s.AsSpan().IndexOfAny(needle) >= 0;
             case [(Part.Text, var text), (Part.Star, _)]:
                 return s => s.StartsWith(text, comparison);
             case [(Part.Star, _), (Part.Text, var text)]:
