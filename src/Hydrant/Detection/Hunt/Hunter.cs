@@ -42,30 +42,19 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
 
     public async Task<HuntSummary> RunAsync(IEnumerable<string> files, Func<Alert, ValueTask> emit, HuntReporting? reporting, CancellationToken cancellationToken)
     {
+        reporting ??= new HuntReporting();
         var summary = new Counters();
         _correlations.Use(rules.Plan);
-        foreach (var file in files)
-        {
-            await HuntFileAsync(file, summary, emit, reporting ?? new HuntReporting(), cancellationToken);
-            reporting?.FileDone?.Invoke(file);
-        }
-        var firings = new List<CorrelationFiring>();
-        _correlations.Flush(firings);
-        await EmitAsync(firings, summary, emit);
-        return summary.ToSummary();
-    }
-
-    private async Task HuntFileAsync(string file, Counters summary, Func<Alert, ValueTask> emit, HuntReporting reporting, CancellationToken cancellationToken)
-    {
+        // One pipeline for all the files, so that many small ones (an EVTX folder) keep every core busy.
         var chunks = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(Workers * 2) { SingleWriter = true });
         var results = Channel.CreateBounded<(long Number, ChunkResult Result)>(new BoundedChannelOptions(Workers * 2) { SingleReader = true });
 
-        var reader = Task.Run(() => ReadChunksAsync(file, chunks.Writer, cancellationToken), cancellationToken);
+        var reader = Task.Run(() => ReadFilesAsync(files, chunks.Writer, cancellationToken), cancellationToken);
         var workers = Enumerable.Range(0, Workers).Select(_ => Task.Run(async () =>
         {
             await foreach (var chunk in chunks.Reader.ReadAllAsync(cancellationToken))
             {
-                await results.Writer.WriteAsync((chunk.Number, Evaluate(file, chunk)), cancellationToken);
+                await results.Writer.WriteAsync((chunk.Number, chunk.EndOfFile ? ChunkResult.FileEnd(chunk.File) : Evaluate(chunk)), cancellationToken);
             }
         }, cancellationToken)).ToList();
         var closer = Task.WhenAll(workers).ContinueWith(t => results.Writer.TryComplete(t.Exception), TaskScheduler.Default);
@@ -78,25 +67,53 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
             pending[number] = result;
             while (pending.Remove(next, out var ready))
             {
+                next++;
+                if (ready.EndOfFile)
+                {
+                    reporting.FileDone?.Invoke(ready.File);
+                    continue;
+                }
                 summary.Add(ready);
                 foreach (var line in ready.Rejections)
                 {
-                    reporting.Rejected?.Invoke($"{file}:{line}");
+                    reporting.Rejected?.Invoke($"{ready.File}:{line}");
                 }
                 foreach (var notice in ready.Notices)
                 {
-                    reporting.Notice?.Invoke($"{file}: {notice}");
+                    reporting.Notice?.Invoke($"{ready.File}: {notice}");
                 }
                 foreach (var alert in ready.Alerts)
                 {
                     await emit(alert);
                 }
                 await CorrelateAsync(ready, summary, emit);
-                next++;
             }
         }
         await reader;
         await closer;
+
+        var firings = new List<CorrelationFiring>();
+        _correlations.Flush(firings);
+        await EmitAsync(firings, summary, emit);
+        return summary.ToSummary();
+    }
+
+    /// <summary>Every file's chunks in order, numbered across files, each file closed by a chunk that marks its end.</summary>
+    private async Task ReadFilesAsync(IEnumerable<string> files, ChannelWriter<Chunk> chunks, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var number = 0L;
+            foreach (var file in files)
+            {
+                number = await ReadChunksAsync(file, number, chunks, cancellationToken);
+                await chunks.WriteAsync(new Chunk(file, number++, ReadOnlyMemory<byte>.Empty, 0) { EndOfFile = true }, cancellationToken);
+            }
+        }
+        finally
+        {
+            chunks.TryComplete();
+        }
     }
 
     /// <summary>Feeds a chunk's matches to the correlation windows, in file order, and emits what fires.</summary>
@@ -122,71 +139,64 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
         }
     }
 
-    private async Task ReadChunksAsync(string file, ChannelWriter<Chunk> chunks, CancellationToken cancellationToken)
+    /// <summary>The file's chunks, numbered from <paramref name="number"/>; returns the number after its last.</summary>
+    private async Task<long> ReadChunksAsync(string file, long number, ChannelWriter<Chunk> chunks, CancellationToken cancellationToken)
     {
-        try
+        await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        var head = new byte[64 * 1024];
+        var headLength = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
+        stream.Position = 0;
+        if (EvtxFile.HasSignature(head.AsSpan(0, headLength)))
         {
-            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-            var head = new byte[64 * 1024];
-            var headLength = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
-            stream.Position = 0;
-            if (EvtxFile.HasSignature(head.AsSpan(0, headLength)))
+            // An EVTX file, whatever the format says, in parts of whole chunks the workers read in parallel.
+            await foreach (var (firstChunk, part) in EvtxFile.ReadPartsAsync(ReadOnlyMemory<byte>.Empty, stream, ChunkBytes, cancellationToken))
             {
-                // An EVTX file, whatever the format says, in parts of whole chunks the workers read in parallel.
-                var number = 0L;
-                await foreach (var (firstChunk, part) in EvtxFile.ReadPartsAsync(ReadOnlyMemory<byte>.Empty, stream, ChunkBytes, cancellationToken))
-                {
-                    await chunks.WriteAsync(new Chunk(number++, part, 0) { Format = InputFormat.Evtx, FirstChunk = firstChunk }, cancellationToken);
-                }
-                return;
+                await chunks.WriteAsync(new Chunk(file, number++, part, 0) { Format = InputFormat.Evtx, FirstChunk = firstChunk }, cancellationToken);
             }
-            if (FileShape.IsWholeDocument(head.AsSpan(0, headLength), options.Format))
-            {
-                if (stream.Length > WholeDocumentLimit)
-                {
-                    throw new InvalidDataException($"{file} is one JSON document of {stream.Length} bytes; convert it to one record per line");
-                }
-                await chunks.WriteAsync(new Chunk(0, await File.ReadAllBytesAsync(file, cancellationToken), 0), cancellationToken);
-                return;
-            }
-            var next = 0L;
-            var firstLine = 0L;
-            var buffer = new byte[ChunkBytes];
-            var filled = 0;
-            while (true)
-            {
-                var read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken);
-                filled += read;
-                var endOfFile = read == 0;
-                if (!endOfFile && filled < buffer.Length)
-                {
-                    continue; // fill the chunk first
-                }
-                var end = endOfFile ? filled : buffer.AsSpan(0, filled).LastIndexOf((byte)'\n') + 1;
-                if (end == 0)
-                {
-                    if (endOfFile)
-                    {
-                        return;
-                    }
-                    Array.Resize(ref buffer, buffer.Length * 2); // one line longer than a chunk
-                    continue;
-                }
-                var data = buffer.AsSpan(0, end).ToArray();
-                await chunks.WriteAsync(new Chunk(next++, data, firstLine), cancellationToken);
-                firstLine += data.AsSpan().Count((byte)'\n');
-                buffer.AsSpan(end, filled - end).CopyTo(buffer);
-                filled -= end;
-            }
+            return number;
         }
-        finally
+        if (FileShape.IsWholeDocument(head.AsSpan(0, headLength), options.Format))
         {
-            chunks.TryComplete();
+            if (stream.Length > WholeDocumentLimit)
+            {
+                throw new InvalidDataException($"{file} is one JSON document of {stream.Length} bytes; convert it to one record per line");
+            }
+            await chunks.WriteAsync(new Chunk(file, number++, await File.ReadAllBytesAsync(file, cancellationToken), 0), cancellationToken);
+            return number;
+        }
+        var firstLine = 0L;
+        var buffer = new byte[ChunkBytes];
+        var filled = 0;
+        while (true)
+        {
+            var read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken);
+            filled += read;
+            var endOfFile = read == 0;
+            if (!endOfFile && filled < buffer.Length)
+            {
+                continue; // fill the chunk first
+            }
+            var end = endOfFile ? filled : buffer.AsSpan(0, filled).LastIndexOf((byte)'\n') + 1;
+            if (end == 0)
+            {
+                if (endOfFile)
+                {
+                    return number;
+                }
+                Array.Resize(ref buffer, buffer.Length * 2); // one line longer than a chunk
+                continue;
+            }
+            var data = buffer.AsSpan(0, end).ToArray();
+            await chunks.WriteAsync(new Chunk(file, number++, data, firstLine), cancellationToken);
+            firstLine += data.AsSpan().Count((byte)'\n');
+            buffer.AsSpan(end, filled - end).CopyTo(buffer);
+            filled -= end;
         }
     }
 
-    private ChunkResult Evaluate(string file, Chunk chunk)
+    private ChunkResult Evaluate(Chunk chunk)
     {
+        var file = chunk.File;
         ParsedBatch batch;
         try
         {
@@ -195,7 +205,7 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
         catch (EventParser.UnreadableBodyException e)
         {
             // Only blank lines; or an EVTX part that is no EVTX file.
-            return new ChunkResult(0, 0, [], chunk.Format is null ? [] : [e.Message], [], [], long.MinValue);
+            return new ChunkResult(file, 0, 0, [], chunk.Format is null ? [] : [e.Message], [], [], long.MinValue);
         }
         using (batch)
         {
@@ -234,7 +244,7 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
             var rejections = evtx
                 ? batch.Rejections.Select(r => r.Error).ToList()
                 : [.. batch.Rejections.Select(r => $"{LineNumbers(chunk)[r.Index]}: {r.Error}")];
-            return new ChunkResult(batch.Records, batch.Events.Count, alerts, rejections, [.. batch.Notices], hits, newest);
+            return new ChunkResult(file, batch.Records, batch.Events.Count, alerts, rejections, [.. batch.Notices], hits, newest);
         }
     }
 
@@ -262,15 +272,23 @@ public sealed class Hunter(RuleSet rules, EventParser parser, ParseOptions optio
     }
 
     /// <summary>Lines of a file, or a part of an EVTX file (its header and a run of chunks, the first numbered <c>FirstChunk</c>).</summary>
-    private sealed record Chunk(long Number, ReadOnlyMemory<byte> Data, long FirstLine)
+    private sealed record Chunk(string File, long Number, ReadOnlyMemory<byte> Data, long FirstLine)
     {
+        /// <summary>Marks the end of <see cref="File"/>: no data, its results all before it.</summary>
+        public bool EndOfFile { get; init; }
+
         public InputFormat? Format { get; init; }
 
         public int FirstChunk { get; init; }
     }
 
     /// <summary>What the workers found in a chunk; <c>Hits</c> are the correlation matches per event, in file order.</summary>
-    private sealed record ChunkResult(long Records, long Events, List<Alert> Alerts, List<string> Rejections, List<string> Notices, List<(long TimestampMs, List<CorrelationHit> Hits)> Hits, long NewestMs);
+    private sealed record ChunkResult(string File, long Records, long Events, List<Alert> Alerts, List<string> Rejections, List<string> Notices, List<(long TimestampMs, List<CorrelationHit> Hits)> Hits, long NewestMs)
+    {
+        public bool EndOfFile { get; private init; }
+
+        public static ChunkResult FileEnd(string file) => new(file, 0, 0, [], [], [], [], long.MinValue) { EndOfFile = true };
+    }
 
     private sealed class Counters
     {
