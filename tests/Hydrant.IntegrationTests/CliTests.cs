@@ -293,6 +293,28 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Rules_lint_names_each_finding_and_fails_only_on_a_rule_that_does_not_compile()
+    {
+        using var folder = new TempDirectory();
+        var good = "title: Good\nid: 0b1c2d3e-4f50-4a61-8b72-9c8d7e6f5a40\nstatus: test\ndescription: Detects it.\nauthor: me\ndate: 2026-12-02\ntags:\n    - attack.t1046\n"
+            + "logsource:\n    product: aws\n    service: cloudtrail\ndetection:\n    selection:\n        eventName: X\n    condition: selection\nfalsepositives:\n    - Unknown\nlevel: low\n";
+        await File.WriteAllTextAsync(Path.Combine(folder.Path, "good.yml"), good);
+        await File.WriteAllTextAsync(Path.Combine(folder.Path, "tagged.yml"), good.Replace("0b1c2d3e", "1b1c2d3e", StringComparison.Ordinal).Replace("attack.t1046", "attack.T1046", StringComparison.Ordinal));
+
+        var (clean, text, _) = await HydrantProcess.RunAsync(["rules", "lint", folder.Path]);
+        Assert.Equal(0, clean);
+        Assert.Contains("tagged.yml: warning tag: tag 'attack.T1046' is not an ATT&CK tactic or id", text, StringComparison.Ordinal);
+        Assert.Contains("2 rules: 0 errors, 1 warnings, in 1 rules", text, StringComparison.Ordinal);
+
+        await File.WriteAllTextAsync(Path.Combine(folder.Path, "broken.yml"), good.Replace("eventName:", "eventName|bogus:", StringComparison.Ordinal));
+        var (broken, json, _) = await HydrantProcess.RunAsync(["rules", "lint", folder.Path, "--json"]);
+        Assert.Equal(1, broken);
+        var refused = Assert.Single(json.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement), l => l.GetProperty("severity").GetString() == "error");
+        Assert.Equal(("broken.yml", "refused"), (refused.GetProperty("path").GetString(), refused.GetProperty("code").GetString()));
+        Assert.Contains("unsupported modifier 'bogus'", refused.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Rules_check_reports_every_document_of_a_correlation_file_and_refuses_a_correlation_naming_a_missing_rule()
     {
         using var folder = new TempDirectory();

@@ -71,8 +71,61 @@ internal static class RulesCommand
             }
             return compiled == results.Count ? ExitCodes.Success : ExitCodes.BadInput;
         });
-        return new Command("rules", "Work with Sigma rules") { check, List(), Show() };
+        return new Command("rules", "Work with Sigma rules") { check, Lint(), List(), Show() };
     }
+
+    /// <summary>
+    /// <c>hydrant rules lint DIR</c>: what the Sigma conventions flag in each rule (SigmaLinter);
+    /// exit 1 when a rule has an error (it does not compile), 0 with warnings only.
+    /// </summary>
+    private static Command Lint()
+    {
+        var directory = new Argument<DirectoryInfo>("DIR") { Description = "Folder of Sigma rules (*.yml, *.yaml; searched recursively)" };
+        var json = new Option<bool>("--json") { Description = "One JSON line per finding: path, id, title, severity (error|warning), code, message" };
+        var command = new Command("lint", "Report what the Sigma conventions flag in every rule under DIR") { directory, json };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var root = result.GetValue(directory)!;
+            if (!root.Exists)
+            {
+                await Console.Error.WriteLineAsync($"hydrant: {root.FullName} does not exist");
+                return ExitCodes.BadInput;
+            }
+            var compiler = new SigmaCompiler(SigmaOptions.Default);
+            var findings = new List<RuleFinding>();
+            var rules = 0;
+            foreach (var file in RuleSet.RuleFiles(root.FullName))
+            {
+                var path = Path.GetRelativePath(root.FullName, file);
+                foreach (var document in compiler.CompilePath(file))
+                {
+                    rules++;
+                    findings.AddRange(SigmaLinter.Lint(document).Select(f =>
+                        new RuleFinding(path, document.Document?.Id ?? document.Id, document.Document?.Title ?? document.Title, f.Severity, f.Code, f.Message)));
+                }
+            }
+            if (result.GetValue(json))
+            {
+                foreach (var finding in findings)
+                {
+                    Console.WriteLine(JsonSerializer.Serialize(finding, RuleCheckJson.Options));
+                }
+            }
+            else
+            {
+                foreach (var finding in findings)
+                {
+                    Console.WriteLine($"{finding.Path}: {finding.Severity} {finding.Code}: {finding.Message}");
+                }
+                var flagged = findings.Select(f => (f.Path, f.Id)).Distinct().Count();
+                Console.WriteLine($"{rules} rules: {findings.Count(f => f.Severity == LintFinding.Error)} errors, {findings.Count(f => f.Severity == LintFinding.Warning)} warnings, in {flagged} rules");
+            }
+            return findings.Any(f => f.Severity == LintFinding.Error) ? ExitCodes.Failure : ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private sealed record RuleFinding(string Path, string? Id, string? Title, string Severity, string Code, string Message);
 
     /// <summary><c>hydrant rules list</c>: the server's loaded rules and the refused ones.</summary>
     private static Command List()
