@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Text.Json;
+using Hydrant.Enrichment;
 using Hydrant.Events;
 using Hydrant.Events.Formats;
 using Hydrant.Server.Auth;
@@ -21,7 +23,7 @@ public static class IngestEndpoints
             .Answers<IngestAnswer>(problems: [StatusCodes.Status400BadRequest, StatusCodes.Status408RequestTimeout, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status429TooManyRequests])
             .WithSummary("Ingest events: ?format=json|cloudtrail|zeek|syslog|web|windows|evtx (&path= for Zeek, &year= for RFC 3164 syslog, &stream=&position= to number records across requests; for evtx the body is the file, or its header and a run of chunks from chunk ?position= on); every accepted event is durable when this returns");
 
-    private static async Task IngestAsync(HttpContext context, ISpool spool, EventParser parser, EventLimits limits, StoreOptions store, IngestStats stats)
+    private static async Task IngestAsync(HttpContext context, ISpool spool, EventParser parser, EventLimits limits, StoreOptions store, IngestStats stats, Enricher enricher)
     {
         if (ReadOptions(context.Request.Query) is not { } options)
         {
@@ -77,10 +79,41 @@ public static class IngestEndpoints
 
         using (batch)
         {
-            var result = await spool.AppendAsync(batch.Events, context.RequestAborted);
+            var result = await spool.AppendAsync(enricher.Enabled ? Enrich(batch.Events, enricher) : batch.Events, context.RequestAborted);
             stats.RecordRequest(result.Stored + result.Duplicates, batch.Rejections.Count, result.Duplicates);
             await WriteAnswerAsync(context, result, batch.Rejections, batch.Notices);
         }
+    }
+
+    /// <summary>The events with what is known of their addresses added (docs/enrichment.md); those of which nothing is known as they were.</summary>
+    private static List<SecurityEvent> Enrich(IReadOnlyList<SecurityEvent> events, Enricher enricher)
+    {
+        var output = new ArrayBufferWriter<byte>(64 * 1024);
+        var scratch = new ArrayBufferWriter<byte>(1024);
+        var spans = new (int Start, int Length)[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            var start = output.WrittenCount;
+            spans[i] = enricher.TryEnrich(events[i].Json.Span, events[i].SourceIP, output, scratch) ? (start, output.WrittenCount - start) : (-1, 0);
+        }
+        var memory = output.WrittenMemory;
+        var enriched = new List<SecurityEvent>(events.Count);
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            enriched.Add(spans[i].Start < 0 ? e : new SecurityEvent
+            {
+                Id = e.Id,
+                TimestampMs = e.TimestampMs,
+                EventType = e.EventType,
+                SourceIP = e.SourceIP,
+                IdFromClient = e.IdFromClient,
+                Logsource = e.Logsource,
+                Index = e.Index,
+                Json = memory.Slice(spans[i].Start, spans[i].Length),
+            });
+        }
+        return enriched;
     }
 
     private static ParseOptions? ReadOptions(IQueryCollection query)

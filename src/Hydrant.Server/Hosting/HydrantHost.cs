@@ -5,6 +5,7 @@ using Hydrant.Detection.Alerts;
 using Hydrant.Detection.Sigma;
 using Hydrant.DuckDb;
 using Hydrant.DynamoDb;
+using Hydrant.Enrichment;
 using Hydrant.Events;
 using Hydrant.Postgres;
 using Hydrant.Redis;
@@ -54,9 +55,11 @@ public static class HydrantHost
         });
 
         HydrantSettings settings;
+        Enricher enricher;
         try
         {
             settings = HydrantSettings.From(builder.Configuration);
+            enricher = settings.Enrichment.Open();
         }
         catch (InvalidOperationException e)
         {
@@ -86,6 +89,7 @@ public static class HydrantHost
         services.AddSingleton(new ApiKeyAuthorization(settings.Keys));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<EventParser>();
+        services.AddSingleton(enricher);
         services.AddSingleton<IngestStats>();
         services.AddSingleton<HydrantMetrics>();
         try

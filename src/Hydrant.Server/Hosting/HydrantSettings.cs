@@ -17,6 +17,9 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
     /// <summary>Whether every event is loaded into the analytics store (off: SQL and reports see no new events).</summary>
     public bool AnalyticsLoading { get; init; } = true;
 
+    /// <summary>What ingest adds to events (docs/enrichment.md); none configured: nothing.</summary>
+    public EnrichmentSettings Enrichment { get; init; } = new(null, null, [], []);
+
     public static HydrantSettings From(IConfiguration configuration)
     {
         var section = configuration.GetSection("Hydrant");
@@ -70,6 +73,7 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
         {
             DetectionEnabled = section.GetValue("Detection:Enabled", true),
             AnalyticsLoading = section.GetValue("Analytics:Load", true),
+            Enrichment = EnrichmentSettings.From(section),
         };
     }
 }

@@ -34,8 +34,11 @@ public static class EventShape
     [ThreadStatic]
     private static Scratch? _scratch;
 
-    /// <summary>Null when <paramref name="json"/> is one object of this shape, else what is wrong and where.</summary>
-    public static string? Check(ReadOnlySpan<byte> json)
+    /// <summary>
+    /// Null when <paramref name="json"/> is one object of this shape, else what is wrong and where;
+    /// with <paramref name="reserved"/>, a top-level field of that name is wrong too (ingest: Hydrant's own <c>enrichment</c>).
+    /// </summary>
+    public static string? Check(ReadOnlySpan<byte> json, ReadOnlySpan<byte> reserved = default)
     {
         var scratch = _scratch ??= new Scratch();
         scratch.Reset();
@@ -67,6 +70,10 @@ public static class EventShape
                         if (!scratch.IsNew(name))
                         {
                             return $"duplicate key '{Encoding.UTF8.GetString(name)}' in {scratch.Path(json, withCurrentName: false)}";
+                        }
+                        if (!reserved.IsEmpty && scratch.Depth == 1 && name.SequenceEqual(reserved))
+                        {
+                            return $"{Encoding.UTF8.GetString(reserved)}: a reserved field, which Hydrant sets at ingest";
                         }
                         break;
                     case JsonTokenType.String:

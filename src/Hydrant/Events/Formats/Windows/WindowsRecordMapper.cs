@@ -19,7 +19,8 @@ internal sealed class WindowsRecordMapper : RecordMapper
 {
     public static readonly WindowsRecordMapper Instance = new();
 
-    private static readonly string[] CanonicalNames = ["id", "timestamp", "eventType", "sourceIP", "logsource"];
+    // The canonical names, and the enrichment Hydrant adds at ingest.
+    private static readonly string[] CanonicalNames = ["id", "timestamp", "eventType", "sourceIP", "logsource", "enrichment"];
 
     // Event time, in order of trust. A record with its System element (nested, EVTX) has the
     // Event Log's SystemTime, UTC by construction; Sysmon's UtcTime follows the host's idea of UTC
