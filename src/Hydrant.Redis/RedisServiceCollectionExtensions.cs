@@ -30,6 +30,7 @@ public static class RedisServiceCollectionExtensions
             return ConnectionMultiplexer.Connect(options);
         });
         services.AddSingleton<IRuleCache>(sp => new RedisRuleCache(sp.GetRequiredService<IConnectionMultiplexer>(), prefix));
+        services.AddSingleton<Hydrant.Enrichment.Intel.IIntelListCache>(sp => new RedisIntelListCache(sp.GetRequiredService<IConnectionMultiplexer>(), prefix));
         services.AddSingleton<ISharedDetectionState>(sp => new RedisDetectionState(
             sp.GetRequiredService<IConnectionMultiplexer>(), NodeIdentity.Load(sp.GetRequiredService<StoreOptions>()),
             detection.SuppressionWindow, detection.Correlation, prefix));

@@ -46,7 +46,8 @@ public static class RocksDbServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>API rules kept in this node's RocksDB (Hydrant:Cache:Kind=memory): one node, nothing shared.</summary>
-    public static IServiceCollection AddRocksDbRuleCache(this IServiceCollection services) =>
-        services.AddSingleton<Hydrant.Detection.IRuleCache>(sp => new RocksDbRuleCache(sp.GetRequiredService<RocksDbEngine>()));
+    /// <summary>API rules and intel lists kept in this node's RocksDB (Hydrant:Cache:Kind=memory): one node, nothing shared.</summary>
+    public static IServiceCollection AddRocksDbRuleCache(this IServiceCollection services) => services
+        .AddSingleton<Hydrant.Detection.IRuleCache>(sp => new RocksDbRuleCache(sp.GetRequiredService<RocksDbEngine>()))
+        .AddSingleton<Hydrant.Enrichment.Intel.IIntelListCache>(sp => new RocksDbIntelListCache(sp.GetRequiredService<RocksDbEngine>()));
 }

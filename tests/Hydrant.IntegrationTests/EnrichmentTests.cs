@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Hydrant.Tests;
 
 namespace Hydrant.IntegrationTests;
@@ -85,5 +86,87 @@ public sealed class EnrichmentTests
         Assert.NotEqual(0, exit);
         Assert.Contains("Hydrant:Enrichment:GeoIp:City:", error, StringComparison.Ordinal);
         Assert.Contains("GeoIP2-City-Test-Invalid-Node-Count.mmdb is corrupt", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Lists_put_through_the_api_or_changed_on_disk_apply_to_the_next_events_raise_the_built_in_rule_at_their_level_and_survive_a_restart()
+    {
+        using var files = new TempDirectory();
+        using var data = new TempDirectory();
+        var watch = files.File("watch.netset");
+        await File.WriteAllTextAsync(watch, "# watched\n192.0.2.0/24\n");
+        string[] args = ["--Hydrant:Enrichment:Intel:Lists:0:Name=watch", "--Hydrant:Enrichment:Intel:Lists:0:Path=" + watch, "--Hydrant:Enrichment:Intel:Lists:0:Level=low"];
+        var now = DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds();
+        string Event(string id, string source) =>
+            $$$"""{"id":"{{{id}}}","timestamp":{{{now}}},"eventType":"net.connection","sourceIP":"{{{source}}}","logsource":{"product":"hydrant","service":"net"}}""";
+        async Task<string[]> IntelOfAsync(HttpClient client, string id, string source)
+        {
+            Assert.Equal(1, (await Api.PostAsync(client, Event(id, source))).Body.GetProperty("accepted").GetInt32());
+            var (_, stored) = await Api.GetAsync(client, "v1/events/" + id);
+            return stored.TryGetProperty("enrichment", out var enrichment) ? [.. enrichment.GetProperty("intel").EnumerateArray().Select(e => e.GetString()!)] : [];
+        }
+        static async Task<(HttpStatusCode Status, JsonElement Body)> PutAsync(HttpClient client, string path, string text)
+        {
+            using var content = new StringContent(text);
+            using var response = await client.PutAsync(path, content);
+            return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+        }
+
+        await using (var server = await HydrantProcess.ServeAsync(data.Path, args))
+        {
+            using var client = Api.Client(server.BaseUrl);
+            var (added, feed) = await PutAsync(client, "v1/intel/lists/feed?level=critical", "203.0.113.0/24\nnot-an-address\n");
+            Assert.Equal(HttpStatusCode.Created, added);
+            Assert.Equal((1, "api", "critical"), (feed.GetProperty("networks").GetInt32(), feed.GetProperty("source").GetString(), feed.GetProperty("level").GetString()));
+            Assert.Equal("line 2: not an IP address or network", Assert.Single(feed.GetProperty("problems").EnumerateArray()).GetString());
+            Assert.Equal(HttpStatusCode.OK, (await PutAsync(client, "v1/intel/lists/feed?level=critical", "203.0.113.0/24\n")).Status);
+            var (fromFile, conflict) = await PutAsync(client, "v1/intel/lists/watch", "10.0.0.0/8\n");
+            Assert.Equal(HttpStatusCode.Conflict, fromFile);
+            Assert.Contains("read from a configured file", conflict.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            var (badLevel, why) = await PutAsync(client, "v1/intel/lists/other?level=severe", "10.0.0.0/8\n");
+            Assert.Equal(HttpStatusCode.BadRequest, badLevel);
+            Assert.Contains("level must be one of informational, low, medium, high, critical (got 'severe')", why.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.BadRequest, (await PutAsync(client, "v1/intel/lists/..hidden", "10.0.0.0/8\n")).Status);
+            Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync("v1/intel/lists/nothing")).StatusCode);
+
+            // The list put a moment ago is matched by the next event, the file's list too, each raising the built-in rule at its level.
+            Assert.Equal(["feed"], await IntelOfAsync(client, "api-listed", "203.0.113.9"));
+            Assert.Equal(["watch"], await IntelOfAsync(client, "file-listed", "192.0.2.5"));
+            var (_, stored) = await Api.GetAsync(client, "v1/events/api-listed");
+            Assert.Equal("critical", stored.GetProperty("enrichment").GetProperty("intel_level").GetString());
+            await Eventually.TrueAsync(async () =>
+                (await Api.GetAsync(client, "v1/alerts?rule=Connection From a Listed Address")).Body.GetProperty("alerts").EnumerateArray()
+                    .Select(a => a.GetProperty("level").GetString()).Order().SequenceEqual(["critical", "low"]),
+                "the built-in rule raised one alert at each list's level");
+
+            // The file changes on disk: the running server reads it again within a second or so.
+            await File.WriteAllTextAsync(watch, "192.0.2.0/24\n198.51.100.0/24\n");
+            await Eventually.TrueAsync(async () => (await Api.GetAsync(client, "v1/intel/lists/watch")).Body.GetProperty("networks").GetInt32() == 2,
+                "the server read the changed list file");
+            Assert.Equal(["watch"], await IntelOfAsync(client, "file-changed", "198.51.100.9"));
+
+            var (_, lists) = await Api.GetAsync(client, "v1/intel/lists");
+            var byName = lists.GetProperty("lists").EnumerateArray().ToDictionary(l => l.GetProperty("name").GetString()!);
+            Assert.Equal(["watch", "feed"], byName.Keys);
+            Assert.Equal(("file", watch), (byName["watch"].GetProperty("source").GetString(), byName["watch"].GetProperty("path").GetString()));
+            Assert.Equal(2, byName["watch"].GetProperty("hits").GetInt64());
+            Assert.Equal(1, byName["feed"].GetProperty("hits").GetInt64());
+            var (_, stats) = await Api.GetAsync(client, "v1/stats");
+            Assert.Equal(2, stats.GetProperty("enrichment").GetProperty("lists").GetArrayLength());
+
+            Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync("v1/intel/lists/feed")).StatusCode);
+            Assert.Empty(await IntelOfAsync(client, "after-delete", "203.0.113.10"));
+            Assert.Equal(HttpStatusCode.Created, (await PutAsync(client, "v1/intel/lists/kept?format=csv&column=1", "when,address\n2026-12-01,100.64.0.1\n")).Status);
+        }
+
+        await using (var restarted = await HydrantProcess.ServeAsync(data.Path, args))
+        {
+            using var client = Api.Client(restarted.BaseUrl);
+            var (found, kept) = await Api.GetAsync(client, "v1/intel/lists/kept");
+            Assert.Equal(HttpStatusCode.OK, found.StatusCode);
+            Assert.Equal(("csv", 1), (kept.GetProperty("format").GetString(), kept.GetProperty("networks").GetInt32()));
+            Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(client, "v1/intel/lists/feed")).Response.StatusCode);
+            Assert.Equal(["kept"], await IntelOfAsync(client, "after-restart", "100.64.0.1"));
+        }
     }
 }

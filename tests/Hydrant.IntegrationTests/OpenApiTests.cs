@@ -94,6 +94,15 @@ public sealed class OpenApiTests(ServerFixture fixture)
         await CheckAsync(HttpMethod.Delete, "v1/rules/6a0f3f7e-2c1b-4d5e-9f80-1a2b3c4d5e6f", "/v1/rules/{id}", HttpStatusCode.NotFound);
         await CheckAsync(HttpMethod.Get, "v1/rules/6a0f3f7e-2c1b-4d5e-9f80-1a2b3c4d5e6f", "/v1/rules/{id}", HttpStatusCode.NotFound);
 
+        await CheckAsync(HttpMethod.Put, "v1/intel/lists/openapi?level=high", "/v1/intel/lists/{name}", HttpStatusCode.Created, new StringContent("192.0.2.0/24\nnot an address\n"));
+        await CheckAsync(HttpMethod.Put, "v1/intel/lists/openapi", "/v1/intel/lists/{name}", HttpStatusCode.OK, new StringContent("192.0.2.0/24\n"));
+        await CheckAsync(HttpMethod.Put, "v1/intel/lists/openapi?format=xml", "/v1/intel/lists/{name}", HttpStatusCode.BadRequest, new StringContent("192.0.2.0/24\n"));
+        await CheckAsync(HttpMethod.Get, "v1/intel/lists", "/v1/intel/lists", HttpStatusCode.OK);
+        await CheckAsync(HttpMethod.Get, "v1/intel/lists/openapi", "/v1/intel/lists/{name}", HttpStatusCode.OK);
+        await CheckAsync(HttpMethod.Delete, "v1/intel/lists/openapi", "/v1/intel/lists/{name}", HttpStatusCode.NoContent);
+        await CheckAsync(HttpMethod.Delete, "v1/intel/lists/openapi", "/v1/intel/lists/{name}", HttpStatusCode.NotFound);
+        await CheckAsync(HttpMethod.Get, "v1/intel/lists/openapi", "/v1/intel/lists/{name}", HttpStatusCode.NotFound);
+
         var day = DateTimeOffset.UtcNow.AddDays(-1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
         await CheckAsync(HttpMethod.Post, $"v1/reports/daily/{day}", "/v1/reports/daily/{date}", HttpStatusCode.OK);
         await CheckAsync(HttpMethod.Get, $"v1/reports/daily/{day}", "/v1/reports/daily/{date}", HttpStatusCode.OK);
@@ -129,7 +138,7 @@ public sealed class OpenApiTests(ServerFixture fixture)
         }
 
         // The bodies the endpoints read are described too (without refusing other content types).
-        foreach (var (path, verb, type) in new[] { ("/v1/events", "post", "application/x-ndjson"), ("/v1/alerts/{id}", "patch", "application/json"), ("/v1/rules", "post", "application/yaml"), ("/v1/analytics/query", "post", "application/json") })
+        foreach (var (path, verb, type) in new[] { ("/v1/events", "post", "application/x-ndjson"), ("/v1/alerts/{id}", "patch", "application/json"), ("/v1/rules", "post", "application/yaml"), ("/v1/analytics/query", "post", "application/json"), ("/v1/intel/lists/{name}", "put", "text/plain") })
         {
             Assert.NotNull(document["paths"]![path]![verb]!["requestBody"]?["content"]?[type]?["schema"]);
         }

@@ -8,7 +8,7 @@ namespace Hydrant.IntegrationTests;
 
 /// <summary>
 /// Two Hydrant nodes sharing one DynamoDB table, one Redis and one PostgreSQL, as behind a load
-/// balancer: a rule added on one detects on the other, either lists and streams the alerts of
+/// balancer: a rule or an intel list added on one applies on the other, either lists and streams the alerts of
 /// both, and what either accepted is queried from either, in the event store and in the analytics
 /// store, each node writing from its own spool.
 /// </summary>
@@ -42,7 +42,7 @@ public sealed class ScaleOutTests : IDisposable
         $$"""{"id":"{{id}}","timestamp":{{ts}},"eventType":"process.start","sourceIP":"198.51.100.70","logsource":{"product":"test"},"tool":"{{tool}}"}""";
 
     [Fact]
-    public async Task A_rule_added_on_one_node_detects_on_the_other_and_events_from_both_are_queried_from_either()
+    public async Task A_rule_or_intel_list_added_on_one_node_applies_on_the_other_and_events_from_both_are_queried_from_either()
     {
         await using var nodes = await TwoNodes.StartAsync(SharedBackends);
         var (a, b) = (nodes.A, nodes.B);
@@ -94,6 +94,22 @@ public sealed class ScaleOutTests : IDisposable
         await Eventually.TrueAsync(async () => (await Api.GetAsync(a, "v1/rules/" + RuleId)).Response.StatusCode == HttpStatusCode.NotFound,
             "node A dropped the rule node B removed");
 
+        // An intel list put on one node is matched on the other: the lists live in Redis too.
+        using (var list = new StringContent("198.51.100.0/24\n"))
+        {
+            Assert.Equal(HttpStatusCode.Created, (await a.PutAsync("v1/intel/lists/shared-watch?level=high", list)).StatusCode);
+        }
+        await Eventually.TrueAsync(async () => (await Api.GetAsync(b, "v1/intel/lists/shared-watch")).Response.StatusCode == HttpStatusCode.OK,
+            "node B has the intel list node A put");
+        Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(b, Event("listed-1", ts + 2, "nc"))).Response.StatusCode);
+        JsonElement listedEvent = default;
+        await Eventually.TrueAsync(async () => (await Api.GetAsync(b, "v1/events/listed-1")) is { Response.StatusCode: HttpStatusCode.OK } found && (listedEvent = found.Body).ValueKind == JsonValueKind.Object,
+            "node B stored the event");
+        Assert.Equal(["shared-watch"], listedEvent.GetProperty("enrichment").GetProperty("intel").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(HttpStatusCode.NoContent, (await b.DeleteAsync("v1/intel/lists/shared-watch")).StatusCode);
+        await Eventually.TrueAsync(async () => (await Api.GetAsync(a, "v1/intel/lists/shared-watch")).Response.StatusCode == HttpStatusCode.NotFound,
+            "node A dropped the list node B removed");
+
         // Each node writes its own spool to the one table and the one analytics store; either answers for both.
         await Api.PostAsync(a, string.Join('\n', Enumerable.Range(0, 300).Select(i => Event($"a-{i}", ts + i, "ls"))));
         await Api.PostAsync(b, string.Join('\n', Enumerable.Range(0, 200).Select(i => Event($"b-{i}", ts + i, "ls"))));
@@ -102,10 +118,10 @@ public sealed class ScaleOutTests : IDisposable
             var (_, answer) = await Api.PostAsync(node, JsonSerializer.SerializeToUtf8Bytes(new { sql = "SELECT count(*) FROM events" }), "v1/analytics/query");
             return answer.GetProperty("rows")[0][0].GetInt64();
         }
-        await Eventually.TrueAsync(async () => await CountAsync(a) == 502, "both nodes' events are in the shared analytics store", TimeSpan.FromSeconds(60));
-        Assert.Equal(502, await CountAsync(b));
+        await Eventually.TrueAsync(async () => await CountAsync(a) == 503, "both nodes' events are in the shared analytics store", TimeSpan.FromSeconds(60));
+        Assert.Equal(503, await CountAsync(b));
         var range = $"from={Api.Rfc3339(ts - 1000)}&to={Api.Rfc3339(ts + 1000)}&limit=120";
-        var expected = Enumerable.Range(0, 300).Select(i => $"a-{i}").Concat(Enumerable.Range(0, 200).Select(i => $"b-{i}")).Append("so-1").Append("so-2").Order().ToList();
+        var expected = Enumerable.Range(0, 300).Select(i => $"a-{i}").Concat(Enumerable.Range(0, 200).Select(i => $"b-{i}")).Append("so-1").Append("so-2").Append("listed-1").Order().ToList();
         await Eventually.TrueAsync(async () => (await Api.QueryIdsAsync(b, range)).Count == expected.Count, "both nodes' events are in the shared table");
         Assert.Equal(expected, (await Api.QueryIdsAsync(a, range)).Order());
         Assert.Equal(expected, (await Api.QueryIdsAsync(b, range + "&sourceIP=198.51.100.70")).Order());

@@ -150,7 +150,17 @@ public sealed record HourCount(string Hour, long Raised);
 /// <summary>GET /v1/stats: the node's counters and levels now.</summary>
 public sealed record StatsAnswer(
     IngestCounters Ingest, SpoolLevels Spool, AnalyticsProgress Analytics, StoreKeyRates? StoreKeys, AlertCounters? Alerts,
-    RuleCacheCounters RuleCache, DeadLetterCounts DeadLetters, IReadOnlyList<ConsumerLagAnswer> Consumers, ShardWrites Shards, StorageWriteCounters? Storage);
+    RuleCacheCounters RuleCache, DeadLetterCounts DeadLetters, IReadOnlyList<ConsumerLagAnswer> Consumers, ShardWrites Shards, StorageWriteCounters? Storage,
+    EnrichmentCounters Enrichment);
+
+/// <summary>Enrichment at ingest: the MaxMind databases loaded (null when none is configured) and the intel lists in force with their sizes and hits.</summary>
+public sealed record EnrichmentCounters(GeoIpCounters? City, GeoIpCounters? Asn, IReadOnlyList<IntelListCounters> Lists);
+
+/// <summary>A MaxMind database: its file, the type its metadata names, and the lookups it failed on since start.</summary>
+public sealed record GeoIpCounters(string Path, string Type, long FailedLookups);
+
+/// <summary>An intel list: where it comes from (file or api), what it holds, its alerts' level, and addresses it held since start.</summary>
+public sealed record IntelListCounters(string Name, string Source, int Networks, int Domains, string Level, long Hits);
 
 /// <summary>
 /// What the node's RocksDB (the spool, and the event store when it is the embedded one) was asked
@@ -183,3 +193,6 @@ public sealed record ConsumerLagAnswer(string Name, long Position, long LagEvent
 
 /// <summary>Events written to each main shard (hash(sourceIP) % 100) since the node started, and the busiest over the mean.</summary>
 public sealed record ShardWrites(int Count, IReadOnlyList<long> Writes, double MaxOverMean);
+
+/// <summary>GET /v1/intel/lists: the threat-intel lists in force, the configured files' first, then the API's by name.</summary>
+public sealed record IntelListsAnswer(IReadOnlyList<Hydrant.Enrichment.IntelListSummary> Lists);

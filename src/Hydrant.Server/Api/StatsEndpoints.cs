@@ -1,5 +1,7 @@
 using Hydrant.Analytics;
 using Hydrant.Detection;
+using Hydrant.Enrichment;
+using Hydrant.Enrichment.GeoIp;
 using Hydrant.Events;
 using Hydrant.Keys;
 using Hydrant.Server.Alerts;
@@ -84,7 +86,7 @@ public static class StatsEndpoints
             .WithName("StatsHistoryChart")
             .Answers<string>(contentType: "image/svg+xml", problems: StatusCodes.Status400BadRequest)
             .WithSummary("One chart of the pipeline as SVG: series=ingest|consumers|lag|alerts|spool over ?seconds=, alerts-per-hour (the last 24 UTC hours), heat (events per main shard since the node started)");
-        app.MapGet("/v1/stats", async (IngestStats stats, ISpool spool, IDeadLetterStore deadLetters, StoreOptions store, IAnalyticsStore analytics, SpoolConsumerRunner consumers, RuleRegistry rules, HydrantSettings settings, IServiceProvider services, CancellationToken cancellationToken) =>
+        app.MapGet("/v1/stats", async (IngestStats stats, ISpool spool, IDeadLetterStore deadLetters, StoreOptions store, IAnalyticsStore analytics, SpoolConsumerRunner consumers, RuleRegistry rules, HydrantSettings settings, Enricher enricher, EnrichmentSources intel, IServiceProvider services, CancellationToken cancellationToken) =>
             {
                 var loaderLag = consumers.LagOf(AnalyticsLoader.ConsumerName);
                 // The analytics store may be down (the loader waits, the spool keeps its events):
@@ -122,11 +124,19 @@ public static class StatsEndpoints
                     new DeadLetterCounts(deadLetterCounts.Values.Sum(), deadLetterCounts),
                     [.. consumers.Lags().Select(l => new ConsumerLagAnswer(l.Consumer, l.Position, l.Events, l.Seconds))],
                     new ShardWrites(SourceShard.MainShards, shards, mean > 0 ? shards.Max() / mean : 0),
-                    services.GetService<StorageWrites>() is { } writes ? StorageOf(writes, stats.Accepted - stats.Duplicates) : null), ApiJson.Options);
+                    services.GetService<StorageWrites>() is { } writes ? StorageOf(writes, stats.Accepted - stats.Duplicates) : null,
+                    EnrichmentOf(enricher, intel)), ApiJson.Options);
             })
             .RequireScope(Scopes.Query)
             .WithName("Stats")
             .Answers<StatsAnswer>()
             .WithSummary("Ingest counters, spool depth, analytics loading and writes per shard");
+    }
+
+    private static EnrichmentCounters EnrichmentOf(Enricher enricher, EnrichmentSources intel)
+    {
+        static GeoIpCounters? Of(GeoIpDatabase? database) => database is null ? null : new GeoIpCounters(database.Path, database.DatabaseType, database.FailedLookups);
+        return new EnrichmentCounters(Of(enricher.City), Of(enricher.Asn),
+            [.. intel.Describe().Select(l => new IntelListCounters(l.Name, l.Source, l.Networks, l.Domains, l.Level, l.Hits))]);
     }
 }

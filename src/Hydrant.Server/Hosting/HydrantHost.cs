@@ -56,10 +56,11 @@ public static class HydrantHost
 
         HydrantSettings settings;
         Enricher enricher;
+        IReadOnlyList<(IntelListFile, Hydrant.Enrichment.Intel.IntelList)> intelFiles;
         try
         {
             settings = HydrantSettings.From(builder.Configuration);
-            enricher = settings.Enrichment.Open();
+            (enricher, intelFiles) = settings.Enrichment.Open();
         }
         catch (InvalidOperationException e)
         {
@@ -90,6 +91,9 @@ public static class HydrantHost
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<EventParser>();
         services.AddSingleton(enricher);
+        services.AddSingleton(sp => new EnrichmentSources(enricher, intelFiles, sp.GetRequiredService<Hydrant.Enrichment.Intel.IIntelListCache>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EnrichmentSources>>()));
+        services.AddHostedService<EnrichmentRefresher>();
         services.AddSingleton<IngestStats>();
         services.AddSingleton<HydrantMetrics>();
         try
@@ -184,6 +188,7 @@ public static class HydrantHost
         app.MapReports();
         app.MapAnalytics();
         app.MapDeadLetters();
+        app.MapIntel();
         app.MapConsole();
         app.MapGet("/healthz", () => Results.Json(new Liveness("ok"), ApiJson.Options)).Takes().WithName("Liveness").Produces<Liveness>();
         app.MapHealthChecks("/readyz", new HealthCheckOptions { ResponseWriter = WriteReadinessAsync }).Takes();

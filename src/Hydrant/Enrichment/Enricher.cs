@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Hydrant.Enrichment.GeoIp;
 using Hydrant.Enrichment.Intel;
@@ -12,8 +14,11 @@ namespace Hydrant.Enrichment;
 /// (<c>country_iso_code</c>, <c>country_name</c>, <c>city_name</c>, <c>location</c> {<c>lat</c>,
 /// <c>lon</c>}), <c>as</c> (<c>number</c>, <c>organization</c>) and <c>intel</c> (the names of the
 /// lists that hold the address) for its sourceIP, and the same under <c>fields.{name}</c> for each
-/// configured top-level field that holds an address (docs/enrichment.md). Nothing known, nothing
-/// added. The intel lists can be replaced while it runs (<see cref="Intel"/>).
+/// configured top-level field that holds an address (docs/enrichment.md), and, when a list holds
+/// one of them, <c>intel_level</c>: the highest level of those lists, which the built-in "Connection
+/// from a listed address" rules select on. Nothing known, nothing added. The intel lists can be
+/// replaced while it runs (<see cref="Intel"/>); how often each list held an event's address is
+/// counted (<see cref="HitsOf"/>).
 /// </summary>
 public sealed class Enricher(GeoIpDatabase? city, GeoIpDatabase? asn, IntelMatcher intel, IReadOnlyList<string> fields) : IDisposable
 {
@@ -21,7 +26,8 @@ public sealed class Enricher(GeoIpDatabase? city, GeoIpDatabase? asn, IntelMatch
     public static ReadOnlySpan<byte> ReservedField => "enrichment"u8;
 
     private readonly HashSet<string> _fields = new(fields, StringComparer.Ordinal);
-    private volatile IntelMatcher _intel = intel;
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _hits = new(StringComparer.Ordinal);
+    private volatile IntelState _intel = new(intel);
 
     public static Enricher None { get; } = new(null, null, IntelMatcher.Empty, []);
 
@@ -32,22 +38,31 @@ public sealed class Enricher(GeoIpDatabase? city, GeoIpDatabase? asn, IntelMatch
     /// <summary>The lists matched now; replaced whole when a list changes, for the events after.</summary>
     public IntelMatcher Intel
     {
-        get => _intel;
-        set => _intel = value;
+        get => _intel.Matcher;
+        set => _intel = new IntelState(value);
     }
 
-    public bool Enabled => city is not null || asn is not null || _intel.Lists.Count > 0;
+    public bool Enabled => city is not null || asn is not null || _intel.Matcher.Lists.Count > 0;
+
+    /// <summary>Addresses of events the list held since start (an event's sourceIP and each of its configured fields count apart).</summary>
+    public long HitsOf(string list) => _hits.TryGetValue(list, out var hits) ? Interlocked.Read(ref hits.Value) : 0;
 
     /// <summary>Writes the event (canonical JSON) with its enrichment object added; false (nothing written) when nothing is known of its addresses.</summary>
     public bool TryEnrich(ReadOnlySpan<byte> json, string sourceIP, ArrayBufferWriter<byte> output, ArrayBufferWriter<byte> scratch)
     {
         var intel = _intel;
-        var source = Facts(sourceIP, intel);
+        var source = Facts(sourceIP, intel.Matcher);
         var others = _fields.Count == 0 ? [] : FieldAddresses(json);
-        var known = others.Select(f => (f.Name, Facts: Facts(f.Address, intel))).Where(f => !f.Facts.IsEmpty).ToList();
+        var known = others.Select(f => (f.Name, Facts: Facts(f.Address, intel.Matcher))).Where(f => !f.Facts.IsEmpty).ToList();
         if (source.IsEmpty && known.Count == 0)
         {
             return false;
+        }
+        var level = -1;
+        foreach (var list in source.Intel.Concat(known.SelectMany(k => k.Facts.Intel)))
+        {
+            level = Math.Max(level, intel.Rank[list]);
+            Interlocked.Increment(ref _hits.GetOrAdd(list, static _ => new StrongBox<long>()).Value);
         }
         scratch.ResetWrittenCount();
         using (var writer = new Utf8JsonWriter(scratch))
@@ -64,6 +79,10 @@ public sealed class Enricher(GeoIpDatabase? city, GeoIpDatabase? asn, IntelMatch
                     writer.WriteEndObject();
                 }
                 writer.WriteEndObject();
+            }
+            if (level >= 0)
+            {
+                writer.WriteString("intel_level", IntelListOptions.Levels[level]);
             }
             writer.WriteEndObject();
         }
@@ -156,6 +175,14 @@ public sealed class Enricher(GeoIpDatabase? city, GeoIpDatabase? asn, IntelMatch
     {
         city?.Dispose();
         asn?.Dispose();
+    }
+
+    /// <summary>The lists matched now and each one's level (its rank in <see cref="IntelListOptions.Levels"/>), swapped together.</summary>
+    private sealed class IntelState(IntelMatcher matcher)
+    {
+        public IntelMatcher Matcher { get; } = matcher;
+
+        public Dictionary<string, int> Rank { get; } = matcher.Lists.ToDictionary(l => l.Name, l => Math.Max(0, IntelListOptions.Levels.IndexOf(l.Options.Level)), StringComparer.Ordinal);
     }
 
     private sealed record Known(GeoFacts Geo, string[] Intel)

@@ -1,4 +1,5 @@
 using Hydrant.Detection;
+using Hydrant.Enrichment.Intel;
 using Hydrant.Redis;
 using Hydrant.RocksDb;
 using Hydrant.Storage;
@@ -18,6 +19,9 @@ public abstract class RuleCacheCompliance : IDisposable
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
 
     protected abstract (IRuleCache First, IRuleCache Second) OpenNodes();
+
+    /// <summary>The intel list cache of the first node, kept by the same mechanism beside the rules.</summary>
+    protected abstract IIntelListCache OpenIntelLists();
 
     [Fact]
     public async Task Rules_are_saved_replaced_and_deleted_and_every_change_moves_the_version()
@@ -55,6 +59,27 @@ public abstract class RuleCacheCompliance : IDisposable
         Assert.Equal(await first.VersionAsync(CancellationToken.None), await second.VersionAsync(CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Intel_lists_are_kept_apart_from_the_rules_with_a_version_of_their_own()
+    {
+        var (rules, _) = OpenNodes();
+        var lists = OpenIntelLists();
+        var rulesBefore = await rules.VersionAsync(CancellationToken.None);
+        var listsBefore = await lists.VersionAsync(CancellationToken.None);
+        var announced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = lists.Subscribe(() => announced.TrySetResult());
+        await EnsureSubscribedAsync();
+
+        await lists.SaveAsync("feodo", "{\"text\":\"1.2.3.4\"}", CancellationToken.None);
+        await announced.Task.WaitAsync(Deadline);
+        await rules.SaveAsync("feodo", "title: a rule of the same name", CancellationToken.None);
+        var loaded = await lists.LoadAsync(CancellationToken.None);
+        Assert.Equal([("feodo", "{\"text\":\"1.2.3.4\"}")], loaded.Lists);
+        Assert.Equal((listsBefore + 1, rulesBefore + 1), (loaded.Version, await rules.VersionAsync(CancellationToken.None)));
+        Assert.True(await lists.DeleteAsync("feodo", CancellationToken.None));
+        Assert.Contains(("feodo", "title: a rule of the same name"), (await rules.LoadAsync(CancellationToken.None)).Rules);
+    }
+
     /// <summary>Completes once a subscription just made is in force.</summary>
     protected virtual Task EnsureSubscribedAsync() => Task.CompletedTask;
 
@@ -84,6 +109,8 @@ public sealed class RocksDbRuleCacheCompliance : RuleCacheCompliance
         return (cache, cache);
     }
 
+    protected override IIntelListCache OpenIntelLists() => _services.GetRequiredService<IIntelListCache>();
+
     public override void Dispose()
     {
         _services.Dispose();
@@ -99,6 +126,8 @@ public sealed class RedisRuleCacheCompliance : RuleCacheCompliance
     private readonly ConnectionMultiplexer _second = ConnectionMultiplexer.Connect(TestServers.Redis);
 
     protected override (IRuleCache First, IRuleCache Second) OpenNodes() => (new RedisRuleCache(_first, _prefix), new RedisRuleCache(_second, _prefix));
+
+    protected override IIntelListCache OpenIntelLists() => new RedisIntelListCache(_first, _prefix);
 
     // Subscribe sends SUBSCRIBE without waiting; a PING on the same subscriber connection answers after it.
     protected override Task EnsureSubscribedAsync() => _second.GetSubscriber().PingAsync();

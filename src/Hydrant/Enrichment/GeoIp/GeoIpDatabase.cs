@@ -34,6 +34,7 @@ public sealed class GeoIpDatabase : IDisposable
     private readonly string _path;
     private readonly GeoIpKind _kind;
     private (DatabaseReader Reader, DateTime Written, long Length) _current;
+    private (DateTime Written, long Length) _refused;
     private long _failedLookups;
 
     private GeoIpDatabase(string path, GeoIpKind kind, (DatabaseReader, DateTime, long) current)
@@ -52,12 +53,18 @@ public sealed class GeoIpDatabase : IDisposable
     /// <summary>Opens the database, or throws <see cref="InvalidDataException"/> naming the file and why it cannot be used.</summary>
     public static GeoIpDatabase Open(string path, GeoIpKind kind) => new(path, kind, Load(path, kind));
 
-    /// <summary>Reloads the file when its time or length changed; a file that cannot be used is refused (the reason answered) and the database kept.</summary>
+    /// <summary>The file the database is read from.</summary>
+    public string Path => _path;
+
+    /// <summary>
+    /// Reloads the file when its time or length changed; a file that cannot be used is refused
+    /// (the reason answered, once per version of the file) and the database kept.
+    /// </summary>
     public bool ReloadIfChanged(out string? refusal)
     {
         refusal = null;
         var file = new FileInfo(_path);
-        if (!file.Exists || (file.LastWriteTimeUtc == _current.Written && file.Length == _current.Length))
+        if (!file.Exists || (file.LastWriteTimeUtc == _current.Written && file.Length == _current.Length) || (file.LastWriteTimeUtc, file.Length) == _refused)
         {
             return false;
         }
@@ -70,6 +77,7 @@ public sealed class GeoIpDatabase : IDisposable
         }
         catch (InvalidDataException e)
         {
+            _refused = (file.LastWriteTimeUtc, file.Length);
             refusal = e.Message + "; the database loaded before is kept";
             return false;
         }

@@ -16,10 +16,16 @@ public enum IntelListFormat
     Domains,
 }
 
-/// <summary>What to read from a list and how much of it to accept.</summary>
+/// <summary>What to read from a list, how much of it to accept, and what an address on it means.</summary>
 public sealed record IntelListOptions
 {
+    /// <summary>Sigma's levels, lowest first: what <see cref="Level"/> may be.</summary>
+    public static System.Collections.Immutable.ImmutableArray<string> Levels { get; } = ["informational", "low", "medium", "high", "critical"];
+
     public IntelListFormat Format { get; init; } = IntelListFormat.Lines;
+
+    /// <summary>The level of the built-in "Connection from a listed address" alert an address on the list raises.</summary>
+    public string Level { get; init; } = "medium";
 
     /// <summary>For <see cref="IntelListFormat.Csv"/>: the column (from 0) that holds the address.</summary>
     public int Column { get; init; }
@@ -37,15 +43,18 @@ public sealed record IntelListOptions
 /// </summary>
 public sealed class IntelList
 {
-    private IntelList(string name, List<IPNetwork> networks, HashSet<string> domains, List<string> problems)
+    private IntelList(string name, IntelListOptions options, List<IPNetwork> networks, HashSet<string> domains, List<string> problems)
     {
         Name = name;
+        Options = options;
         Networks = networks;
         Domains = domains;
         Problems = problems;
     }
 
     public string Name { get; }
+
+    public IntelListOptions Options { get; }
 
     public IReadOnlyList<IPNetwork> Networks { get; }
 
@@ -126,7 +135,7 @@ public sealed class IntelList
         {
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"... and {skipped - problems.Count} more lines skipped"));
         }
-        return new IntelList(name, networks, domains, problems);
+        return new IntelList(name, options, networks, domains, problems);
     }
 
     private static bool Column(ReadOnlySpan<char> line, int column, out ReadOnlySpan<char> value)
