@@ -315,6 +315,85 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Rules_test_passes_on_the_built_in_pack_and_shows_what_was_expected_of_each_failing_test_in_the_terminal_and_in_junit()
+    {
+        var (passed, report, _) = await HydrantProcess.RunAsync(["rules", "test", Hydrant.Tests.Repository.Path("src", "Hydrant", "Detection", "Rules")]);
+        Assert.Equal(0, passed);
+        Assert.Matches(@"^(\d+) tests: \1 passed, 0 failed$", report.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
+        Assert.Contains("PASS tests/ssh.test.yml: ten failures from one address within five minutes raise one alert", report, StringComparison.Ordinal);
+
+        using var rules = new TempDirectory();
+        using var tests = new TempDirectory();
+        await File.WriteAllTextAsync(rules.File("sudo.yml"), """
+            title: Sudo To Root
+            id: 0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f
+            name: sudo_root
+            logsource: {product: linux, service: sudo}
+            detection:
+                selection: {user: root}
+                condition: selection
+            level: medium
+            ---
+            title: Sudo Burst
+            id: 1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a
+            correlation:
+                type: event_count
+                rules: [sudo_root]
+                group-by: [host]
+                timespan: 1m
+                condition: {gte: 3}
+            level: high
+            """);
+        await File.WriteAllTextAsync(tests.File("sudo.yml"), """
+            rule: Sudo To Root
+            name: root matches, alice does not
+            match:
+                - {eventType: sudo, sourceIP: 10.0.0.1, user: root, logsource: {product: linux, service: sudo}}
+            nomatch:
+                - {eventType: sudo, sourceIP: 10.0.0.1, user: alice, logsource: {product: linux, service: sudo}}
+            ---
+            rule: Sudo To Root
+            name: wrongly expects alice to match
+            match:
+                - {eventType: sudo, sourceIP: 10.0.0.1, user: alice, logsource: {product: linux, service: sudo}}
+            ---
+            rule: Sudo Burst
+            name: three on one host within a minute, but four expected
+            events:
+                - {eventType: sudo, sourceIP: 10.0.0.1, host: web-1, user: root, logsource: {product: linux, service: sudo}}
+                - {eventType: sudo, sourceIP: 10.0.0.1, host: web-1, user: root, logsource: {product: linux, service: sudo}}
+                - {eventType: sudo, sourceIP: 10.0.0.1, host: web-1, user: root, logsource: {product: linux, service: sudo}}
+            alerts:
+                - {count: 4, groupKey: host=web-1}
+            """);
+        await File.WriteAllTextAsync(tests.File("more.ndjson"), """
+            {"rule":"Sudo Burst","name":"two hosts, no burst","events":[{"eventType":"sudo","sourceIP":"10.0.0.1","host":"a","user":"root","logsource":{"product":"linux","service":"sudo"}},{"eventType":"sudo","sourceIP":"10.0.0.1","host":"b","user":"root","logsource":{"product":"linux","service":"sudo"}}],"alerts":[]}
+            {"rule":"Sudo To Root","mtach":[]}
+            """);
+        var junit = Path.Combine(tests.Path, "out", "junit.xml");
+
+        var (failed, text, _) = await HydrantProcess.RunAsync(["rules", "test", rules.Path, tests.Path, "--junit", junit]);
+        Assert.Equal(1, failed);
+        Assert.Contains("PASS sudo.yml: root matches, alice does not", text, StringComparison.Ordinal);
+        Assert.Contains("PASS more.ndjson: two hosts, no burst", text, StringComparison.Ordinal);
+        Assert.Contains("FAIL sudo.yml: wrongly expects alice to match\n     match event 1 does not match the rule:\n         {\"id\":\"test2-match-1\"", text, StringComparison.Ordinal);
+        Assert.Contains("FAIL sudo.yml: three on one host within a minute, but four expected\n     alerts differ: expected 1, raised 1\n       - count: 4, groupKey: host=web-1\n       + count: 3, groupKey: host=web-1, level: high", text, StringComparison.Ordinal);
+        Assert.Contains("FAIL more.ndjson: line 2\n     line 2: unknown key 'mtach'", text, StringComparison.Ordinal);
+        Assert.EndsWith("5 tests: 2 passed, 3 failed\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\e[", text, StringComparison.Ordinal);
+
+        var xml = System.Xml.Linq.XDocument.Load(junit).Root!;
+        Assert.Equal(("5", "3"), (xml.Attribute("tests")!.Value, xml.Attribute("failures")!.Value));
+        var failure = xml.Descendants("testcase").Single(t => t.Attribute("name")!.Value == "three on one host within a minute, but four expected").Element("failure")!;
+        Assert.Equal("alerts differ: expected 1, raised 1", failure.Attribute("message")!.Value);
+        Assert.Null(xml.Descendants("testcase").Single(t => t.Attribute("name")!.Value == "two hosts, no burst").Element("failure"));
+
+        var (nothing, _, error) = await HydrantProcess.RunAsync(["rules", "test", rules.Path]);
+        Assert.Equal(2, nothing);
+        Assert.Contains("no tests under", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Rules_check_reports_every_document_of_a_correlation_file_and_refuses_a_correlation_naming_a_missing_rule()
     {
         using var folder = new TempDirectory();

@@ -47,7 +47,8 @@ internal static class HuntCommand
             {
                 await Console.Error.WriteLineAsync($"hydrant: rule refused: {refusal.Source}: {refusal.Reason}");
             }
-            var options = new ParseOptions { Format = inputFormat, SyslogYear = result.GetValue(year) };
+            // Events exported from Hydrant hold what was known at ingest: hunted as they are.
+            var options = new ParseOptions { Format = inputFormat, SyslogYear = result.GetValue(year), KeepEnrichment = true };
             var parser = new EventParser(EventLimits.Default, TimeProvider.System);
             var hunter = new Hunter(ruleSet, parser, options);
             var asJson = result.GetValue(json);

@@ -71,7 +71,7 @@ internal static class RulesCommand
             }
             return compiled == results.Count ? ExitCodes.Success : ExitCodes.BadInput;
         });
-        return new Command("rules", "Work with Sigma rules") { check, Lint(), List(), Show() };
+        return new Command("rules", "Work with Sigma rules") { check, Lint(), RulesTestCommand.Create(), List(), Show() };
     }
 
     /// <summary>

@@ -210,10 +210,10 @@ public sealed class RuleSet
         return new RuleSet(documents, refusals);
     }
 
-    /// <summary>The rule files of a folder: *.yml and *.yaml (any case), recursively, in ordinal path order.</summary>
+    /// <summary>The rule files of a folder: *.yml and *.yaml (any case) but rule tests (*.test.yml), recursively, in ordinal path order.</summary>
     public static IEnumerable<string> RuleFiles(string directory) =>
         Directory.EnumerateFiles(directory, "*.*", SearchOption.AllDirectories)
-            .Where(f => f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase))
+            .Where(f => (f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase)) && !Testing.RuleTestFile.IsTestFile(f))
             .Order(StringComparer.Ordinal);
 
     /// <summary>Each filter tunes the rules it names (by id or name); naming no loaded rule is an error worth reporting.</summary>

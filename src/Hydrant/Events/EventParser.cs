@@ -343,7 +343,7 @@ public sealed class EventParser(EventLimits limits, TimeProvider time)
             {
                 return record.Contains((byte)0) ? "the line holds a NUL byte (U+0000)" : null;
             }
-            return EventShape.Check(record, Enrichment.Enricher.ReservedField);
+            return EventShape.Check(record, context.Options.KeepEnrichment ? default : Enrichment.Enricher.ReservedField);
         }
 
         public ParsedBatch Finish()

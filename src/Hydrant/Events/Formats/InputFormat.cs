@@ -37,6 +37,12 @@ public sealed record ParseOptions
     /// <summary>The number, in its stream, of the request's first record; for <see cref="InputFormat.Evtx"/>, the number in the file of the body's first chunk.</summary>
     public long Position { get; init; }
 
+    /// <summary>
+    /// Events may bring their own <c>enrichment</c> (events once stored by Hydrant, hunted or
+    /// tested offline); ingest refuses it, since Hydrant sets it there.
+    /// </summary>
+    public bool KeepEnrichment { get; init; }
+
     public static IReadOnlyList<string> Names { get; } = ["json", "cloudtrail", "zeek", "syslog", "web", "windows", "evtx"];
 
     public static bool TryParseFormat(string? name, out InputFormat format)
