@@ -2,6 +2,9 @@
 # The benchmarks behind BENCHMARKS.md.
 #   scripts/bench.sh load [LOADGEN ARGS...]   hydrant serve + PostgreSQL side-by-side, then paced latency runs (ack and receipt-to-alert)
 #   scripts/bench.sh micro [FILTER]          BenchmarkDotNet kernels (parsing, keys, detection, analytics loaders), e.g. '*PostgresLoad*'
+#   scripts/bench.sh enrichment [EVENTS]      ingest alone, without enrichment, with it for sourceIP (MaxMind's test City
+#                                             and ASN databases, the corpus's four FireHOL lists), and with one address field
+#                                             more (destinationIP); three runs of each, in turn
 #   scripts/bench.sh scaleout [EVENTS]        each scale-out backend (dynalite, PostgreSQL, Redis) against the embedded ones:
 #                                             ingest acks and the time until every consumer has caught up
 # Everything runs on 127.0.0.1; only the processes started here are stopped, by their id.
@@ -23,8 +26,8 @@ case "$what" in
     dotnet bench/Hydrant.Benchmarks/bin/Release/net10.0/Hydrant.Benchmarks.dll --filter "${1:-*}" --memory
     exit 0
     ;;
-  load|scaleout) ;;
-  *) echo "usage: scripts/bench.sh load|micro|scaleout [ARGS...]" >&2; exit 2 ;;
+  load|scaleout|enrichment) ;;
+  *) echo "usage: scripts/bench.sh load|micro|scaleout|enrichment [ARGS...]" >&2; exit 2 ;;
 esac
 
 work=$(mktemp -d)
@@ -97,6 +100,38 @@ if storage:
     print(f"storage: {storage['memtableInsertsPerEvent']} memtable inserts and {storage['walBytesPerEvent']:,.0f} WAL bytes per stored event ({storage['batches']:,} write batches)")
 PY
 }
+
+if [ "$what" = enrichment ]; then
+  events=${1:-300000}
+  corpus=$(cd .. && pwd)/shared/corpus
+  geoip="$corpus/geoip/maxmind-test-data/test-data"
+  firehol="$corpus/threat-intel/firehol"
+  enriched="--Hydrant:Enrichment:GeoIp:City=$geoip/GeoIP2-City-Test.mmdb --Hydrant:Enrichment:GeoIp:Asn=$geoip/GeoLite2-ASN-Test.mmdb"
+  n=0
+  for list in firehol_level1.netset spamhaus_drop.netset feodo.ipset dshield.netset; do
+    enriched="$enriched --Hydrant:Enrichment:Intel:Lists:$n:Name=${list%.*} --Hydrant:Enrichment:Intel:Lists:$n:Path=$firehol/$list"
+    n=$((n + 1))
+  done
+  echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(date -u +%F)"
+  for run in 1 2 3; do
+    for config in plain enriched enriched+field; do
+      echo "== run $run, $config"
+      extra=""
+      [ "$config" = enriched ] && extra="$enriched"
+      [ "$config" = enriched+field ] && extra="$enriched --Hydrant:Enrichment:Fields:0=destinationIP"
+      HYDRANT_ARGS="--Hydrant:Detection:Enabled=false --Hydrant:Analytics:Load=false $extra" start_hydrant
+      $loadgen --url "$url" --pid "$hydrant_pid" --events "$events" --warmup 100000
+      python3 - "$url" <<'PY'
+import json, sys, urllib.request
+lists = json.load(urllib.request.urlopen(sys.argv[1] + "/v1/stats"))["enrichment"]["lists"]
+if lists:
+    print("intel hits: " + ", ".join(f"{l['name']} {l['hits']:,}" for l in lists))
+PY
+      stop_hydrant
+    done
+  done
+  exit 0
+fi
 
 if [ "$what" = scaleout ]; then
   events=${1:-200000}

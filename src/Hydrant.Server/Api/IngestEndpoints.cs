@@ -88,7 +88,8 @@ public static class IngestEndpoints
     /// <summary>The events with what is known of their addresses added (docs/enrichment.md); those of which nothing is known as they were.</summary>
     private static List<SecurityEvent> Enrich(IReadOnlyList<SecurityEvent> events, Enricher enricher)
     {
-        var output = new ArrayBufferWriter<byte>(64 * 1024);
+        // Room for every event and a typical enrichment each: the buffer seldom grows (and copies).
+        var output = new ArrayBufferWriter<byte>(events.Sum(e => e.Json.Length) + (events.Count * 256));
         var scratch = new ArrayBufferWriter<byte>(1024);
         var spans = new (int Start, int Length)[events.Count];
         for (var i = 0; i < events.Count; i++)

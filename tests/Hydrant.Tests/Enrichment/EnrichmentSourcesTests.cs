@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Hydrant.Enrichment;
+using Hydrant.Enrichment.GeoIp;
 using Hydrant.Enrichment.Intel;
 using Hydrant.RocksDb;
 using Hydrant.Storage;
@@ -102,6 +103,24 @@ public sealed class EnrichmentSourcesTests : IDisposable
         Assert.Equal(IntelListChange.Removed, await sources.DeleteAsync("feed", CancellationToken.None));
         Assert.Equal(IntelListChange.NotFound, await sources.DeleteAsync("feed", CancellationToken.None));
         Assert.Equal("", Enriched(enricher, "203.0.113.9"));
+    }
+
+    [Fact]
+    public void A_database_replaced_on_disk_answers_the_next_event_not_the_cache_of_the_old_one()
+    {
+        static string TestData(string name) => Corpus.Path("geoip", "maxmind-test-data", "test-data", name);
+        var path = Path.Combine(_directory, "city.mmdb");
+        File.Copy(TestData("GeoIP2-City-Test.mmdb"), path);
+        using var enricher = new Enricher(GeoIpDatabase.Open(path, GeoIpKind.City), null, IntelMatcher.Empty, []);
+        Assert.Contains("\"city_name\":\"London\"", Enriched(enricher, "81.2.69.142"), StringComparison.Ordinal);
+
+        var before = File.GetLastWriteTimeUtc(path);
+        File.Copy(TestData("GeoIP2-Country-Test.mmdb"), path, overwrite: true);
+        File.SetLastWriteTimeUtc(path, before.AddSeconds(2));
+        Assert.True(enricher.City!.ReloadIfChanged(out _));
+        var after = Enriched(enricher, "81.2.69.142");
+        Assert.Contains("\"country_iso_code\":\"GB\"", after, StringComparison.Ordinal);
+        Assert.DoesNotContain("city_name", after, StringComparison.Ordinal);
     }
 
     public void Dispose()

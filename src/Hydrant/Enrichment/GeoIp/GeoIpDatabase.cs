@@ -36,6 +36,7 @@ public sealed class GeoIpDatabase : IDisposable
     private (DatabaseReader Reader, DateTime Written, long Length) _current;
     private (DateTime Written, long Length) _refused;
     private long _failedLookups;
+    private long _generation;
 
     private GeoIpDatabase(string path, GeoIpKind kind, (DatabaseReader, DateTime, long) current)
     {
@@ -52,6 +53,9 @@ public sealed class GeoIpDatabase : IDisposable
 
     /// <summary>Opens the database, or throws <see cref="InvalidDataException"/> naming the file and why it cannot be used.</summary>
     public static GeoIpDatabase Open(string path, GeoIpKind kind) => new(path, kind, Load(path, kind));
+
+    /// <summary>How many times the database was reloaded: what a cache of its answers is valid for.</summary>
+    public long Generation => Interlocked.Read(ref _generation);
 
     /// <summary>The file the database is read from.</summary>
     public string Path => _path;
@@ -72,6 +76,7 @@ public sealed class GeoIpDatabase : IDisposable
         {
             var old = _current;
             _current = Load(_path, _kind);
+            Interlocked.Increment(ref _generation);
             old.Reader.Dispose();
             return true;
         }

@@ -22,6 +22,9 @@ public sealed record IntelListOptions
     /// <summary>Sigma's levels, lowest first: what <see cref="Level"/> may be.</summary>
     public static System.Collections.Immutable.ImmutableArray<string> Levels { get; } = ["informational", "low", "medium", "high", "critical"];
 
+    /// <summary><see cref="Levels"/> as UTF-8, for writers.</summary>
+    internal static byte[][] LevelsUtf8 { get; } = [.. Levels.Select(System.Text.Encoding.UTF8.GetBytes)];
+
     public IntelListFormat Format { get; init; } = IntelListFormat.Lines;
 
     /// <summary>The level of the built-in "Connection from a listed address" alert an address on the list raises.</summary>
