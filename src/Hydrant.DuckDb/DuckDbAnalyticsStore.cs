@@ -184,11 +184,57 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
             dayParameter);
         var byRule = Counts(connection, "SELECT rule_id, count(*) AS n FROM alerts WHERE day = CAST($day AS DATE) GROUP BY rule_id ORDER BY n DESC, rule_id", dayParameter);
         var byLevel = Counts(connection, "SELECT level, count(*) AS n FROM alerts WHERE day = CAST($day AS DATE) GROUP BY level ORDER BY n DESC, level", dayParameter);
+        var enrichment = EnrichmentOf(connection, dayParameter);
         transaction.Rollback();
         cancellationToken.ThrowIfCancellationRequested();
         return ValueTask.FromResult(new DailyReport(
             date, byType.Values.Sum(), byType, byHour, topSources, newSources,
-            new AlertFigures(byRule.Values.Sum(), byRule, byLevel) { RuleTitles = Titles(connection, dayParameter) }, DailyReport.HeatOf(shards)));
+            new AlertFigures(byRule.Values.Sum(), byRule, byLevel) { RuleTitles = Titles(connection, dayParameter) }, DailyReport.HeatOf(shards))
+        {
+            Enrichment = enrichment,
+        });
+    }
+
+    /// <summary>What the enrichment of the day's sourceIPs says, read from each event's JSON (only enriched events have the object).</summary>
+    private static EnrichmentFigures EnrichmentOf(DuckDBConnection connection, (string, object) day)
+    {
+        List<T> Rows<T>(string sql, Func<System.Data.Common.DbDataReader, T> read)
+        {
+            using var command = Command(connection, sql, day);
+            using var reader = command.ExecuteReader();
+            var rows = new List<T>();
+            while (reader.Read())
+            {
+                rows.Add(read(reader));
+            }
+            return rows;
+        }
+        var countries = Rows(
+            $"""
+            SELECT code, any_value(name), count(*) AS n FROM (
+                SELECT raw->>'$.enrichment.geo.country_iso_code' AS code, raw->>'$.enrichment.geo.country_name' AS name
+                FROM events WHERE day = CAST($day AS DATE)) WHERE code IS NOT NULL
+            GROUP BY code ORDER BY n DESC, code LIMIT {EnrichmentFigures.TopCount}
+            """,
+            r => new CountryCount(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2)));
+        var networks = Rows(
+            $"""
+            SELECT number, any_value(organization), count(*) AS n FROM (
+                SELECT TRY_CAST(raw->>'$.enrichment.as.number' AS BIGINT) AS number, raw->>'$.enrichment.as.organization' AS organization
+                FROM events WHERE day = CAST($day AS DATE)) WHERE number IS NOT NULL
+            GROUP BY number ORDER BY n DESC, number LIMIT {EnrichmentFigures.TopCount}
+            """,
+            r => new NetworkCount(r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2)));
+        var matches = Rows(
+            """
+            SELECT list, count(*) AS n, count(DISTINCT source_ip) FROM (
+                SELECT unnest(json_extract_string(raw, '$.enrichment.intel[*]')) AS list, source_ip
+                FROM events WHERE day = CAST($day AS DATE) AND json_type(raw, '$.enrichment.intel') = 'ARRAY')
+            WHERE list IS NOT NULL
+            GROUP BY list ORDER BY n DESC, list
+            """,
+            r => new IntelMatch(r.GetString(0), r.GetInt64(1), r.GetInt64(2)));
+        return new EnrichmentFigures(countries, networks, matches);
     }
 
     public async ValueTask SaveReportAsync(DailyReport report, CancellationToken cancellationToken) =>

@@ -199,10 +199,55 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
             .ToList();
         var byRule = await CountsAsync(connection, "SELECT rule_id, count(*) AS n FROM alerts WHERE day = $1 GROUP BY rule_id ORDER BY n DESC, rule_id COLLATE \"C\"", day, cancellationToken);
         var byLevel = await CountsAsync(connection, "SELECT level, count(*) AS n FROM alerts WHERE day = $1 GROUP BY level ORDER BY n DESC, level COLLATE \"C\"", day, cancellationToken);
+        var enrichment = await EnrichmentOfAsync(connection, day, cancellationToken);
         await transaction.RollbackAsync(cancellationToken);
         return new DailyReport(
             DailyReport.DateText(day), byType.Values.Sum(), byType, byHour, topSources, newSources,
-            new AlertFigures(byRule.Values.Sum(), byRule, byLevel) { RuleTitles = await TitlesAsync(connection, day, cancellationToken) }, DailyReport.HeatOf(shards));
+            new AlertFigures(byRule.Values.Sum(), byRule, byLevel) { RuleTitles = await TitlesAsync(connection, day, cancellationToken) }, DailyReport.HeatOf(shards))
+        {
+            Enrichment = enrichment,
+        };
+    }
+
+    /// <summary>What the enrichment of the day's sourceIPs says, read from each event's JSON (only enriched events have the object).</summary>
+    private static async Task<EnrichmentFigures> EnrichmentOfAsync(NpgsqlConnection connection, DateOnly day, CancellationToken cancellationToken)
+    {
+        async Task<List<T>> RowsAsync<T>(string sql, Func<NpgsqlDataReader, T> read)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = day });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var rows = new List<T>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add(read(reader));
+            }
+            return rows;
+        }
+        var countries = await RowsAsync(
+            $"""
+            SELECT code, name, n FROM (
+                SELECT raw->'enrichment'->'geo'->>'country_iso_code' AS code, max(raw->'enrichment'->'geo'->>'country_name') AS name, count(*) AS n
+                FROM events WHERE day = $1 AND raw->'enrichment'->'geo' ? 'country_iso_code' GROUP BY 1) countries
+            ORDER BY n DESC, code COLLATE "C" LIMIT {EnrichmentFigures.TopCount}
+            """,
+            r => new CountryCount(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2)));
+        var networks = await RowsAsync(
+            $"""
+            SELECT (raw->'enrichment'->'as'->>'number')::bigint AS number, max(raw->'enrichment'->'as'->>'organization'), count(*) AS n
+            FROM events WHERE day = $1 AND jsonb_typeof(raw->'enrichment'->'as'->'number') = 'number'
+            GROUP BY 1 ORDER BY n DESC, number LIMIT {EnrichmentFigures.TopCount}
+            """,
+            r => new NetworkCount(r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2)));
+        var matches = await RowsAsync(
+            """
+            SELECT list, count(*) AS n, count(DISTINCT source_ip)
+            FROM events, jsonb_array_elements_text(raw->'enrichment'->'intel') AS list
+            WHERE day = $1 AND jsonb_typeof(raw->'enrichment'->'intel') = 'array'
+            GROUP BY list ORDER BY n DESC, list COLLATE "C"
+            """,
+            r => new IntelMatch(r.GetString(0), r.GetInt64(1), r.GetInt64(2)));
+        return new EnrichmentFigures(countries, networks, matches);
     }
 
     public async ValueTask SaveReportAsync(DailyReport report, CancellationToken cancellationToken)

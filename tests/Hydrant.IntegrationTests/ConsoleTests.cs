@@ -232,6 +232,48 @@ public sealed class ConsoleTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task What_enrichment_knew_shows_on_alerts_events_the_pipeline_and_the_report()
+    {
+        using var data = new TempDirectory();
+        await File.WriteAllTextAsync(data.File("watch.netset"), "203.0.113.0/24\n");
+        await using var server = await HydrantProcess.ServeAsync(data.File("db"), [
+            "--Hydrant:Enrichment:GeoIp:City=" + Hydrant.Tests.Corpus.Path("geoip", "maxmind-test-data", "test-data", "GeoIP2-City-Test.mmdb"),
+            "--Hydrant:Enrichment:Intel:Lists:0:Name=watch", "--Hydrant:Enrichment:Intel:Lists:0:Path=" + data.File("watch.netset"),
+            "--Hydrant:Enrichment:Intel:Lists:0:Level=high"]);
+        using var client = Api.Client(server.BaseUrl);
+        var at = NowMs - 600_000;
+        Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(client, string.Join('\n',
+            $$"""{"id":"enriched-london","timestamp":{{at}},"eventType":"net.connection","sourceIP":"81.2.69.142","logsource":{"product":"hydrant","service":"net"} }""",
+            $$"""{"id":"enriched-listed","timestamp":{{at + 1000}},"eventType":"net.connection","sourceIP":"203.0.113.9","logsource":{"product":"hydrant","service":"net"} }"""))).Response.StatusCode);
+        await Eventually.TrueAsync(async () => (await Api.GetAsync(client, "v1/stats")).Body.GetProperty("consumers").EnumerateArray().All(c => c.GetProperty("lagEvents").GetInt64() == 0),
+            "the detector and the loader have caught up", TimeSpan.FromSeconds(60));
+
+        await using var browser = await ConsoleBrowser.LaunchAsync();
+        var page = await browser.OpenAsync(server.BaseUrl, height: 900);
+        var alert = page.Locator("tr[data-id]", new PageLocatorOptions { HasText = "Connection From a Listed Address" });
+        await Assertions.Expect(alert).ToContainTextAsync("high");
+        await alert.DispatchEventAsync("click");
+        await Assertions.Expect(page.GetByTestId("alert-event-enrichment")).ToHaveTextAsync("203.0.113.9: on watch; intel level high");
+
+        await page.GotoAsync(server.BaseUrl + "/#events");
+        await page.Locator("#search input[name=sourceIP]").FillAsync("81.2.69.142");
+        await page.GetByTestId("search-submit").ClickAsync();
+        await page.GetByTestId("event-row").First.ClickAsync();
+        await Assertions.Expect(page.GetByTestId("stored-event-enrichment")).ToHaveTextAsync("81.2.69.142: GB London");
+
+        await page.GotoAsync(server.BaseUrl + "/#pipeline");
+        await Assertions.Expect(page.GetByTestId("enrichment-summary")).ToContainTextAsync("GeoIP: GeoIP2-City (0 failed lookups); 1 intel lists");
+        await Assertions.Expect(page.GetByTestId("intel-list")).ToHaveTextAsync("watchfilehigh101");
+
+        await page.GotoAsync(server.BaseUrl + "/#reports");
+        await page.GetByTestId("build-date").FillAsync(DateTimeOffset.FromUnixTimeMilliseconds(at).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        await page.GetByTestId("build").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("report-intel-match")).ToHaveTextAsync("watch11");
+        await Assertions.Expect(page.Locator("#report-countries")).ToContainTextAsync("United Kingdom (GB)");
+        Assert.Empty(browser.Errors);
+    }
+
+    [Fact]
     public async Task With_api_keys_the_console_asks_for_one_and_sends_it_as_a_bearer_header()
     {
         using var data = new TempDirectory();

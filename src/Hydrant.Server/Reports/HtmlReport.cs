@@ -45,6 +45,13 @@ public static class HtmlReport
 
         Table(html, "Alerts per rule", "Rule", report.Alerts.ByRule.Select(r => (report.Alerts.NameOf(r.Key), r.Value)));
         Table(html, "Top sources", "Source IP", report.TopSources.Select(s => (s.SourceIP, s.Count)));
+        if (!report.Enrichment.IsEmpty)
+        {
+            var enrichment = report.Enrichment;
+            Table(html, "Top countries (of sources)", "Country", enrichment.TopCountries.Select(p => ($"{p.CountryName ?? p.CountryIsoCode} ({p.CountryIsoCode})", p.Events)));
+            Table(html, "Top networks (of sources)", "AS", enrichment.TopNetworks.Select(n => (string.Create(c, $"AS{n.Number} {n.Organization}").TrimEnd(), n.Events)));
+            Table(html, "Intel matches (events whose source a list held)", "List", enrichment.IntelMatches.Select(m => (string.Create(c, $"{m.List} ({m.Sources:N0} sources)"), m.Events)));
+        }
         html.Append(c, $"<h2>New sources ({report.NewSources.Count:N0}, not seen in the {DailyReport.NewSourceLookbackDays} days before)</h2>\n<p>");
         html.AppendJoin(", ", report.NewSources.Take(MarkdownReport.ListedNewSources).Select(Encode));
         if (report.NewSources.Count > MarkdownReport.ListedNewSources)

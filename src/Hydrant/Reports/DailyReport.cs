@@ -23,12 +23,37 @@ public sealed record StoredReport(string Date, string BuiltAt, long TotalEvents,
         new(DailyReport.DateText(day), Hydrant.Events.Timestamps.ToText(builtAt.ToUnixTimeMilliseconds()), totalEvents, alerts);
 }
 
+/// <summary>How many of the day's events came from one country (by the enrichment of their sourceIP).</summary>
+public sealed record CountryCount(string CountryIsoCode, string? CountryName, long Events);
+
+/// <summary>How many of the day's events came from one autonomous system.</summary>
+public sealed record NetworkCount(long Number, string? Organization, long Events);
+
+/// <summary>How many of the day's events, from how many sources, an intel list held the sourceIP of.</summary>
+public sealed record IntelMatch(string List, long Events, long Sources);
+
+/// <summary>
+/// What enrichment at ingest knew of the day's sources (docs/enrichment.md): the top countries and
+/// autonomous systems, and every list that held one; empty when nothing was enriched (or for a
+/// report built before enrichment existed).
+/// </summary>
+public sealed record EnrichmentFigures(IReadOnlyList<CountryCount> TopCountries, IReadOnlyList<NetworkCount> TopNetworks, IReadOnlyList<IntelMatch> IntelMatches)
+{
+    public const int TopCount = 20;
+
+    public static EnrichmentFigures Empty { get; } = new([], [], []);
+
+    [JsonIgnore]
+    public bool IsEmpty => TopCountries.Count == 0 && TopNetworks.Count == 0 && IntelMatches.Count == 0;
+}
+
 /// <summary>Events per main shard and how far the busiest shard is above the mean (1 is perfectly even).</summary>
 public sealed record PartitionHeat(IReadOnlyList<long> Shards, double MaxOverMean);
 
 /// <summary>
 /// The report of one UTC day (CONTRACT "Shapes"): totals, events per type and per hour, the top
-/// 20 sources, sources new against the 7 days before, alerts, and partition heat.
+/// 20 sources, sources new against the 7 days before, alerts, partition heat, and what enrichment
+/// knew of the sources.
 /// </summary>
 public sealed record DailyReport(
     string Date,
@@ -41,6 +66,8 @@ public sealed record DailyReport(
     PartitionHeat PartitionHeat)
 {
     public const int TopSourceCount = 20;
+
+    public EnrichmentFigures Enrichment { get; init; } = EnrichmentFigures.Empty;
     public const int NewSourceLookbackDays = 7;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)

@@ -24,6 +24,13 @@ public static class MarkdownReport
         Table(text, "Top sources", ["Source IP", "Events"], report.TopSources.Select(s => new[] { s.SourceIP, Count(s.Count) }));
         Table(text, "Alerts per level", ["Level", "Alerts"], report.Alerts.ByLevel.Select(l => new[] { l.Key, Count(l.Value) }));
         Table(text, "Alerts per rule", ["Rule", "Alerts"], report.Alerts.ByRule.Select(r => new[] { report.Alerts.NameOf(r.Key), Count(r.Value) }));
+        if (!report.Enrichment.IsEmpty)
+        {
+            var enrichment = report.Enrichment;
+            Table(text, "Top countries (of sources)", ["Country", "Events"], enrichment.TopCountries.Select(p => new[] { $"{p.CountryName ?? p.CountryIsoCode} ({p.CountryIsoCode})", Count(p.Events) }));
+            Table(text, "Top networks (of sources)", ["AS", "Events"], enrichment.TopNetworks.Select(n => new[] { string.Create(c, $"AS{n.Number} {n.Organization}").TrimEnd(), Count(n.Events) }));
+            Table(text, "Intel matches (of sources)", ["List", "Events", "Sources"], enrichment.IntelMatches.Select(m => new[] { m.List, Count(m.Events), Count(m.Sources) }));
+        }
 
         text.Append("## New sources\n\n");
         if (report.NewSources.Count == 0)

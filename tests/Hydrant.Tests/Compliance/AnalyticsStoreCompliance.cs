@@ -3,6 +3,7 @@ using Hydrant.Analytics;
 using Hydrant.DuckDb;
 using Hydrant.Events;
 using Hydrant.Postgres;
+using Hydrant.Reports;
 using Hydrant.Spool;
 using Hydrant.Storage;
 using Hydrant.Testing;
@@ -147,6 +148,29 @@ public abstract class AnalyticsStoreCompliance<TStore> : IDisposable
         Assert.Equal([day], await store.DaysToReportAsync(new DateOnly(2023, 11, 15), CancellationToken.None));
         await store.SaveReportAsync(report, CancellationToken.None);
         Assert.Empty(await store.DaysToReportAsync(new DateOnly(2023, 11, 15), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_report_counts_the_days_enriched_sources_by_country_network_and_intel_list()
+    {
+        using var store = Open();
+        static byte[] Enriched(int i, string source, string enrichment) => Encoding.UTF8.GetBytes(
+            $$"""{"id":"x-{{i}}","timestamp":"{{Timestamps.ToText(1_700_000_000_000 + (i * 1000L))}}","eventType":"auth.failure","sourceIP":"{{source}}","logsource":{"product":"hydrant","service":"auth"}{{enrichment}}}""");
+        const string London = ""","enrichment":{"geo":{"country_iso_code":"GB","country_name":"United Kingdom","city_name":"London"},"as":{"number":1221,"organization":"Telstra Pty Ltd"},"intel":["feodo","firehol_level1"],"intel_level":"high"}""";
+        const string Sweden = ""","enrichment":{"geo":{"country_iso_code":"SE","country_name":"Sweden"},"intel":["firehol_level1"],"intel_level":"medium"}""";
+        var events = new List<byte[]>();
+        events.AddRange(Enumerable.Range(0, 3).Select(i => Enriched(i, "81.2.69.142", London)));
+        events.AddRange(Enumerable.Range(3, 2).Select(i => Enriched(i, "89.160.20." + i, Sweden)));
+        events.Add(Enriched(5, "10.0.0.1", ""));
+        events.Add(Enriched(6, "10.0.0.2", ""","enrichment":{"fields":{"destinationIP":{"intel":["feodo"]}}}"""));
+        await new AnalyticsLoader(store).ConsumeAsync([.. events.Select((e, i) => new SpoolEntry(i, e))], CancellationToken.None);
+
+        var enrichment = (await store.AggregateDayAsync(new DateOnly(2023, 11, 14), CancellationToken.None)).Enrichment;
+        Assert.Equal([new CountryCount("GB", "United Kingdom", 3), new CountryCount("SE", "Sweden", 2)], enrichment.TopCountries);
+        Assert.Equal([new NetworkCount(1221, "Telstra Pty Ltd", 3)], enrichment.TopNetworks);
+        // Lists that held a field's address are that field's, not the source's: not counted here.
+        Assert.Equal([new IntelMatch("firehol_level1", 5, 3), new IntelMatch("feodo", 3, 1)], enrichment.IntelMatches);
+        Assert.True((await store.AggregateDayAsync(new DateOnly(2023, 11, 15), CancellationToken.None)).Enrichment.IsEmpty);
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed class ReportRenderingTests
         Assert.StartsWith("""{"date":"2026-11-23","totalEvents":30,"byType":{"auth.failure":20,"dns.query":10},"byHour":[0,0,0,0,0,30,""", json, StringComparison.Ordinal);
         Assert.Contains("\"topSources\":[{\"sourceIP\":\"198.51.100.7\",\"count\":25},", json, StringComparison.Ordinal);
         Assert.Contains("\"alerts\":{\"total\":3,\"byRule\":{\"ssh-brute-force\":3},\"byLevel\":{\"high\":3},\"ruleTitles\":{\"ssh-brute-force\":\"SSH Brute Force\"}},\"partitionHeat\":{\"shards\":[30,0,", json, StringComparison.Ordinal);
-        Assert.EndsWith("\"maxOverMean\":100}}", json, StringComparison.Ordinal);
+        Assert.EndsWith("\"maxOverMean\":100},\"enrichment\":{\"topCountries\":[],\"topNetworks\":[],\"intelMatches\":[]}}", json, StringComparison.Ordinal);
         Assert.Equal(json, DailyReport.FromJson(json).ToJson());
     }
 
@@ -51,6 +51,28 @@ public sealed class ReportRenderingTests
         // Rules by title, the id beside it for when two share one.
         Assert.Contains("| SSH Brute Force (ssh-brute-force) | 3 |", markdown, StringComparison.Ordinal);
         Assert.Contains("- and 20 more", markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void What_enrichment_knew_of_the_sources_is_shown_when_there_is_some_and_reads_back()
+    {
+        var report = Report() with
+        {
+            Enrichment = new EnrichmentFigures(
+                [new CountryCount("GB", "United Kingdom", 25)],
+                [new NetworkCount(1221, "Telstra | <b>Pty</b>", 25)],
+                [new IntelMatch("feodo", 25, 1)]),
+        };
+        Assert.Equal(report.ToJson(), DailyReport.FromJson(report.ToJson()).ToJson());
+        var markdown = MarkdownReport.Render(report);
+        Assert.Contains("| United Kingdom (GB) | 25 |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| AS1221 Telstra \\| &lt;b&gt;Pty&lt;/b&gt; | 25 |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| feodo | 25 | 1 |", markdown, StringComparison.Ordinal);
+        var html = HtmlReport.Render(report);
+        Assert.Contains("<td>feodo (1 sources)</td><td class=\"n\">25</td>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<b>Pty", html, StringComparison.Ordinal);
+        // A day without enrichment shows none of it.
+        Assert.DoesNotContain("Intel matches", MarkdownReport.Render(Report()), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -2,7 +2,7 @@
 // selected alert explained beside it (rule, timeline, events with what matched, related alerts)
 // and triaged in place.
 
-import { $, api, json, showError, element, cell, flatten } from "./api.js";
+import { $, api, json, showError, element, cell, flatten, enrichmentLine } from "./api.js";
 
 const rows = new Map(); // alert id -> alert, as shown
 let selected = null; // the alert in the detail panel: it stays there when a change takes it out of the queue
@@ -123,7 +123,10 @@ async function explain(id) {
         if (matchedFields.has(name)) dt.className = dd.className = "matched";
         list.append(dt, dd);
       }
-      li.append(element("div", item.matched.map((m) => `matched ${m.title}: ${m.selections.filter((s) => s.matched).map((s) => s.name).join(", ")}`).join("; ")), list);
+      li.append(element("div", item.matched.map((m) => `matched ${m.title}: ${m.selections.filter((s) => s.matched).map((s) => s.name).join(", ")}`).join("; ")));
+      const known = enrichmentLine(item.event);
+      if (known) li.append(element("div", known, "enrichment", "alert-event-enrichment"));
+      li.append(list);
       return li;
     }));
     const source = explained.alert.events[0]?.sourceIP;

@@ -62,3 +62,22 @@ export function flatten(value, prefix = "", into = []) {
   }
   return into;
 }
+
+/** What enrichment at ingest knew of an event's source, in a line: place, network, the lists holding it (null when nothing). */
+export function enrichmentLine(event) {
+  const known = event?.enrichment;
+  if (!known) return null;
+  const describe = (facts) => {
+    const parts = [];
+    if (facts.geo) parts.push([facts.geo.country_iso_code, facts.geo.city_name ?? facts.geo.country_name].filter(Boolean).join(" "));
+    if (facts.as) parts.push(`AS${facts.as.number}${facts.as.organization ? ` ${facts.as.organization}` : ""}`);
+    if (facts.intel?.length) parts.push(`on ${facts.intel.join(", ")}`);
+    return parts.join(" · ");
+  };
+  const lines = [];
+  const source = describe(known);
+  if (source) lines.push(`${event.sourceIP}: ${source}`);
+  for (const [field, facts] of Object.entries(known.fields ?? {})) lines.push(`${field}: ${describe(facts)}`);
+  if (known.intel_level) lines.push(`intel level ${known.intel_level}`);
+  return lines.join("; ");
+}

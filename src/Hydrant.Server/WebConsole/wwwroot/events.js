@@ -1,7 +1,7 @@
 // Events: the search of GET /v1/events, by source, type, time and any field, newest first, in
 // pages, with the plan of what was read to answer; one event's stored JSON on a click.
 
-import { $, json, showError, row } from "./api.js";
+import { $, json, showError, row, enrichmentLine } from "./api.js";
 
 let cursor = null;
 
@@ -33,6 +33,9 @@ async function search(more) {
       tr.addEventListener("click", async () => {
         try {
           const stored = await json(`/v1/events/${encodeURIComponent(event.id)}`);
+          const known = enrichmentLine(stored);
+          $("#event-enrichment").textContent = known ?? "";
+          $("#event-enrichment").hidden = !known;
           $("#event-json").textContent = JSON.stringify(stored, null, 2);
           $("#event-json").hidden = false;
         } catch (error) {

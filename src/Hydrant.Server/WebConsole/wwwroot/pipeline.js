@@ -36,6 +36,12 @@ export async function refresh() {
       + `spool depth ${stats.spool.depth}; consumers: ${consumers || "none yet"}; `
       + `partition heat (busiest shard / mean) ${stats.shards.maxOverMean.toFixed(2)}; `
       + `rule cache hit ratio ${stats.ruleCache.hitRatio}; dead letters ${stats.deadLetters?.total ?? 0}; backends: ${health}`;
+    const enrichment = stats.enrichment;
+    const databases = [enrichment.city, enrichment.asn].filter(Boolean).map((d) => `${d.type} (${d.failedLookups} failed lookups)`);
+    $("#enrichment-summary").textContent = databases.length || enrichment.lists.length
+      ? `GeoIP: ${databases.join(", ") || "none"}; ${enrichment.lists.length} intel lists`
+      : "No enrichment configured (Hydrant:Enrichment: GeoIP databases, intel lists).";
+    $("#intel-lists").replaceChildren(...enrichment.lists.map((l) => row([l.name, l.source, l.level, l.networks, l.domains, l.hits], "intel-list")));
     const keys = hottest(stats);
     $("#hot-keys-head").replaceChildren(headRow(keys.head));
     $("#hot-keys").replaceChildren(...keys.rows.map((values) => row(values, "hot-key")));

@@ -26,6 +26,11 @@ function show(report) {
   $("#report-rules").replaceChildren(...top(report.alerts.byRule).map(([id, n]) => row([titles[id] ? `${titles[id]} (${id})` : id, n], "report-rule")));
   $("#report-levels").replaceChildren(...top(report.alerts.byLevel).map(([level, n]) => row([level, n])));
   $("#report-new").textContent = report.newSources.length > 0 ? report.newSources.join(", ") : "none";
+  const enrichment = report.enrichment ?? { topCountries: [], topNetworks: [], intelMatches: [] };
+  $("#report-enrichment").hidden = enrichment.topCountries.length + enrichment.topNetworks.length + enrichment.intelMatches.length === 0;
+  $("#report-countries").replaceChildren(...enrichment.topCountries.map((c) => row([`${c.countryName ?? c.countryIsoCode} (${c.countryIsoCode})`, c.events])));
+  $("#report-networks").replaceChildren(...enrichment.topNetworks.map((n) => row([`AS${n.number} ${n.organization ?? ""}`.trim(), n.events])));
+  $("#report-intel").replaceChildren(...enrichment.intelMatches.map((m) => row([m.list, m.events, m.sources], "report-intel-match")));
 }
 
 async function open(date) {
