@@ -102,17 +102,7 @@ public static class IngestEndpoints
         for (var i = 0; i < events.Count; i++)
         {
             var e = events[i];
-            enriched.Add(spans[i].Start < 0 ? e : new SecurityEvent
-            {
-                Id = e.Id,
-                TimestampMs = e.TimestampMs,
-                EventType = e.EventType,
-                SourceIP = e.SourceIP,
-                IdFromClient = e.IdFromClient,
-                Logsource = e.Logsource,
-                Index = e.Index,
-                Json = memory.Slice(spans[i].Start, spans[i].Length),
-            });
+            enriched.Add(spans[i].Start < 0 ? e : e.WithJson(memory.Slice(spans[i].Start, spans[i].Length)));
         }
         return enriched;
     }

@@ -30,4 +30,17 @@ public sealed class SecurityEvent
 
     /// <summary>The canonical JSON object as UTF-8.</summary>
     public required ReadOnlyMemory<byte> Json { get; init; }
+
+    /// <summary>The same event with other canonical JSON (ingest's, with its enrichment added).</summary>
+    public SecurityEvent WithJson(ReadOnlyMemory<byte> json) => new()
+    {
+        Id = Id,
+        TimestampMs = TimestampMs,
+        EventType = EventType,
+        SourceIP = SourceIP,
+        IdFromClient = IdFromClient,
+        Logsource = Logsource,
+        Index = Index,
+        Json = json,
+    };
 }
