@@ -41,6 +41,7 @@ public sealed class EnrichmentTests
             "--Hydrant:Enrichment:Intel:Lists:0:Name=feodo",
             "--Hydrant:Enrichment:Intel:Lists:0:Path=" + Corpus.Path("threat-intel", "firehol", "feodo.ipset"),
             "--Hydrant:Enrichment:Fields:0=destinationIP",
+            "--Hydrant:Ingest:MaxEventBytes=1048576",
         ]);
         using var client = Api.Client(server.BaseUrl);
         var now = DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds();
@@ -70,6 +71,14 @@ public sealed class EnrichmentTests
         Assert.Equal(["feodo"], feodo.GetProperty("enrichment").GetProperty("intel").EnumerateArray().Select(e => e.GetString()));
         var (_, nothing) = await Api.GetAsync(client, "v1/events/nothing-known");
         Assert.False(nothing.TryGetProperty("enrichment", out _));
+
+        // An event its enrichment would take past what the store keeps is stored as it came, and the answer says so.
+        var padding = 1_048_576 - 10 - Event("big", "1.178.179.217", ",\"padding\":\"\"").Length;
+        var (_, big) = await Api.PostAsync(client, System.Text.Encoding.UTF8.GetBytes(Event("big", "1.178.179.217", ",\"padding\":\"" + new string('x', padding) + "\"")));
+        Assert.True(big.TryGetProperty("accepted", out var bigAccepted) && bigAccepted.GetInt32() == 1, big.ToString());
+        Assert.Contains("event 0: stored without its enrichment, which would make it", Assert.Single(big.GetProperty("notices").EnumerateArray()).GetString(), StringComparison.Ordinal);
+        var (_, stored) = await Api.GetAsync(client, "v1/events/big");
+        Assert.False(stored.TryGetProperty("enrichment", out _));
 
         // Sigma rules select on the enrichment like on any field.
         await TriageTests.OneAlertAsync(client, "rule=Connection From a Feodo Address", "the listed address raised its alert");

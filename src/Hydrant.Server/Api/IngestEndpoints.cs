@@ -79,14 +79,19 @@ public static class IngestEndpoints
 
         using (batch)
         {
-            var result = await spool.AppendAsync(enricher.Enabled ? Enrich(batch.Events, enricher) : batch.Events, context.RequestAborted);
+            var notices = new List<string>(batch.Notices);
+            var result = await spool.AppendAsync(enricher.Enabled ? Enrich(batch.Events, enricher, limits, notices) : batch.Events, context.RequestAborted);
             stats.RecordRequest(result.Stored + result.Duplicates, batch.Rejections.Count, result.Duplicates);
-            await WriteAnswerAsync(context, result, batch.Rejections, batch.Notices);
+            await WriteAnswerAsync(context, result, batch.Rejections, notices);
         }
     }
 
-    /// <summary>The events with what is known of their addresses added (docs/enrichment.md); those of which nothing is known as they were.</summary>
-    private static List<SecurityEvent> Enrich(IReadOnlyList<SecurityEvent> events, Enricher enricher)
+    /// <summary>
+    /// The events with what is known of their addresses added (docs/enrichment.md); those of which
+    /// nothing is known as they were, and those their enrichment would make larger than the store
+    /// keeps as they were too, each said in a notice.
+    /// </summary>
+    private static List<SecurityEvent> Enrich(IReadOnlyList<SecurityEvent> events, Enricher enricher, EventLimits limits, List<string> notices)
     {
         // Room for every event and a typical enrichment each: the buffer seldom grows (and copies).
         var output = new ArrayBufferWriter<byte>(events.Sum(e => e.Json.Length) + (events.Count * 256));
@@ -96,6 +101,12 @@ public static class IngestEndpoints
         {
             var start = output.WrittenCount;
             spans[i] = enricher.TryEnrich(events[i].Json.Span, events[i].SourceIP, output, scratch) ? (start, output.WrittenCount - start) : (-1, 0);
+            if (spans[i].Length > limits.MaxStoredEventBytes)
+            {
+                notices.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"event {events[i].Index}: stored without its enrichment, which would make it {spans[i].Length} bytes, more than the store keeps ({limits.MaxStoredEventBytes})"));
+                spans[i] = (-1, 0);
+            }
         }
         var memory = output.WrittenMemory;
         var enriched = new List<SecurityEvent>(events.Count);
@@ -169,7 +180,7 @@ public static class IngestEndpoints
         Problems.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "body too large",
             string.Create(CultureInfo.InvariantCulture, $"a request body may hold at most {limits.MaxBodyBytes} bytes"));
 
-    private static async Task WriteAnswerAsync(HttpContext context, AppendResult result, IReadOnlyList<EventRejection> rejections, IReadOnlyList<string> notices)
+    private static async Task WriteAnswerAsync(HttpContext context, AppendResult result, IReadOnlyList<EventRejection> rejections, List<string> notices)
     {
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "application/json";

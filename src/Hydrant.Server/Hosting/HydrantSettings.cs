@@ -38,6 +38,7 @@ public sealed record HydrantSettings(StoreOptions Store, EventLimits Limits, IRe
         };
         // Every consumer must be able to keep what ingest accepts: DynamoDB keeps no item over 400 KB.
         var maxEventBytes = (section["Store:Kind"] ?? "rocksdb") == "dynamodb" ? EventLimits.MaxEventBytesForDynamoDb : EventLimits.MaxEventBytesAllowed;
+        limits = limits with { MaxStoredEventBytes = maxEventBytes };
         if (limits.MaxEventBytes is < 1024 || limits.MaxEventBytes > maxEventBytes || limits.MaxBodyBytes < limits.MaxEventBytes)
         {
             throw new InvalidOperationException(

@@ -14,6 +14,13 @@ public sealed record EventLimits
     public const int MaxEventBytesForDynamoDb = 380 * 1024;
 
     public int MaxEventBytes { get; init; } = DefaultMaxEventBytes;
+
+    /// <summary>
+    /// The most the store keeps of one event (<see cref="MaxEventBytesAllowed"/>, or
+    /// <see cref="MaxEventBytesForDynamoDb"/>): an event its enrichment would take past it is
+    /// stored without it.
+    /// </summary>
+    public int MaxStoredEventBytes { get; init; } = MaxEventBytesAllowed;
     public long MaxBodyBytes { get; init; } = DefaultMaxBodyBytes;
 
     /// <summary>How far ahead of the server clock a timestamp may be.</summary>
