@@ -87,6 +87,10 @@ public sealed class AuthTests
             Assert.Equal(HttpStatusCode.Forbidden, (await Api.PostAsync(query, Encoding.UTF8.GetBytes(sql), "v1/analytics/query")).Response.StatusCode);
             Assert.Equal(HttpStatusCode.Forbidden, (await Api.PostAsync(query, [], $"v1/reports/daily/{yesterday}")).Response.StatusCode);
             Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(query, $"v1/reports/daily/{yesterday}")).Response.StatusCode);
+            // The intel lists are admin work, read or written.
+            Assert.Equal(HttpStatusCode.Forbidden, (await Api.GetAsync(query, "v1/intel/lists")).Response.StatusCode);
+            using var list = new StringContent("192.0.2.0/24\n");
+            Assert.Equal(HttpStatusCode.Forbidden, (await query.PutAsync("v1/intel/lists/watch", list)).StatusCode);
         }
         using (var admin = Api.Client(server.BaseUrl, AdminKey))
         {
@@ -94,6 +98,9 @@ public sealed class AuthTests
             Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(admin, "v1/stats")).Response.StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(admin, Encoding.UTF8.GetBytes(sql), "v1/analytics/query")).Response.StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await Api.PostAsync(admin, [], $"v1/reports/daily/{yesterday}")).Response.StatusCode);
+            using var list = new StringContent("192.0.2.0/24\n");
+            Assert.Equal(HttpStatusCode.Created, (await admin.PutAsync("v1/intel/lists/watch", list)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(admin, "v1/intel/lists")).Response.StatusCode);
         }
         // The open-node warning would come just before this start-up line.
         await Eventually.TrueAsync(() => Task.FromResult(server.Output.Contains("Hydrant data in", StringComparison.Ordinal)), "the start-up log is written");
