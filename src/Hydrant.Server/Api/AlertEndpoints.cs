@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Hydrant.Detection;
 using Hydrant.Detection.Alerts;
+using Hydrant.Detection.Sigma;
 using Hydrant.Events;
 using Hydrant.Server.Auth;
 using Hydrant.Storage;
@@ -57,9 +58,9 @@ public static class AlertEndpoints
             return;
         }
         var level = q["level"].ToString();
-        if (level.Length > 0 && level is not ("informational" or "low" or "medium" or "high" or "critical"))
+        if (level.Length > 0 && !SigmaLevels.IsLevel(level))
         {
-            await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "bad query", "level: one of informational, low, medium, high, critical");
+            await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "bad query", "level: one of " + SigmaLevels.Listed);
             return;
         }
         var status = q["status"].ToString() is { Length: > 0 } s ? s : null;

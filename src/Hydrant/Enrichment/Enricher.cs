@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Hydrant.Detection.Sigma;
 using Hydrant.Enrichment.GeoIp;
 using Hydrant.Enrichment.Intel;
 using Hydrant.Events;
@@ -35,6 +36,8 @@ public sealed class Enricher(GeoIpDatabase? city, GeoIpDatabase? asn, IntelMatch
 
     private readonly (byte[] Utf8, byte[] Key)[] _fields = [.. fields.Distinct(StringComparer.Ordinal)
         .Select(f => (System.Text.Encoding.UTF8.GetBytes(f), System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(f) + ":{")))];
+
+    private static readonly byte[][] LevelsUtf8 = [.. SigmaLevels.All.Select(System.Text.Encoding.UTF8.GetBytes)];
 
     private readonly ConcurrentDictionary<string, StrongBox<long>> _hits = new(StringComparer.Ordinal);
     private volatile IntelState _intel = new(intel);
@@ -106,7 +109,7 @@ public sealed class Enricher(GeoIpDatabase? city, GeoIpDatabase? asn, IntelMatch
         if (level >= 0)
         {
             output.Write(",\"intel_level\":\""u8);
-            output.Write(IntelListOptions.LevelsUtf8[level]);
+            output.Write(LevelsUtf8[level]);
             output.Write("\""u8);
         }
         output.Write("}}"u8);
@@ -245,12 +248,12 @@ public sealed class Enricher(GeoIpDatabase? city, GeoIpDatabase? asn, IntelMatch
         asn?.Dispose();
     }
 
-    /// <summary>The lists matched now and each one's level (its rank in <see cref="IntelListOptions.Levels"/>), swapped together.</summary>
+    /// <summary>The lists matched now and each one's level (its <see cref="SigmaLevels.Rank"/>), swapped together.</summary>
     private sealed class IntelState(IntelMatcher matcher)
     {
         public IntelMatcher Matcher { get; } = matcher;
 
-        public Dictionary<string, int> Rank { get; } = matcher.Lists.ToDictionary(l => l.Name, l => Math.Max(0, IntelListOptions.Levels.IndexOf(l.Options.Level)), StringComparer.Ordinal);
+        public Dictionary<string, int> Rank { get; } = matcher.Lists.ToDictionary(l => l.Name, l => Math.Max(0, SigmaLevels.Rank(l.Options.Level)), StringComparer.Ordinal);
     }
 
     /// <summary>What is known of addresses, for one version of the lists and databases.</summary>

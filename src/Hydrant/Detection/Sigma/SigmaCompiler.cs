@@ -11,7 +11,6 @@ namespace Hydrant.Detection.Sigma;
 /// </summary>
 public sealed partial class SigmaCompiler(SigmaOptions options)
 {
-    private static readonly HashSet<string> Levels = new(["informational", "low", "medium", "high", "critical"], StringComparer.Ordinal);
     private static readonly char[] Dashes = ['-', '/', '\u2013', '\u2014', '\u2015'];
 
     /// <summary>A file that must hold exactly one detection rule (tests and tools that want one).</summary>
@@ -106,9 +105,9 @@ public sealed partial class SigmaCompiler(SigmaOptions options)
         var id = Scalar(root, "id") ?? DerivedId(title);
         var name = Scalar(root, "name");
         var level = Scalar(root, "level") ?? "medium";
-        if (!Levels.Contains(level))
+        if (!SigmaLevels.IsLevel(level))
         {
-            throw Error(Child(root, "level")!, $"level '{level}' is not one of informational, low, medium, high, critical");
+            throw Error(Child(root, "level")!, $"level '{level}' is not one of {SigmaLevels.Listed}");
         }
         if (Child(root, "correlation") is { } correlation)
         {

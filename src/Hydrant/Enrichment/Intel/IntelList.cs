@@ -19,15 +19,9 @@ public enum IntelListFormat
 /// <summary>What to read from a list, how much of it to accept, and what an address on it means.</summary>
 public sealed record IntelListOptions
 {
-    /// <summary>Sigma's levels, lowest first: what <see cref="Level"/> may be.</summary>
-    public static System.Collections.Immutable.ImmutableArray<string> Levels { get; } = ["informational", "low", "medium", "high", "critical"];
-
-    /// <summary><see cref="Levels"/> as UTF-8, for writers.</summary>
-    internal static byte[][] LevelsUtf8 { get; } = [.. Levels.Select(System.Text.Encoding.UTF8.GetBytes)];
-
     public IntelListFormat Format { get; init; } = IntelListFormat.Lines;
 
-    /// <summary>The level of the built-in "Connection from a listed address" alert an address on the list raises.</summary>
+    /// <summary>The level (one of <see cref="Detection.Sigma.SigmaLevels"/>) of the built-in "Connection from a listed address" alert an address on the list raises.</summary>
     public string Level { get; init; } = "medium";
 
     /// <summary>For <see cref="IntelListFormat.Csv"/>: the column (from 0) that holds the address.</summary>

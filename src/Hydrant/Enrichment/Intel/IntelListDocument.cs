@@ -41,6 +41,6 @@ public sealed record IntelListDocument(string Format, int Column, string Level, 
 
     /// <summary>One of Sigma's levels; throws <see cref="FormatException"/> naming them.</summary>
     public static string ParseLevel(string? level) => level is null ? "medium"
-        : IntelListOptions.Levels.Contains(level, StringComparer.Ordinal) ? level
-        : throw new FormatException($"level must be one of {string.Join(", ", IntelListOptions.Levels)} (got '{level}')");
+        : Detection.Sigma.SigmaLevels.IsLevel(level) ? level
+        : throw new FormatException($"level must be one of {Detection.Sigma.SigmaLevels.Listed} (got '{level}')");
 }
