@@ -47,7 +47,7 @@ public sealed record EnrichmentSettings(string? CityPath, string? AsnPath, IRead
     }
 
     /// <summary>Opens the databases and reads the lists, or throws <see cref="InvalidOperationException"/> naming the setting and why.</summary>
-    public (Enricher Enricher, IReadOnlyList<(IntelListFile File, IntelList List)> Files) Open()
+    public (Enricher Enricher, IReadOnlyList<IntelListFileRead> Files) Open()
     {
         GeoIpDatabase? Database(string? path, GeoIpKind kind, string key)
         {
@@ -64,14 +64,14 @@ public sealed record EnrichmentSettings(string? CityPath, string? AsnPath, IRead
         {
             try
             {
-                return (l, EnrichmentSources.Read(l));
+                return EnrichmentSources.Read(l);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
             {
                 throw new InvalidOperationException($"Hydrant:Enrichment:Intel:Lists: the list '{l.Name}' ({l.Path}) cannot be read: {e.Message}", e);
             }
         }).ToList();
-        var enricher = new Enricher(Database(CityPath, GeoIpKind.City, "City"), Database(AsnPath, GeoIpKind.Asn, "Asn"), IntelMatcher.Build([.. files.Select(f => f.Item2)]), Fields);
+        var enricher = new Enricher(Database(CityPath, GeoIpKind.City, "City"), Database(AsnPath, GeoIpKind.Asn, "Asn"), IntelMatcher.Build([.. files.Select(f => f.List)]), Fields);
         return (enricher, files);
     }
 }

@@ -56,7 +56,7 @@ public static class HydrantHost
 
         HydrantSettings settings;
         Enricher enricher;
-        IReadOnlyList<(IntelListFile, Hydrant.Enrichment.Intel.IntelList)> intelFiles;
+        IReadOnlyList<IntelListFileRead> intelFiles;
         try
         {
             settings = HydrantSettings.From(builder.Configuration);

@@ -7,6 +7,9 @@ namespace Hydrant.Enrichment;
 /// <summary>One threat-intel list file, as configured (<c>Hydrant:Enrichment:Intel:Lists:N</c>).</summary>
 public sealed record IntelListFile(string Name, string Path, IntelListOptions Options);
 
+/// <summary>A list file as read: the list, and the file's stamp taken before it was read, so a change while it was read is seen at the next check.</summary>
+public sealed record IntelListFileRead(IntelListFile File, IntelList List, FileStamp Stamp);
+
 /// <summary>The outcome of changing a list through the API.</summary>
 public enum IntelListChange
 {
@@ -49,14 +52,13 @@ public sealed partial class EnrichmentSources : IDisposable
     private long _loadedVersion = -1;
 
     /// <summary>Takes the configured files with the lists read from them at start, in the order configured.</summary>
-    public EnrichmentSources(Enricher enricher, IReadOnlyList<(IntelListFile File, IntelList List)> files, IIntelListCache cache, TimeProvider time, ILogger<EnrichmentSources> logger)
+    public EnrichmentSources(Enricher enricher, IReadOnlyList<IntelListFileRead> files, IIntelListCache cache, TimeProvider time, ILogger<EnrichmentSources> logger)
     {
         _enricher = enricher;
         _cache = cache;
         _time = time;
         _logger = logger;
-        // Stamped as never seen: the first refresh reads each file again, so a change while the server started is not missed.
-        _files = [.. files.Select(f => new FileList(f.File) { Loaded = new Loaded(f.List, FileSource, f.File.Path, time.GetUtcNow()) })];
+        _files = [.. files.Select(f => new FileList(f.File) { Loaded = new Loaded(f.List, FileSource, f.File.Path, time.GetUtcNow()), Stamp = f.Stamp })];
         _published = [.. _files.Select(f => f.Loaded)];
         _subscription = cache.Subscribe(() => _stale = true);
     }
@@ -65,10 +67,11 @@ public sealed partial class EnrichmentSources : IDisposable
     public static TimeSpan RefreshInterval { get; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Reads a list file; throws <see cref="InvalidDataException"/>, <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/>.</summary>
-    public static IntelList Read(IntelListFile file)
+    public static IntelListFileRead Read(IntelListFile file)
     {
+        var stamp = FileStamp.Of(file.Path) ?? default;
         using var text = File.OpenText(file.Path);
-        return IntelList.Parse(file.Name, text, file.Options);
+        return new IntelListFileRead(file, IntelList.Parse(file.Name, text, file.Options), stamp);
     }
 
     /// <summary>A name the API accepts: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.</summary>
@@ -192,18 +195,16 @@ public sealed partial class EnrichmentSources : IDisposable
 
     private bool ReloadIfChanged(FileList file)
     {
-        var info = new FileInfo(file.File.Path);
-        var stamp = info.Exists ? (info.LastWriteTimeUtc, info.Length) : default;
-        if (!info.Exists || stamp == file.Stamp || stamp == file.Refused)
+        if (FileStamp.Of(file.File.Path) is not { } stamp || stamp == file.Stamp || stamp == file.Refused)
         {
             return false;
         }
         try
         {
-            var list = Read(file.File);
-            file.Stamp = stamp;
-            file.Loaded = new Loaded(list, FileSource, file.File.Path, _time.GetUtcNow());
-            LogListReloaded(_logger, file.File.Name, file.File.Path, list.Count);
+            var read = Read(file.File);
+            file.Stamp = read.Stamp;
+            file.Loaded = new Loaded(read.List, FileSource, file.File.Path, _time.GetUtcNow());
+            LogListReloaded(_logger, file.File.Name, file.File.Path, read.List.Count);
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
@@ -281,9 +282,9 @@ public sealed partial class EnrichmentSources : IDisposable
 
         public required Loaded Loaded { get; set; }
 
-        public (DateTime Written, long Length) Stamp { get; set; }
+        public required FileStamp Stamp { get; set; }
 
-        public (DateTime Written, long Length) Refused { get; set; }
+        public FileStamp? Refused { get; set; }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Intel list cache not answering; the lists in hand stay in force until it does")]

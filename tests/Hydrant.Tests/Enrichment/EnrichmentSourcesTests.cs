@@ -36,9 +36,9 @@ public sealed class EnrichmentSourcesTests : IDisposable
         var path = Path.Combine(_directory, "watch.netset");
         File.WriteAllText(path, fileText);
         var file = new IntelListFile("watch", path, new IntelListOptions { MaxEntries = maxEntries, Level = "low" });
-        var list = EnrichmentSources.Read(file);
-        var enricher = new Enricher(null, null, IntelMatcher.Build([list]), []);
-        return (enricher, new EnrichmentSources(enricher, [(file, list)], Cache, TimeProvider.System, NullLogger<EnrichmentSources>.Instance), path);
+        var read = EnrichmentSources.Read(file);
+        var enricher = new Enricher(null, null, IntelMatcher.Build([read.List]), []);
+        return (enricher, new EnrichmentSources(enricher, [read], Cache, TimeProvider.System, NullLogger<EnrichmentSources>.Instance), path);
     }
 
     private static string Enriched(Enricher enricher, string sourceIP)

@@ -33,12 +33,12 @@ public sealed class GeoIpDatabase : IDisposable
 
     private readonly string _path;
     private readonly GeoIpKind _kind;
-    private (DatabaseReader Reader, DateTime Written, long Length) _current;
-    private (DateTime Written, long Length) _refused;
+    private (DatabaseReader Reader, FileStamp Stamp) _current;
+    private FileStamp? _refused;
     private long _failedLookups;
     private long _generation;
 
-    private GeoIpDatabase(string path, GeoIpKind kind, (DatabaseReader, DateTime, long) current)
+    private GeoIpDatabase(string path, GeoIpKind kind, (DatabaseReader, FileStamp) current)
     {
         _path = path;
         _kind = kind;
@@ -67,8 +67,7 @@ public sealed class GeoIpDatabase : IDisposable
     public bool ReloadIfChanged(out string? refusal)
     {
         refusal = null;
-        var file = new FileInfo(_path);
-        if (!file.Exists || (file.LastWriteTimeUtc == _current.Written && file.Length == _current.Length) || (file.LastWriteTimeUtc, file.Length) == _refused)
+        if (FileStamp.Of(_path) is not { } stamp || stamp == _current.Stamp || stamp == _refused)
         {
             return false;
         }
@@ -82,7 +81,7 @@ public sealed class GeoIpDatabase : IDisposable
         }
         catch (InvalidDataException e)
         {
-            _refused = (file.LastWriteTimeUtc, file.Length);
+            _refused = stamp;
             refusal = e.Message + "; the database loaded before is kept";
             return false;
         }
@@ -132,10 +131,10 @@ public sealed class GeoIpDatabase : IDisposable
             : GeoFacts.None;
     }
 
-    private static (DatabaseReader, DateTime, long) Load(string path, GeoIpKind kind)
+    /// <summary>The database and the file's stamp taken before it was read, so a change while it is read is seen at the next check.</summary>
+    private static (DatabaseReader, FileStamp) Load(string path, GeoIpKind kind)
     {
-        var file = new FileInfo(path);
-        if (!file.Exists)
+        if (FileStamp.Of(path) is not { } stamp)
         {
             throw new InvalidDataException($"the GeoIP database {path} does not exist");
         }
@@ -169,6 +168,6 @@ public sealed class GeoIpDatabase : IDisposable
             reader.Dispose();
             throw new InvalidDataException($"{path} is corrupt: {e.Message}", e);
         }
-        return (reader, file.LastWriteTimeUtc, file.Length);
+        return (reader, stamp);
     }
 }
