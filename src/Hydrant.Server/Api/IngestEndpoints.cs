@@ -79,8 +79,8 @@ public static class IngestEndpoints
 
         using (batch)
         {
-            var notices = new List<string>(batch.Notices);
-            var result = await spool.AppendAsync(enricher.Enabled ? Enrich(batch.Events, enricher, limits, notices) : batch.Events, context.RequestAborted);
+            var (events, notices) = enricher.Enabled ? Enrich(batch, enricher, limits) : (batch.Events, batch.Notices);
+            var result = await spool.AppendAsync(events, context.RequestAborted);
             stats.RecordRequest(result.Stored + result.Duplicates, batch.Rejections.Count, result.Duplicates);
             await WriteAnswerAsync(context, result, batch.Rejections, notices);
         }
@@ -91,8 +91,10 @@ public static class IngestEndpoints
     /// nothing is known as they were, and those their enrichment would make larger than the store
     /// keeps as they were too, each said in a notice.
     /// </summary>
-    private static List<SecurityEvent> Enrich(IReadOnlyList<SecurityEvent> events, Enricher enricher, EventLimits limits, List<string> notices)
+    private static (IReadOnlyList<SecurityEvent> Events, IReadOnlyList<string> Notices) Enrich(ParsedBatch batch, Enricher enricher, EventLimits limits)
     {
+        var events = batch.Events;
+        var notices = new List<string>(batch.Notices);
         // Room for every event and a typical enrichment each: the buffer seldom grows (and copies).
         var output = new ArrayBufferWriter<byte>(events.Sum(e => e.Json.Length) + (events.Count * 256));
         var scratch = new ArrayBufferWriter<byte>(1024);
@@ -115,7 +117,7 @@ public static class IngestEndpoints
             var e = events[i];
             enriched.Add(spans[i].Start < 0 ? e : e.WithJson(memory.Slice(spans[i].Start, spans[i].Length)));
         }
-        return enriched;
+        return (enriched, notices);
     }
 
     private static ParseOptions? ReadOptions(IQueryCollection query)
@@ -180,7 +182,7 @@ public static class IngestEndpoints
         Problems.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "body too large",
             string.Create(CultureInfo.InvariantCulture, $"a request body may hold at most {limits.MaxBodyBytes} bytes"));
 
-    private static async Task WriteAnswerAsync(HttpContext context, AppendResult result, IReadOnlyList<EventRejection> rejections, List<string> notices)
+    private static async Task WriteAnswerAsync(HttpContext context, AppendResult result, IReadOnlyList<EventRejection> rejections, IReadOnlyList<string> notices)
     {
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "application/json";

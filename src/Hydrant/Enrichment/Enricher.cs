@@ -43,8 +43,6 @@ public sealed class Enricher(GeoIpDatabase? city, GeoIpDatabase? asn, IntelMatch
     private volatile IntelState _intel = new(intel);
     private volatile FactCache _cache = new(null, -1, -1);
 
-    public static Enricher None { get; } = new(null, null, IntelMatcher.Empty, []);
-
     public GeoIpDatabase? City => city;
 
     public GeoIpDatabase? Asn => asn;
