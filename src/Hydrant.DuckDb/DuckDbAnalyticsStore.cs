@@ -198,34 +198,23 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
     /// <summary>What the enrichment of the day's sourceIPs says, read from each event's JSON (only enriched events have the object).</summary>
     private static EnrichmentFigures EnrichmentOf(DuckDBConnection connection, (string, object) day)
     {
-        List<T> Rows<T>(string sql, Func<System.Data.Common.DbDataReader, T> read)
-        {
-            using var command = Command(connection, sql, day);
-            using var reader = command.ExecuteReader();
-            var rows = new List<T>();
-            while (reader.Read())
-            {
-                rows.Add(read(reader));
-            }
-            return rows;
-        }
-        var countries = Rows(
+        var countries = Rows(connection,
             $"""
             SELECT code, any_value(name), count(*) AS n FROM (
                 SELECT raw->>'$.enrichment.geo.country_iso_code' AS code, raw->>'$.enrichment.geo.country_name' AS name
                 FROM events WHERE day = CAST($day AS DATE)) WHERE code IS NOT NULL
             GROUP BY code ORDER BY n DESC, code LIMIT {EnrichmentFigures.TopCount}
             """,
-            r => new CountryCount(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2)));
-        var networks = Rows(
+            r => new CountryCount(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2)), day);
+        var networks = Rows(connection,
             $"""
             SELECT number, any_value(organization), count(*) AS n FROM (
                 SELECT TRY_CAST(raw->>'$.enrichment.as.number' AS BIGINT) AS number, raw->>'$.enrichment.as.organization' AS organization
                 FROM events WHERE day = CAST($day AS DATE)) WHERE number IS NOT NULL
             GROUP BY number ORDER BY n DESC, number LIMIT {EnrichmentFigures.TopCount}
             """,
-            r => new NetworkCount(r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2)));
-        var matches = Rows(
+            r => new NetworkCount(r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2)), day);
+        var matches = Rows(connection,
             """
             SELECT list, count(*) AS n, count(DISTINCT source_ip) FROM (
                 SELECT unnest(json_extract_string(raw, '$.enrichment.intel[*]')) AS list, source_ip
@@ -233,7 +222,7 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
             WHERE list IS NOT NULL
             GROUP BY list ORDER BY n DESC, list
             """,
-            r => new IntelMatch(r.GetString(0), r.GetInt64(1), r.GetInt64(2)));
+            r => new IntelMatch(r.GetString(0), r.GetInt64(1), r.GetInt64(2)), day);
         return new EnrichmentFigures(countries, networks, matches);
     }
 
@@ -375,45 +364,32 @@ public sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         return connection;
     }
 
-    private static Dictionary<string, string> Titles(DuckDBConnection connection, params (string Name, object Value)[] parameters)
-    {
-        using var command = Command(connection, "SELECT rule_id, max(title) FROM alerts WHERE day = CAST($day AS DATE) GROUP BY rule_id", parameters);
-        using var reader = command.ExecuteReader();
-        var titles = new Dictionary<string, string>(StringComparer.Ordinal);
-        while (reader.Read())
-        {
-            titles[reader.GetString(0)] = reader.IsDBNull(1) ? string.Empty : reader.GetString(1);
-        }
-        return titles;
-    }
-
-    private static List<(TKey Key, long Count)> Pairs<TKey>(DuckDBConnection connection, string sql, params (string Name, object Value)[] parameters)
+    /// <summary>Every row of a query, each made by <paramref name="read"/>, in the query's order.</summary>
+    private static List<T> Rows<T>(DuckDBConnection connection, string sql, Func<System.Data.Common.DbDataReader, T> read, params (string Name, object Value)[] parameters)
     {
         using var command = Command(connection, sql, parameters);
         using var reader = command.ExecuteReader();
-        var pairs = new List<(TKey, long)>();
+        var rows = new List<T>();
         while (reader.Read())
         {
-            pairs.Add((reader.GetFieldValue<TKey>(0), reader.GetInt64(1)));
+            rows.Add(read(reader));
         }
-        return pairs;
+        return rows;
     }
+
+    private static Dictionary<string, string> Titles(DuckDBConnection connection, params (string Name, object Value)[] parameters) =>
+        Rows(connection, "SELECT rule_id, max(title) FROM alerts WHERE day = CAST($day AS DATE) GROUP BY rule_id",
+            r => (Id: r.GetString(0), Title: r.IsDBNull(1) ? string.Empty : r.GetString(1)), parameters).ToDictionary(t => t.Id, t => t.Title, StringComparer.Ordinal);
+
+    private static List<(TKey Key, long Count)> Pairs<TKey>(DuckDBConnection connection, string sql, params (string Name, object Value)[] parameters) =>
+        Rows(connection, sql, r => (r.GetFieldValue<TKey>(0), r.GetInt64(1)), parameters);
 
     /// <summary>Name-to-count pairs in the query's order (a Dictionary keeps insertion order while nothing is removed).</summary>
     private static Dictionary<string, long> Counts(DuckDBConnection connection, string sql, params (string Name, object Value)[] parameters) =>
         Pairs<string>(connection, sql, parameters).ToDictionary(p => p.Key, p => p.Count);
 
-    private static List<string> Strings(DuckDBConnection connection, string sql, params (string Name, object Value)[] parameters)
-    {
-        using var command = Command(connection, sql, parameters);
-        using var reader = command.ExecuteReader();
-        var values = new List<string>();
-        while (reader.Read())
-        {
-            values.Add(reader.GetString(0));
-        }
-        return values;
-    }
+    private static List<string> Strings(DuckDBConnection connection, string sql, params (string Name, object Value)[] parameters) =>
+        Rows(connection, sql, r => r.GetString(0), parameters);
 
     /// <summary>Applies the embedded migrations newer than the recorded version, each in its own transaction.</summary>
     private int Migrate()

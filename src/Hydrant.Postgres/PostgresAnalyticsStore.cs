@@ -212,41 +212,29 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
     /// <summary>What the enrichment of the day's sourceIPs says, read from each event's JSON (only enriched events have the object).</summary>
     private static async Task<EnrichmentFigures> EnrichmentOfAsync(NpgsqlConnection connection, DateOnly day, CancellationToken cancellationToken)
     {
-        async Task<List<T>> RowsAsync<T>(string sql, Func<NpgsqlDataReader, T> read)
-        {
-            await using var command = new NpgsqlCommand(sql, connection);
-            command.Parameters.Add(new NpgsqlParameter { Value = day });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var rows = new List<T>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                rows.Add(read(reader));
-            }
-            return rows;
-        }
-        var countries = await RowsAsync(
+        var countries = await RowsAsync(connection,
             $"""
             SELECT code, name, n FROM (
                 SELECT raw->'enrichment'->'geo'->>'country_iso_code' AS code, max(raw->'enrichment'->'geo'->>'country_name') AS name, count(*) AS n
                 FROM events WHERE day = $1 AND raw->'enrichment'->'geo' ? 'country_iso_code' GROUP BY 1) countries
             ORDER BY n DESC, code COLLATE "C" LIMIT {EnrichmentFigures.TopCount}
             """,
-            r => new CountryCount(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2)));
-        var networks = await RowsAsync(
+            day, r => new CountryCount(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2)), cancellationToken);
+        var networks = await RowsAsync(connection,
             $"""
             SELECT (raw->'enrichment'->'as'->>'number')::bigint AS number, max(raw->'enrichment'->'as'->>'organization'), count(*) AS n
             FROM events WHERE day = $1 AND jsonb_typeof(raw->'enrichment'->'as'->'number') = 'number'
             GROUP BY 1 ORDER BY n DESC, number LIMIT {EnrichmentFigures.TopCount}
             """,
-            r => new NetworkCount(r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2)));
-        var matches = await RowsAsync(
+            day, r => new NetworkCount(r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2)), cancellationToken);
+        var matches = await RowsAsync(connection,
             """
             SELECT list, count(*) AS n, count(DISTINCT source_ip)
             FROM events, jsonb_array_elements_text(raw->'enrichment'->'intel') AS list
             WHERE day = $1 AND jsonb_typeof(raw->'enrichment'->'intel') = 'array'
             GROUP BY list ORDER BY n DESC, list COLLATE "C"
             """,
-            r => new IntelMatch(r.GetString(0), r.GetInt64(1), r.GetInt64(2)));
+            day, r => new IntelMatch(r.GetString(0), r.GetInt64(1), r.GetInt64(2)), cancellationToken);
         return new EnrichmentFigures(countries, networks, matches);
     }
 
@@ -456,31 +444,26 @@ public sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable
     private static Task WriteTextOrNullAsync(NpgsqlBinaryImporter importer, string? value, CancellationToken cancellationToken) =>
         value is null ? importer.WriteNullAsync(cancellationToken) : importer.WriteAsync(value, NpgsqlDbType.Text, cancellationToken);
 
-    private static async Task<Dictionary<string, string>> TitlesAsync(NpgsqlConnection connection, DateOnly day, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("SELECT rule_id, max(title) FROM alerts WHERE day = $1 GROUP BY rule_id", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = day });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var titles = new Dictionary<string, string>(StringComparer.Ordinal);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            titles[reader.GetString(0)] = reader.IsDBNull(1) ? string.Empty : reader.GetString(1);
-        }
-        return titles;
-    }
-
-    private static async Task<List<(TKey Key, long Count)>> PairsAsync<TKey>(NpgsqlConnection connection, string sql, DateOnly day, CancellationToken cancellationToken)
+    /// <summary>Every row of a query of one day ($1), each made by <paramref name="read"/>, in the query's order.</summary>
+    private static async Task<List<T>> RowsAsync<T>(NpgsqlConnection connection, string sql, DateOnly day, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = day });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var pairs = new List<(TKey, long)>();
+        var rows = new List<T>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            pairs.Add((reader.GetFieldValue<TKey>(0), reader.GetInt64(1)));
+            rows.Add(read(reader));
         }
-        return pairs;
+        return rows;
     }
+
+    private static async Task<Dictionary<string, string>> TitlesAsync(NpgsqlConnection connection, DateOnly day, CancellationToken cancellationToken) =>
+        (await RowsAsync(connection, "SELECT rule_id, max(title) FROM alerts WHERE day = $1 GROUP BY rule_id", day,
+            r => (Id: r.GetString(0), Title: r.IsDBNull(1) ? string.Empty : r.GetString(1)), cancellationToken)).ToDictionary(t => t.Id, t => t.Title, StringComparer.Ordinal);
+
+    private static Task<List<(TKey Key, long Count)>> PairsAsync<TKey>(NpgsqlConnection connection, string sql, DateOnly day, CancellationToken cancellationToken) =>
+        RowsAsync(connection, sql, day, r => (r.GetFieldValue<TKey>(0), r.GetInt64(1)), cancellationToken);
 
     /// <summary>Name-to-count pairs in the query's order (a Dictionary keeps insertion order while nothing is removed).</summary>
     private static async Task<Dictionary<string, long>> CountsAsync(NpgsqlConnection connection, string sql, DateOnly day, CancellationToken cancellationToken) =>
