@@ -213,8 +213,12 @@ public sealed class RuleSet
     /// <summary>The rule files of a folder: *.yml and *.yaml (any case) but rule tests (*.test.yml), recursively, in ordinal path order.</summary>
     public static IEnumerable<string> RuleFiles(string directory) =>
         Directory.EnumerateFiles(directory, "*.*", SearchOption.AllDirectories)
-            .Where(f => (f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase)) && !Testing.RuleTestFile.IsTestFile(f))
+            .Where(f => IsYaml(f) && !Testing.RuleTestFile.IsTestFile(f))
             .Order(StringComparer.Ordinal);
+
+    /// <summary>A .yml or .yaml file (any case).</summary>
+    internal static bool IsYaml(string path) =>
+        path.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Each filter tunes the rules it names (by id or name); naming no loaded rule is an error worth reporting.</summary>
     private static List<LoadedRule> ApplyFilters(IReadOnlyList<LoadedDocument> documents, List<RuleRefusal> refusals)

@@ -60,7 +60,7 @@ public static class RuleTestFile
     public static IEnumerable<string> Find(string directory, bool testsFolder) =>
         Directory.EnumerateFiles(directory, "*.*", SearchOption.AllDirectories)
             .Where(f => testsFolder
-                ? f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase)
+                ? RuleSet.IsYaml(f) || f.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase)
                 : IsTestFile(f))
             .Order(StringComparer.Ordinal);
 
