@@ -9,6 +9,7 @@ using Hydrant.Events;
 using Hydrant.Keys;
 using Hydrant.Reports;
 using Hydrant.Storage;
+using Hydrant.Threading;
 
 namespace Hydrant.DuckDb;
 

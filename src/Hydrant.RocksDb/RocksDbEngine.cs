@@ -84,6 +84,10 @@ internal sealed class RocksDbEngine : IDisposable
         // Pipelined writes let one write group append to the WAL while the previous one fills memtables.
         Native.Instance.rocksdb_options_set_enable_pipelined_write(dbOptions.Handle, 1);
         Native.Instance.rocksdb_options_set_max_background_jobs(dbOptions.Handle, 2);
+        // One thread fills the memtables for a whole write group, through each memtable's hint of
+        // where its last insert went; the spool puts a batch's keys in key order, so a key is found
+        // next to the one before. Concurrent inserts search every skip list from the top.
+        Native.Instance.rocksdb_options_set_allow_concurrent_memtable_write(dbOptions.Handle, 0);
 
         var families = new ColumnFamilies
         {

@@ -10,10 +10,13 @@ namespace Hydrant.RocksDb;
 /// </summary>
 internal sealed class RocksDbEventRows(RocksDbEngine engine)
 {
-    public void Add(WriteBatch batch, ReadOnlySpan<byte> mainKey, ReadOnlySpan<byte> sourceKey, ReadOnlySpan<byte> hotKey, ReadOnlySpan<byte> json)
+    public void AddMain(WriteBatch batch, ReadOnlySpan<byte> mainKey, ReadOnlySpan<byte> json) => batch.Put(mainKey, json, engine.Main);
+
+    public void AddSource(WriteBatch batch, ReadOnlySpan<byte> sourceKey) => batch.Put(sourceKey, ReadOnlySpan<byte>.Empty, engine.Source);
+
+    /// <summary>Only an event of the last 24 hours has a hot key; for the others this adds nothing.</summary>
+    public void AddHot(WriteBatch batch, ReadOnlySpan<byte> hotKey, ReadOnlySpan<byte> mainKey)
     {
-        batch.Put(mainKey, json, engine.Main);
-        batch.Put(sourceKey, ReadOnlySpan<byte>.Empty, engine.Source);
         if (hotKey.Length > 0)
         {
             batch.Put(hotKey, mainKey, engine.Hot);

@@ -12,8 +12,8 @@ namespace Hydrant.RocksDb;
 /// <summary>
 /// The spool on RocksDB. Each request encodes its keys and builds its own WriteBatch on its own
 /// thread, then writes it synced; RocksDB joins the synced writes that arrive together into one
-/// WAL write and one fsync (its leader/follower write group) and inserts their memtable entries
-/// in parallel. That is the group commit: no request waits for more than one fsync, and the
+/// WAL write and one fsync (its leader/follower write group), and the group's leader inserts their
+/// memtable entries, each family's in key order. That is the group commit: no request waits for more than one fsync, and the
 /// fsync cost is shared by everything that arrived meanwhile.
 ///
 /// One batch per request holds each part's writes, each added explicitly: the spool entries, the
@@ -233,25 +233,53 @@ internal sealed class RocksDbSpool : ISpool
             Span<byte> spoolKey = stackalloc byte[8];
             var sequence = range.Start;
             long bytes = 0;
+            // The store elsewhere: each entry holds its event and each id points at its entry. Embedded:
+            // the entry holds the envelope and the main row's key, and the rows go in the same batch.
+            var sequences = _rows is null ? new long[events.Count] : null;
             foreach (var i in include)
             {
-                var e = events[i];
-                var k = encoded[i];
-                BinaryPrimitives.WriteInt64BigEndian(spoolKey, sequence++);
-                if (_rows is null)
+                BinaryPrimitives.WriteInt64BigEndian(spoolKey, sequence);
+                batch.Put(spoolKey, encoded[i].Spool.Of(keys), _engine.Spool);
+                if (sequences is not null)
                 {
-                    // The store is elsewhere: the entry holds the event; the ids stay here, so a
-                    // re-send to this node is known at once.
-                    batch.Put(spoolKey, k.Spool.Of(keys), _engine.Spool);
-                    _ids.Add(batch, k.Id.Of(keys), spoolKey);
-                    continue;
+                    sequences[i] = sequence;
                 }
-                // Embedded: the entry holds the envelope and the main row's key, and the rows go in the same batch.
-                var mainKey = k.Main.Of(keys);
-                batch.Put(spoolKey, k.Spool.Of(keys), _engine.Spool);
-                _rows.Add(batch, mainKey, k.Source.Of(keys), k.Hot.Of(keys), e.Json.Span);
-                _ids.Add(batch, k.Id.Of(keys), mainKey);
-                bytes += e.Json.Length;
+                else
+                {
+                    bytes += events[i].Json.Length;
+                }
+                sequence++;
+            }
+            // Each family's keys go into the batch in key order: a memtable inserts a key next to the
+            // one before, from where that one's search ended, where random order walks its skip list
+            // from the top every time (the walk is ingest's largest cost, BENCHMARKS.md "Trust").
+            if (_rows is { } rows)
+            {
+                foreach (var i in InKeyOrder(include, encoded, keys, k => k.Main))
+                {
+                    rows.AddMain(batch, encoded[i].Main.Of(keys), events[i].Json.Span);
+                }
+                foreach (var i in InKeyOrder(include, encoded, keys, k => k.Source))
+                {
+                    rows.AddSource(batch, encoded[i].Source.Of(keys));
+                }
+                foreach (var i in InKeyOrder(include, encoded, keys, k => k.Hot))
+                {
+                    rows.AddHot(batch, encoded[i].Hot.Of(keys), encoded[i].Main.Of(keys));
+                }
+                foreach (var i in InKeyOrder(include, encoded, keys, k => k.Id))
+                {
+                    _ids.Add(batch, encoded[i].Id.Of(keys), encoded[i].Main.Of(keys));
+                }
+            }
+            else
+            {
+                // The ids stay here, so a re-send to this node is known at once.
+                foreach (var i in InKeyOrder(include, encoded, keys, k => k.Id))
+                {
+                    BinaryPrimitives.WriteInt64BigEndian(spoolKey, sequences![i]);
+                    _ids.Add(batch, encoded[i].Id.Of(keys), spoolKey);
+                }
             }
             if (_claims is not null)
             {
@@ -306,6 +334,14 @@ internal sealed class RocksDbSpool : ISpool
         }
         var spool = new Slice(spoolStart, keys.Length - spoolStart);
         return new EncodedKeys { Shard = shard, Main = main, Source = source, Hot = hot, Id = id, Spool = spool };
+    }
+
+    /// <summary>The included events' indexes, ordered by the key <paramref name="key"/> picks.</summary>
+    private static int[] InKeyOrder(List<int> include, EncodedKeys[] encoded, PooledBuffer keys, Func<EncodedKeys, Slice> key)
+    {
+        var order = include.ToArray();
+        Array.Sort(order, (a, b) => key(encoded[a]).Of(keys).SequenceCompareTo(key(encoded[b]).Of(keys)));
+        return order;
     }
 
     private static Slice Append(PooledBuffer keys, int length)

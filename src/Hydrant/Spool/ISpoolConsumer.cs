@@ -44,6 +44,17 @@ public sealed record SpoolBatching(int MaxEntries, TimeSpan Linger)
     /// </summary>
     public TimeSpan? IdleCall { get; init; }
 
+    /// <summary>
+    /// The CPU priority of the consumer's thread (nice, 0 normal to 19 lowest): below ingest's, so
+    /// when the cores are short a burst is acknowledged at full speed and consumed after it, the
+    /// spool holding the difference (its high-water mark bounds it). With cores to spare it makes
+    /// no difference. Measured in BENCHMARKS.md ("Trust", the consumers yielding to ingest).
+    /// </summary>
+    public int Niceness { get; init; } = DefaultNiceness;
+
+    /// <summary>Below ingest, but not at the bottom: the detector still gets a share of busy cores, so alerts come during a long burst.</summary>
+    public const int DefaultNiceness = 10;
+
     /// <summary>What is there, at once: for consumers that must keep up in real time (the detector).</summary>
     public static SpoolBatching Immediate { get; } = new(4096, TimeSpan.Zero);
 }

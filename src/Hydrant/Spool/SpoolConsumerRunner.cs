@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Hydrant.Storage;
+using Hydrant.Threading;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -10,7 +11,8 @@ namespace Hydrant.Spool;
 /// Drives every registered <see cref="ISpoolConsumer"/>: batches, back-off after failures, and
 /// progress reports to the spool. Consumers are registered before the host serves requests, so
 /// nothing they have not read can be trimmed. Each consumer's lag behind the spool is measured
-/// here, the same way for all of them.
+/// here, the same way for all of them. Each consumer's loop runs on a thread of its own at the
+/// consumer's priority (<see cref="SpoolBatching.Niceness"/>), below ingest's.
 /// </summary>
 public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
 {
@@ -76,7 +78,7 @@ public sealed class SpoolConsumerRunner : IHostedService, IAsyncDisposable
         }
         foreach (var (consumer, position) in starts)
         {
-            _loops.Add(Task.Run(() => RunAsync(consumer, position, _stopping.Token), CancellationToken.None));
+            _loops.Add(LowPriorityWorker.RunLoop($"spool-{consumer.Name}", consumer.Batching.Niceness, () => RunAsync(consumer, position, _stopping.Token)));
         }
         _loops.Add(Task.Run(() => SampleHeadAsync(_stopping.Token), CancellationToken.None));
     }
