@@ -340,8 +340,22 @@ internal sealed class RocksDbSpool : ISpool
     private static int[] InKeyOrder(List<int> include, EncodedKeys[] encoded, PooledBuffer keys, Func<EncodedKeys, Slice> key)
     {
         var order = include.ToArray();
-        Array.Sort(order, (a, b) => key(encoded[a]).Of(keys).SequenceCompareTo(key(encoded[b]).Of(keys)));
+        var slices = new Slice[order.Length];
+        for (var p = 0; p < order.Length; p++)
+        {
+            slices[p] = key(encoded[order[p]]);
+        }
+        Array.Sort(slices, order, new SliceOrder(keys.Memory));
         return order;
+    }
+
+    private sealed class SliceOrder(ReadOnlyMemory<byte> keys) : IComparer<Slice>
+    {
+        public int Compare(Slice x, Slice y)
+        {
+            var span = keys.Span;
+            return span.Slice(x.Offset, x.Length).SequenceCompareTo(span.Slice(y.Offset, y.Length));
+        }
     }
 
     private static Slice Append(PooledBuffer keys, int length)
