@@ -13,8 +13,8 @@ namespace Hydrant.RocksDb;
 /// The spool on RocksDB. Each request encodes its keys and builds its own WriteBatch on its own
 /// thread, then writes it synced; RocksDB joins the synced writes that arrive together into one
 /// WAL write and one fsync (its leader/follower write group), and the group's leader inserts their
-/// memtable entries, each family's in key order. That is the group commit: no request waits for more than one fsync, and the
-/// fsync cost is shared by everything that arrived meanwhile.
+/// memtable entries, each family's in key order. That is the group commit: no request waits for
+/// more than one fsync, and the fsync cost is shared by everything that arrived meanwhile.
 ///
 /// One batch per request holds each part's writes, each added explicitly: the spool entries, the
 /// ids (<see cref="RocksDbIdIndex"/>, which also decides what is a duplicate) and, in embedded

@@ -5,10 +5,11 @@ using System.Threading.Channels;
 namespace Hydrant.Threading;
 
 /// <summary>
-/// One dedicated thread at the lowest CPU priority (nice 19 on Linux) that runs DuckDB's write
-/// work in order. Loading analytics competes with ingest for the same cores; at nice 19 the loader
-/// gets the CPU ingest leaves idle, so a burst is acknowledged at full speed and loaded after it
-/// (the spool holds the difference). Measured in BENCHMARKS.md.
+/// Threads below ingest's CPU priority (nice on Linux), for work that competes with ingest for the
+/// same cores and may wait for a burst's end (the spool holds the difference; BENCHMARKS.md): an
+/// instance is one thread at the lowest priority (nice 19) running work in order (DuckDB's writes);
+/// <see cref="RunOnOwnThread"/> runs one blocking piece of work (an ad-hoc query), and
+/// <see cref="RunLoop"/> an asynchronous loop (a spool consumer's), each on a thread of its own.
 /// </summary>
 public sealed partial class LowPriorityWorker : IDisposable
 {
@@ -88,18 +89,7 @@ public sealed partial class LowPriorityWorker : IDisposable
                 var task = loop();
                 task.ContinueWith(_ => context.Complete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 context.Run();
-                if (task.IsFaulted)
-                {
-                    done.SetException(task.Exception.InnerExceptions);
-                }
-                else if (task.IsCanceled)
-                {
-                    done.SetCanceled();
-                }
-                else
-                {
-                    done.SetResult();
-                }
+                done.SetFromTask(task);
             }
             catch (Exception e)
             {
